@@ -1,0 +1,115 @@
+"""The one place for Helm chart sources, pinned chart versions and pinned images.
+
+`idp:chartMirror` redirects every chart for air-gapped installs:
+- `oci://registry.example.com/charts`: charts are pulled as `<mirror>/<chart>`;
+- `https://charts.example.com`: an HTTP Helm repository holding every chart;
+- a local directory: holds `<chart>-<version>.tgz` packages or unpacked `<chart>/` folders.
+`idp:charts.<key>` overrides one chart's version or repository.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tarfile
+from pathlib import Path
+from typing import Mapping
+
+import pulumi_kubernetes as k8s
+import yaml
+
+
+@dataclasses.dataclass(frozen=True)
+class ChartSource:
+    """Where a chart comes from upstream, and the version this project pins."""
+
+    repository: str
+    chart: str
+    version: str
+    note: str = ""
+
+
+CHARTS: Mapping[str, ChartSource] = {
+    "cert-manager": ChartSource(
+        repository="https://charts.jetstack.io", chart="cert-manager", version="v1.19.1",
+        note="Kratix's webhooks and serving certificates need cert-manager's Issuer and Certificate."),
+    "kratix": ChartSource(
+        repository="https://syntasso.github.io/helm-charts", chart="kratix", version="v0.0.1",
+        note="The chart version never moves (re-published on every release): the controller "
+             "image below is what pins Kratix."),
+}
+
+IMAGES: Mapping[str, str] = {
+    # Kratix publishes no versioned tags, so the controller is pinned by digest.
+    "kratix-controller": "docker.io/syntasso/kratix-platform@sha256:"
+                         "edb7c9109d8f4f56862568c50ea68f6bda099df30ecc34f708da38abe84ce3b4",
+    "minio": "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z",
+    "minio-client": "quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ResolvedChart:
+    """A chart reference ready for `helm.v4.Chart`: upstream, a mirror, or a local path."""
+
+    key: str
+    chart: str
+    version: str | None
+    repository: str | None
+
+    def chart_args(self) -> dict:
+        args: dict = {"chart": self.chart}
+        if self.version:
+            args["version"] = self.version
+        if self.repository:
+            args["repository_opts"] = k8s.helm.v4.RepositoryOptsArgs(repo=self.repository)
+        return args
+
+
+def is_remote_mirror(mirror: str) -> bool:
+    return mirror.startswith(("oci://", "http://", "https://"))
+
+
+def resolve_chart(key: str, mirror: str, version: str | None = None,
+                  repository: str | None = None, base_dir: Path | None = None) -> ResolvedChart:
+    """Where to fetch chart `key`; raises ValueError naming the fix when a local mirror lacks it."""
+    source = CHARTS[key]
+    version = version or source.version
+    if not mirror:
+        return ResolvedChart(key, source.chart, version, repository or source.repository)
+    if mirror.startswith("oci://"):
+        return ResolvedChart(key, f"{mirror.rstrip('/')}/{source.chart}", version, None)
+    if is_remote_mirror(mirror):
+        return ResolvedChart(key, source.chart, version, mirror)
+    return ResolvedChart(key, str(_local_chart(Path(mirror), source.chart, version, base_dir)),
+                         None, None)
+
+
+def _local_chart(mirror: Path, chart: str, version: str, base_dir: Path | None) -> Path:
+    if not mirror.is_absolute():
+        mirror = (base_dir or Path.cwd()) / mirror
+    if not mirror.is_dir():
+        raise ValueError(f"directory '{mirror}' does not exist; point it at a folder of charts")
+    packaged = mirror / f"{chart}-{version}.tgz"
+    if packaged.is_file():
+        found = _packaged_version(packaged)
+        if found != version:
+            raise ValueError(f"'{packaged}' holds version {found}, expected {version}")
+        return packaged.resolve()
+    unpacked = mirror / chart
+    if (unpacked / "Chart.yaml").is_file():
+        found = str(yaml.safe_load((unpacked / "Chart.yaml").read_text()).get("version"))
+        if found != version:
+            raise ValueError(f"'{unpacked}' holds {chart} {found}, but {version} is pinned; "
+                             "mirror the pinned version or override idp:charts."
+                             f"{chart}.version")
+        return unpacked.resolve()
+    raise ValueError(f"'{mirror}' has neither {chart}-{version}.tgz nor {chart}/Chart.yaml; "
+                     f"add the chart with `helm pull {chart} --version {version}`")
+
+
+def _packaged_version(package: Path) -> str:
+    with tarfile.open(package) as archive:
+        for member in archive.getmembers():
+            if member.name.count("/") == 1 and member.name.endswith("/Chart.yaml"):
+                return str(yaml.safe_load(archive.extractfile(member).read()).get("version"))
+    return "unknown"

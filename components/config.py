@@ -1,0 +1,577 @@
+"""The stack's one validated config model: every `idp:*` key, its defaults and cross-field rules.
+
+`load_stack_config()` reads the stack's config, parses it into frozen dataclasses and checks it as
+a whole. Any mistake raises `ConfigError` (a `pulumi.RunError`) naming the full key path and what
+is accepted, before a single resource is registered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import posixpath
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+import pulumi
+
+from components import charts, naming
+from components.configschema import (ConfigError, Problems, field_types, model_fields,
+                                     parse_model, parse_value, setting, to_raw)
+
+NAMESPACE = "idp"
+PROFILES = ("dev", "prod")
+TOPOLOGIES = ("single-cluster", "multi-cluster")
+TARGET_MODES = ("render", "kubeconfig")
+CLUSTER_ROLES = ("platform", "worker")
+STORE_KINDS = ("git", "bucket")
+GIT_AUTH_METHODS = ("basicAuth", "ssh")
+BUCKET_AUTH_METHODS = ("accessKey", "IAM")
+FILEPATH_MODES = ("nestedByMetadata", "aggregatedYAML", "none")
+CLEANUP_POLICIES = ("none", "all")
+KRATIX_NAMESPACE = "kratix-platform-system"
+
+# Secret keys Kratix reads for each credential kind, and which of them are mandatory.
+CREDENTIAL_KEYS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "basicAuth": (("username", "password"), ("password",)),
+    "ssh": (("sshPrivateKey", "knownHosts"), ("sshPrivateKey", "knownHosts")),
+    "accessKey": (("accessKeyID", "secretAccessKey"), ("accessKeyID", "secretAccessKey")),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ClusterTarget:
+    """How the program reaches a cluster."""
+
+    mode: str = setting("mode", "render writes manifests to a directory; kubeconfig applies "
+                        "them to a real cluster", default="render", choices=TARGET_MODES)
+    kubeconfig: Optional[str] = setting(
+        "kubeconfig", "kubeconfig file path or contents (kubeconfig mode; default: the ambient "
+        "KUBECONFIG)", default=None)
+    context: Optional[str] = setting("context", "kubeconfig context to use (kubeconfig mode)",
+                                     default=None)
+    render_dir: Optional[str] = setting(
+        "renderDir", "where render mode writes manifests (default rendered/<stack>/<cluster>)",
+        default=None)
+
+
+@dataclasses.dataclass(frozen=True)
+class Cluster:
+    """A Kubernetes cluster: the platform cluster runs Kratix; workers receive workloads."""
+
+    name: str = setting("name", "cluster name, a DNS-1123 label", dns_name=True)
+    role: str = setting("role", "platform (runs Kratix) or worker", default="worker",
+                        choices=CLUSTER_ROLES)
+    environment: Optional[str] = setting(
+        "environment", "default environment label of this cluster's destinations", default=None)
+    region: Optional[str] = setting(
+        "region", "default region label of this cluster's destinations", default=None)
+    target: ClusterTarget = setting("target", "how to reach the cluster", default=ClusterTarget)
+
+
+@dataclasses.dataclass(frozen=True)
+class GitStore:
+    """A GitStateStore: Kratix commits documents to a branch of a repository."""
+
+    url: str = setting("url", "repository URL (https://... for basicAuth, git@... for ssh)")
+    branch: str = setting("branch", "branch Kratix writes to", default="main")
+    auth_method: str = setting("authMethod", "basicAuth (username/password) or ssh "
+                               "(sshPrivateKey/knownHosts)", default="basicAuth",
+                               choices=GIT_AUTH_METHODS)
+    author_name: str = setting("authorName", "commit author name", default="kratix")
+    author_email: str = setting("authorEmail", "commit author email", default="")
+
+
+@dataclasses.dataclass(frozen=True)
+class BucketStore:
+    """A BucketStateStore: an S3-compatible bucket, external or embedded in-cluster MinIO."""
+
+    embedded: bool = setting("embedded", "run an in-cluster MinIO with versioning on "
+                             "(dev only)", default=False)
+    endpoint: Optional[str] = setting("endpoint", "S3 endpoint host[:port] without scheme "
+                                      "(external buckets)", default=None)
+    bucket_name: str = setting("bucketName", "bucket name", default="kratix")
+    insecure: bool = setting("insecure", "use plain HTTP to the endpoint", default=False)
+    auth_method: str = setting("authMethod", "accessKey (accessKeyID/secretAccessKey) or IAM "
+                               "(node role or workload identity)", default="accessKey",
+                               choices=BUCKET_AUTH_METHODS)
+    versioning: bool = setting("versioning", "the external bucket has object versioning "
+                               "enabled (required in prod)", default=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class StateStore:
+    """Where Kratix writes the documents destinations sync from."""
+
+    name: str = setting("name", "state store name, a DNS-1123 label", dns_name=True)
+    kind: str = setting("kind", "git or bucket", choices=STORE_KINDS)
+    path: str = setting("path", "top-level folder inside the repository or bucket", default="")
+    secret_namespace: str = setting(
+        "secretNamespace", "namespace of the credentials Secret", default=KRATIX_NAMESPACE,
+        dns_name=True)
+    git: Optional[GitStore] = setting("git", "settings of a git store", default=None)
+    bucket: Optional[BucketStore] = setting("bucket", "settings of a bucket store", default=None)
+
+    @property
+    def auth_method(self) -> str:
+        if self.git:
+            return self.git.auth_method
+        assert self.bucket is not None
+        return "embedded" if self.bucket.embedded else self.bucket.auth_method
+
+    @property
+    def versioned(self) -> bool:
+        """Whether lost or overwritten state can be recovered (git history, bucket versions)."""
+        if self.git:
+            return True
+        assert self.bucket is not None
+        return self.bucket.embedded or self.bucket.versioning
+
+    @property
+    def crd_kind(self) -> str:
+        return "GitStateStore" if self.kind == "git" else "BucketStateStore"
+
+
+@dataclasses.dataclass(frozen=True)
+class Destination:
+    """A Kratix Destination: a cluster (or folder) that receives scheduled work."""
+
+    name: str = setting("name", "destination name, a DNS-1123 label", dns_name=True)
+    cluster: Optional[str] = setting("cluster", "cluster that syncs this destination "
+                                     "(default: the platform cluster)", default=None)
+    state_store: Optional[str] = setting("stateStore", "state store it reads from (default: "
+                                         "the only state store)", default=None)
+    path: Optional[str] = setting("path", "folder in the state store, unique per store "
+                                  "(default: the destination name)", default=None)
+    environment: Optional[str] = setting("environment", "environment label (default: the "
+                                         "cluster's)", default=None)
+    region: Optional[str] = setting("region", "region label (default: the cluster's)",
+                                    default=None)
+    labels: Mapping[str, str] = setting("labels", "extra labels for destination selectors",
+                                        default=dict)
+    strict_match_labels: bool = setting("strictMatchLabels", "receive only work whose "
+                                        "selectors match these labels", default=False)
+    filepath_mode: str = setting("filepathMode", "layout Kratix writes (immutable once "
+                                 "created)", default="nestedByMetadata", choices=FILEPATH_MODES)
+    cleanup: str = setting("cleanup", "all removes written documents when the destination is "
+                           "deleted", default="none", choices=CLEANUP_POLICIES)
+
+    @property
+    def all_labels(self) -> dict[str, str]:
+        assert self.environment and self.cluster
+        return naming.destination_labels(self.environment, self.cluster, self.region,
+                                         self.labels)
+
+
+@dataclasses.dataclass(frozen=True)
+class Team:
+    """An application team that requests platform services."""
+
+    name: str = setting("name", "team name, a DNS-1123 label", dns_name=True)
+    owner: str = setting("owner", "owning person or group (contact)", default="")
+
+
+@dataclasses.dataclass(frozen=True)
+class ChartOverride:
+    """Overrides one entry of the chart table."""
+
+    version: Optional[str] = setting("version", "chart version to use instead of the pin",
+                                     default=None)
+    repository: Optional[str] = setting("repository", "repository to fetch it from",
+                                        default=None)
+
+
+@dataclasses.dataclass(frozen=True)
+class KratixSettings:
+    """Kratix controller settings."""
+
+    image: str = setting("image", "controller image, pinned by digest",
+                         default=charts.IMAGES["kratix-controller"])
+    service_account_annotations: Mapping[str, str] = setting(
+        "serviceAccountAnnotations", "annotations on the controller ServiceAccount (for "
+        "example an IAM role for bucket stores with authMethod IAM)", default=dict)
+
+
+def _default_clusters() -> tuple[Cluster, ...]:
+    return (Cluster(name="platform", role="platform", environment="dev", region="local"),)
+
+
+def _default_state_stores() -> tuple[StateStore, ...]:
+    return (StateStore(name="default", kind="bucket", bucket=BucketStore(embedded=True)),)
+
+
+def _default_destinations() -> tuple[Destination, ...]:
+    return (Destination(name="platform"),)
+
+
+@dataclasses.dataclass(frozen=True)
+class StackConfig:
+    """Everything one stack declares. Keys are `idp:<key>`."""
+
+    profile: str = setting("profile", "size profile: dev (one small node) or prod (HA)",
+                           default="dev", choices=PROFILES)
+    topology: str = setting("topology", "single-cluster (the platform is its own destination) "
+                            "or multi-cluster", default="single-cluster", choices=TOPOLOGIES)
+    clusters: tuple[Cluster, ...] = setting("clusters", "the clusters and how to reach them",
+                                            default=_default_clusters)
+    state_stores: tuple[StateStore, ...] = setting(
+        "stateStores", "where Kratix writes documents", default=_default_state_stores)
+    destinations: tuple[Destination, ...] = setting(
+        "destinations", "Kratix destinations and their labels", default=_default_destinations)
+    teams: tuple[Team, ...] = setting("teams", "application teams", default=tuple)
+    chart_mirror: str = setting("chartMirror", "redirect every chart: oci://..., https://... "
+                                "or a local directory of charts", default="")
+    charts: Mapping[str, ChartOverride] = setting(
+        "charts", "per-chart version or repository overrides, keyed by chart",
+        default=dict)
+    kratix: KratixSettings = setting("kratix", "Kratix controller settings",
+                                     default=KratixSettings)
+    state_store_credentials: Mapping[str, Mapping[str, str]] = setting(
+        "stateStoreCredentials", "secret credentials per state store name (set with "
+        "`pulumi config set --secret --path`)", default=dict, secret=True)
+
+    @property
+    def platform_cluster(self) -> Cluster:
+        return next(c for c in self.clusters if c.role == "platform")
+
+    def cluster(self, name: str) -> Cluster:
+        return next(c for c in self.clusters if c.name == name)
+
+    def state_store(self, name: str) -> StateStore:
+        return next(s for s in self.state_stores if s.name == name)
+
+    def chart(self, key: str, base_dir: Path | None = None) -> charts.ResolvedChart:
+        override = self.charts.get(key, ChartOverride())
+        return charts.resolve_chart(key, self.chart_mirror, override.version,
+                                    override.repository, base_dir)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading raw config
+
+
+def read_raw_config(namespace: str = NAMESPACE) -> dict[str, str]:
+    """All `<namespace>:*` values the engine (or a test) handed the program, as strings."""
+    merged: dict[str, Any] = dict(pulumi.runtime.get_config_env())
+    merged.update(pulumi.runtime.config.CONFIG.get())
+    prefix = f"{namespace}:"
+    return {k[len(prefix):]: v for k, v in merged.items() if k.startswith(prefix)}
+
+
+def _decode(kind: Any, text: Any, path: str, problems: Problems) -> Any:
+    """Config arrives as strings; objects and lists as JSON. Decode by the field's type."""
+    if not isinstance(text, str):
+        return text
+    if kind is str or kind == Optional[str]:
+        return text
+    if kind is bool:
+        if text in ("true", "false"):
+            return text == "true"
+        return text
+    if kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            return text
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        problems.add(path, "must be structured YAML (an object or a list), got plain text "
+                     f"'{text[:40]}'; set it in the stack file or with `pulumi config set --path`")
+        return _UNREADABLE
+
+
+_UNREADABLE = object()
+
+
+def parse_stack_config(raw: Mapping[str, Any], secret_keys: frozenset[str] = frozenset(),
+                       base_dir: Path | None = None) -> StackConfig:
+    """Parse and validate raw `idp:*` values (strings or decoded); raise ConfigError if wrong."""
+    problems = Problems()
+    hints = field_types(StackConfig)
+    decoded: dict[str, Any] = {}
+    known = {f.metadata["key"]: f for f in model_fields(StackConfig)}
+    for key, text in raw.items():
+        field = known.get(key)
+        value = _decode(hints[field.name], text, f"{NAMESPACE}:{key}", problems) if field else text
+        if value is not _UNREADABLE:
+            decoded[key] = value
+    config = parse_model(StackConfig, decoded, NAMESPACE, problems, separator=":")
+    if config is not None:
+        config = _resolve_and_check(config, secret_keys, base_dir, problems)
+    problems.raise_if_any()
+    return config
+
+
+def load_stack_config() -> StackConfig:
+    """Read the current stack's config; the only entry point `__main__.py` needs."""
+    raw = read_raw_config()
+    secret_keys = frozenset(f"{NAMESPACE}:{key}" for key in raw
+                            if pulumi.runtime.is_config_secret(f"{NAMESPACE}:{key}"))
+    secret_keys |= frozenset(pulumi.runtime.get_config_secret_keys_env())
+    return parse_stack_config(raw, secret_keys, Path.cwd())
+
+
+# ---------------------------------------------------------------------------------------------
+# Cross-field rules
+
+
+def _duplicates(names: list[str]) -> set[str]:
+    return {n for n in names if names.count(n) > 1}
+
+
+def _resolve_and_check(config: StackConfig, secret_keys: frozenset[str], base_dir: Path | None,
+                       problems: Problems) -> StackConfig:
+    _check_clusters(config, problems)
+    _check_state_stores(config, problems)
+    _check_credentials(config, secret_keys, problems)
+    _check_teams(config, problems)
+    _check_charts(config, base_dir, problems)
+    if problems.items:
+        return config
+    destinations = _resolve_destinations(config, problems)
+    return dataclasses.replace(config, destinations=destinations)
+
+
+def _check_clusters(config: StackConfig, problems: Problems) -> None:
+    key = f"{NAMESPACE}:clusters"
+    for name in sorted(_duplicates([c.name for c in config.clusters])):
+        problems.add(key, f"cluster name '{name}' is used more than once; names must be unique")
+    platforms = [i for i, c in enumerate(config.clusters) if c.role == "platform"]
+    if len(platforms) != 1:
+        problems.add(key, f"exactly one cluster needs role: platform, found {len(platforms)}")
+    workers = [c for c in config.clusters if c.role == "worker"]
+    if config.topology == "single-cluster" and len(config.clusters) != 1:
+        problems.add(f"{NAMESPACE}:topology", "single-cluster takes exactly one cluster (the "
+                     f"platform), but {len(config.clusters)} are declared; use multi-cluster")
+    if config.topology == "multi-cluster" and not workers:
+        problems.add(f"{NAMESPACE}:topology", "multi-cluster needs at least one cluster with "
+                     "role: worker; add one or use single-cluster")
+    for i, cluster in enumerate(config.clusters):
+        target = cluster.target
+        if target.mode == "render" and (target.kubeconfig or target.context):
+            problems.add(f"{key}[{i}].target", "kubeconfig and context apply only to mode "
+                         "kubeconfig; remove them or set mode: kubeconfig")
+        if target.mode == "kubeconfig" and target.render_dir:
+            problems.add(f"{key}[{i}].target.renderDir", "applies only to mode render")
+
+
+def _check_state_stores(config: StackConfig, problems: Problems) -> None:
+    key = f"{NAMESPACE}:stateStores"
+    if not config.state_stores:
+        problems.add(key, "at least one state store is required")
+    for name in sorted(_duplicates([s.name for s in config.state_stores])):
+        problems.add(key, f"state store name '{name}' is used more than once")
+    embedded = [s for s in config.state_stores if s.bucket and s.bucket.embedded]
+    if len(embedded) > 1:
+        problems.add(key, "only one state store may be embedded")
+    for i, store in enumerate(config.state_stores):
+        path = f"{key}[{i}]"
+        other = "bucket" if store.kind == "git" else "git"
+        if getattr(store, store.kind) is None:
+            problems.add(f"{path}.{store.kind}", f"is required for kind {store.kind}")
+        if getattr(store, other) is not None:
+            problems.add(f"{path}.{other}", f"applies only to kind {other}; remove it or set "
+                         f"kind: {other}")
+        if store.path.startswith("/") or ".." in store.path.split("/"):
+            problems.add(f"{path}.path", f"'{store.path}' must be a relative folder without '..'")
+        if store.kind == "bucket" and store.bucket:
+            _check_bucket(config, store.bucket, f"{path}.bucket", problems)
+        if config.profile == "prod" and getattr(store, store.kind) is not None \
+                and not store.versioned:
+            problems.add(f"{path}.bucket.versioning", "a prod stack needs versioned state: "
+                         "enable object versioning on the bucket and set versioning: true, or "
+                         "use a git store")
+
+
+def _check_bucket(config: StackConfig, bucket: BucketStore, path: str,
+                  problems: Problems) -> None:
+    if bucket.embedded:
+        for name in ("endpoint",):
+            if getattr(bucket, name):
+                problems.add(f"{path}.{name}", "is set by the embedded MinIO; remove it")
+        if config.profile == "prod":
+            problems.add(f"{path}.embedded", "the embedded MinIO lives and dies with the "
+                         "platform cluster, so it is not allowed in prod; use an external "
+                         "versioned bucket or a git store")
+        return
+    if not bucket.endpoint:
+        problems.add(f"{path}.endpoint", "is required for an external bucket (host[:port], "
+                     "for example s3.eu-west-1.amazonaws.com)")
+    elif "://" in bucket.endpoint or "/" in bucket.endpoint:
+        problems.add(f"{path}.endpoint", f"'{bucket.endpoint}' must be host[:port] without "
+                     "scheme or path; set insecure: true for plain HTTP")
+
+
+def _check_credentials(config: StackConfig, secret_keys: frozenset[str],
+                       problems: Problems) -> None:
+    key = f"{NAMESPACE}:stateStoreCredentials"
+    creds = config.state_store_credentials
+    if creds and key not in secret_keys:
+        problems.add(key, "holds credentials in plaintext; store each value with `pulumi config "
+                     "set --secret --path 'stateStoreCredentials.<store>.<key>' VALUE`")
+    stores = {s.name: s for s in config.state_stores}
+    for name in creds:
+        if name not in stores:
+            problems.add(f"{key}.{name}", "names no state store; accepted: " + ", ".join(stores))
+    for store in config.state_stores:
+        method = store.auth_method
+        if method not in CREDENTIAL_KEYS:
+            continue
+        accepted, required = CREDENTIAL_KEYS[method]
+        given = creds.get(store.name, {})
+        for secret_key in given:
+            if secret_key not in accepted:
+                problems.add(f"{key}.{store.name}.{secret_key}", f"is not used by {method}; "
+                             "accepted: " + ", ".join(accepted))
+        for secret_key in required:
+            if not given.get(secret_key):
+                problems.add(f"{key}.{store.name}.{secret_key}", f"is required for state "
+                             f"store '{store.name}' ({method}); set it with `pulumi config set "
+                             f"--secret --path 'stateStoreCredentials.{store.name}."
+                             f"{secret_key}' VALUE`")
+
+
+def _check_teams(config: StackConfig, problems: Problems) -> None:
+    for name in sorted(_duplicates([t.name for t in config.teams])):
+        problems.add(f"{NAMESPACE}:teams", f"team name '{name}' is used more than once")
+
+
+def _check_charts(config: StackConfig, base_dir: Path | None, problems: Problems) -> None:
+    for key in config.charts:
+        if key not in charts.CHARTS:
+            problems.add(f"{NAMESPACE}:charts.{key}", "is not a chart of this platform; "
+                         "accepted: " + ", ".join(charts.CHARTS))
+    for key in charts.CHARTS:
+        try:
+            config.chart(key, base_dir)
+        except ValueError as error:
+            problems.add(f"{NAMESPACE}:chartMirror", str(error))
+
+
+def _normalise_path(path: str) -> str:
+    normalised = posixpath.normpath(path.strip() or ".").strip("/")
+    return normalised or "."
+
+
+def _resolve_destinations(config: StackConfig, problems: Problems) -> tuple[Destination, ...]:
+    key = f"{NAMESPACE}:destinations"
+    if not config.destinations:
+        problems.add(key, "at least one destination is required")
+    for name in sorted(_duplicates([d.name for d in config.destinations])):
+        problems.add(key, f"destination name '{name}' is used more than once")
+    clusters = {c.name: c for c in config.clusters}
+    stores = {s.name: s for s in config.state_stores}
+    resolved = []
+    used_paths: dict[tuple[str, str], int] = {}
+    for i, dest in enumerate(config.destinations):
+        path = f"{key}[{i}]"
+        cluster_name = dest.cluster or config.platform_cluster.name
+        if cluster_name not in clusters:
+            problems.add(f"{path}.cluster", f"names no cluster '{cluster_name}'; accepted: "
+                         + ", ".join(clusters))
+            continue
+        cluster = clusters[cluster_name]
+        store_name = dest.state_store or (config.state_stores[0].name
+                                          if len(config.state_stores) == 1 else None)
+        if store_name is None:
+            problems.add(f"{path}.stateStore", "is required when several state stores exist; "
+                         "accepted: " + ", ".join(stores))
+            continue
+        if store_name not in stores:
+            problems.add(f"{path}.stateStore", f"names no state store '{store_name}'; "
+                         "accepted: " + ", ".join(stores))
+            continue
+        dest_path = _normalise_path(dest.path if dest.path is not None else dest.name)
+        if ".." in dest_path.split("/"):
+            problems.add(f"{path}.path", f"'{dest.path}' must not contain '..'")
+        owner = used_paths.setdefault((store_name, dest_path), i)
+        if owner != i:
+            problems.add(f"{path}.path", f"'{dest_path}' is already used by "
+                         f"{key}[{owner}] in state store '{store_name}'; each destination "
+                         "needs its own path in a store")
+        environment = dest.environment or cluster.environment
+        if not environment:
+            problems.add(f"{path}.environment", f"is required (cluster '{cluster_name}' sets "
+                         "no default environment)")
+            continue
+        region = dest.region or cluster.region
+        for label_key, value in dest.labels.items():
+            if label_key in naming.RESERVED_DESTINATION_LABELS:
+                problems.add(f"{path}.labels.{label_key}", f"is set from the destination's "
+                             f"{label_key}; set {label_key} on the destination instead")
+            problem = naming.label_key_problem(label_key) or naming.label_value_problem(value)
+            if problem:
+                problems.add(f"{path}.labels.{label_key}", problem)
+        for label_key, value in (("environment", environment), ("region", region or "")):
+            problem = naming.label_value_problem(value)
+            if problem:
+                problems.add(f"{path}.{label_key}", problem)
+        resolved.append(dataclasses.replace(
+            dest, cluster=cluster_name, state_store=store_name, path=dest_path,
+            environment=environment, region=region))
+    return tuple(resolved)
+
+
+# ---------------------------------------------------------------------------------------------
+# Documentation generated from the model
+
+
+def default_config() -> dict[str, Any]:
+    """Each top-level key's default in config shape (what Pulumi.yaml declares)."""
+    return {f.metadata["key"]: to_raw(getattr(StackConfig(), f.name))
+            for f in model_fields(StackConfig)}
+
+
+def reference_rows(model: type = StackConfig, prefix: str = f"{NAMESPACE}:") -> list[str]:
+    """Markdown table rows documenting every key of `model`, nested keys included."""
+    from components.configschema import describe_type
+
+    rows = []
+    hints = field_types(model)
+    for f in model_fields(model):
+        kind = hints[f.name]
+        key = f"{prefix}{f.metadata['key']}"
+        choices = f.metadata.get("choices")
+        doc = f.metadata["doc"] + (f" (one of: {', '.join(choices)})" if choices else "")
+        default = _default_text(f)
+        rows.append(f"| `{key}` | {describe_type(kind)} | {default} | {doc} |")
+        nested = _nested_model(kind)
+        if nested is not None:
+            suffix = "[]" if describe_type(kind).startswith("list") else ""
+            if describe_type(kind).startswith("map"):
+                suffix = ".<name>"
+            rows.extend(reference_rows(nested, f"{key}{suffix}."))
+    return rows
+
+
+def _nested_model(kind: Any) -> type | None:
+    import typing
+
+    if dataclasses.is_dataclass(kind):
+        return kind
+    for arg in typing.get_args(kind):
+        found = _nested_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _default_text(f: dataclasses.Field) -> str:
+    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+        return "required"
+    value = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+    if value is None:
+        return "—"
+    if dataclasses.is_dataclass(value) or isinstance(value, (tuple, dict)) and value:
+        return "see below" if dataclasses.is_dataclass(value) else "see Pulumi.yaml"
+    return f"`{json.dumps(to_raw(value))}`"
+
+
+def reference_markdown() -> str:
+    header = ["| key | type | default | description |", "|---|---|---|---|"]
+    return "\n".join(header + reference_rows()) + "\n"
+
+
+if __name__ == "__main__":
+    print(reference_markdown(), end="")

@@ -1,0 +1,230 @@
+"""Declarative parsing of nested stack config into frozen dataclasses.
+
+A model is a frozen dataclass whose fields carry `setting(...)` metadata: the camelCase key users
+write, a one-line description, and the accepted choices. `parse_model` walks raw config (the JSON
+Pulumi hands the program) against the model and collects every problem with its full key path,
+such as `idp:destinations[1].stateStore`, so a stack fails with one clear line per mistake before
+any resource is registered.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import re
+import types
+import typing
+from typing import Any, Mapping, Sequence
+
+import pulumi
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_LABEL_MAX = 63
+
+
+class ConfigError(pulumi.RunError):
+    """Every problem found in the stack config, one line each, each naming its key and the fix.
+
+    Derived from `pulumi.RunError` so `pulumi preview` prints the message without a traceback.
+    """
+
+    def __init__(self, problems: Sequence[str]):
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {problem}" for problem in self.problems)
+        super().__init__(f"invalid stack config ({len(self.problems)} problem(s)):\n{lines}")
+
+
+class Problems:
+    """Collects config problems so one run reports all of them at once."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, path: str, problem: str) -> None:
+        self.items.append(f"{path}: {problem}")
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ConfigError(self.items)
+
+
+def setting(
+    key: str,
+    doc: str,
+    *,
+    default: Any = dataclasses.MISSING,
+    choices: Sequence[str] | None = None,
+    dns_name: bool = False,
+    secret: bool = False,
+) -> Any:
+    """Declare one config setting on a model field.
+
+    `default` may be a plain value or a zero-argument callable (for lists and nested models).
+    """
+    metadata = {"key": key, "doc": doc, "choices": tuple(choices) if choices else None,
+                "dns_name": dns_name, "secret": secret}
+    if callable(default):
+        return dataclasses.field(default_factory=default, metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def model_fields(model: type) -> list[dataclasses.Field]:
+    return [f for f in dataclasses.fields(model) if "key" in f.metadata]
+
+
+def field_types(model: type) -> dict[str, Any]:
+    return typing.get_type_hints(model)
+
+
+def dns_label_problem(value: str) -> str | None:
+    """Why `value` is not a Kubernetes DNS-1123 label, or None when it is one."""
+    if not value:
+        return "must not be empty; use lowercase letters, digits and '-'"
+    if len(value) > DNS_LABEL_MAX:
+        return f"'{value}' is longer than {DNS_LABEL_MAX} characters"
+    if not DNS_LABEL.match(value):
+        return (f"'{value}' is not a DNS-1123 label; use lowercase letters, digits and '-', "
+                "starting and ending with a letter or digit")
+    return None
+
+
+def parse_model(model: type, raw: Any, path: str, problems: Problems, separator: str = ".") -> Any:
+    """Parse `raw` into `model`; record problems and return None when it cannot be built.
+
+    `separator` joins `path` and a field key: "." inside objects, ":" after the config namespace.
+    """
+    if not isinstance(raw, Mapping):
+        problems.add(path, f"must be an object, got {_describe(raw)}")
+        return None
+    fields = model_fields(model)
+    hints = field_types(model)
+    known = {f.metadata["key"]: f for f in fields}
+    for key in raw:
+        if key not in known:
+            problems.add(f"{path}{separator}{key}",
+                         "is not a known setting; accepted: " + ", ".join(known))
+    values: dict[str, Any] = {}
+    complete = True
+    for f in fields:
+        key = f.metadata["key"]
+        if key in raw:
+            value = parse_value(hints[f.name], raw[key], f"{path}{separator}{key}", problems,
+                                f.metadata)
+            if value is _INVALID:
+                complete = False
+                continue
+            values[f.name] = value
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            problems.add(f"{path}{separator}{key}", f"is required ({f.metadata['doc']})")
+            complete = False
+    if not complete:
+        return None
+    return model(**values)
+
+
+_INVALID = object()
+_LISTS = (tuple, list, collections.abc.Sequence)
+_MAPS = (dict, collections.abc.Mapping)
+
+
+def parse_value(kind: Any, raw: Any, path: str, problems: Problems,
+                meta: Mapping[str, Any] | None = None) -> Any:
+    """Parse one value of type `kind`; returns `_INVALID` (and records why) when it is wrong."""
+    meta = meta or {}
+    origin = typing.get_origin(kind)
+    args = typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        if raw is None:
+            return None
+        return parse_value(inner[0], raw, path, problems, meta)
+    if dataclasses.is_dataclass(kind):
+        value = parse_model(kind, raw, path, problems)
+        return _INVALID if value is None else value
+    if origin in _LISTS or kind in (tuple, list):
+        if not isinstance(raw, list):
+            problems.add(path, f"must be a list, got {_describe(raw)}")
+            return _INVALID
+        item_kind = args[0] if args else Any
+        items = [parse_value(item_kind, item, f"{path}[{i}]", problems, meta)
+                 for i, item in enumerate(raw)]
+        return _INVALID if any(i is _INVALID for i in items) else tuple(items)
+    if origin in _MAPS or kind is dict:
+        if not isinstance(raw, Mapping):
+            problems.add(path, f"must be an object, got {_describe(raw)}")
+            return _INVALID
+        value_kind = args[1] if len(args) == 2 else str
+        entries = {k: parse_value(value_kind, v, f"{path}.{k}", problems) for k, v in raw.items()}
+        return _INVALID if any(v is _INVALID for v in entries.values()) else entries
+    if kind is bool:
+        if not isinstance(raw, bool):
+            problems.add(path, f"must be true or false, got {_describe(raw)}")
+            return _INVALID
+        return raw
+    if kind is int:
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            problems.add(path, f"must be an integer, got {_describe(raw)}")
+            return _INVALID
+        return raw
+    if kind is str:
+        if not isinstance(raw, str):
+            problems.add(path, f"must be a string, got {_describe(raw)}")
+            return _INVALID
+        choices = meta.get("choices")
+        if choices and raw not in choices:
+            problems.add(path, f"'{raw}' is not accepted; use one of: " + ", ".join(choices))
+            return _INVALID
+        if meta.get("dns_name"):
+            problem = dns_label_problem(raw)
+            if problem:
+                problems.add(path, problem)
+                return _INVALID
+        return raw
+    raise TypeError(f"unsupported config field type {kind!r} at {path}")
+
+
+def _describe(raw: Any) -> str:
+    if raw is None:
+        return "nothing"
+    if isinstance(raw, bool):
+        return f"boolean {str(raw).lower()}"
+    if isinstance(raw, (int, float)):
+        return f"number {raw}"
+    if isinstance(raw, str):
+        return f"string '{raw}'"
+    if isinstance(raw, list):
+        return "a list"
+    if isinstance(raw, Mapping):
+        return "an object"
+    return type(raw).__name__
+
+
+def to_raw(value: Any) -> Any:
+    """Turn a parsed model back into the camelCase config shape (for defaults and docs).
+
+    Unset optional settings and empty maps are left out, as a user would write them.
+    """
+    if dataclasses.is_dataclass(value):
+        return {f.metadata["key"]: to_raw(getattr(value, f.name))
+                for f in model_fields(type(value))
+                if getattr(value, f.name) is not None and getattr(value, f.name) != {}}
+    if isinstance(value, tuple):
+        return [to_raw(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: to_raw(v) for k, v in value.items()}
+    return value
+
+
+def describe_type(kind: Any) -> str:
+    """A short human name for a field type, used by the generated config reference."""
+    origin = typing.get_origin(kind)
+    args = typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        return describe_type([a for a in args if a is not type(None)][0])
+    if dataclasses.is_dataclass(kind):
+        return "object"
+    if origin in _LISTS:
+        return f"list of {describe_type(args[0])}" if args else "list"
+    if origin in _MAPS:
+        return f"map of {describe_type(args[1])}" if len(args) == 2 else "map"
+    return {bool: "boolean", int: "integer", str: "string"}.get(kind, str(kind))

@@ -1,0 +1,124 @@
+"""KratixPlatform: cert-manager, then the Kratix controller, on the platform cluster."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Mapping
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import naming
+from components.charts import ResolvedChart
+from components.config import KRATIX_NAMESPACE
+from components.profiles import SizeProfile
+
+CERT_MANAGER_NAMESPACE = "cert-manager"
+CONTROLLER_DEPLOYMENT = "kratix-platform-controller-manager"
+
+
+@dataclasses.dataclass(frozen=True)
+class KratixPlatformArgs:
+    provider: k8s.Provider
+    """Provider of the platform cluster."""
+    cert_manager_chart: ResolvedChart
+    """Where the cert-manager chart comes from (upstream or the mirror)."""
+    kratix_chart: ResolvedChart
+    """Where the kratix chart comes from (upstream or the mirror)."""
+    profile: SizeProfile
+    """Footprint of the controllers."""
+    controller_image: str
+    """Kratix controller image, pinned by digest because the chart version never moves."""
+    service_account_annotations: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """Annotations on the controller ServiceAccount (IAM role for IAM bucket auth)."""
+
+
+class KratixPlatform(pulumi.ComponentResource):
+    """Kratix on the platform cluster, with cert-manager for its webhook certificates."""
+
+    namespace: str
+    """Namespace the Kratix controller runs in."""
+    controller: k8s.helm.v4.Chart
+    """The Kratix chart; depend on it before creating Kratix objects."""
+
+    def __init__(self, name: str, args: KratixPlatformArgs,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("idp:platform:KratixPlatform", name, {}, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        profile = args.profile
+
+        cert_manager_ns = k8s.core.v1.Namespace(
+            naming.child_name(name, "cert-manager-ns"),
+            metadata={"name": CERT_MANAGER_NAMESPACE,
+                      "labels": naming.standard_labels("cert-manager", name)},
+            opts=child)
+        cert_manager = k8s.helm.v4.Chart(
+            naming.child_name(name, "cert-manager"),
+            namespace=CERT_MANAGER_NAMESPACE,
+            values=cert_manager_values(profile),
+            **args.cert_manager_chart.chart_args(),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                depends_on=[cert_manager_ns])))
+
+        transforms = []
+        if profile.kratix_controller.replicas > 1:
+            transforms.append(controller_replicas_transform(profile.kratix_controller.replicas))
+        self.controller = k8s.helm.v4.Chart(
+            naming.child_name(name, "controller"),
+            namespace=KRATIX_NAMESPACE,
+            values=kratix_values(args),
+            **args.kratix_chart.chart_args(),
+            # Kratix's chart creates Issuer and Certificate objects: cert-manager goes first.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                depends_on=[cert_manager], transforms=transforms)))
+        self.namespace = KRATIX_NAMESPACE
+        self.register_outputs({"namespace": self.namespace})
+
+
+def cert_manager_values(profile: SizeProfile) -> dict:
+    ha = profile.highly_available
+    return {
+        "crds": {"enabled": True, "keep": True},
+        "replicaCount": profile.cert_manager.replicas,
+        "resources": profile.cert_manager.resources(),
+        "podDisruptionBudget": {"enabled": ha},
+        "webhook": {"replicaCount": profile.cert_manager_webhook.replicas,
+                    "resources": profile.cert_manager_webhook.resources(),
+                    "podDisruptionBudget": {"enabled": ha}},
+        "cainjector": {"replicaCount": profile.cert_manager_cainjector.replicas,
+                       "resources": profile.cert_manager_cainjector.resources(),
+                       "podDisruptionBudget": {"enabled": ha}},
+        # A Helm hook Job; Pulumi already waits for the webhook Deployment to be ready.
+        "startupapicheck": {"enabled": False},
+    }
+
+
+def kratix_values(args: KratixPlatformArgs) -> dict:
+    values: dict = {
+        # The chart's default creates a BucketStateStore whose Secret uses the wrong key names;
+        # this program creates state stores and destinations itself.
+        "stateStores": [],
+        "destinations": [],
+        "additionalResources": [],
+        "image": args.controller_image,
+        "resources": args.profile.kratix_controller.resources(),
+    }
+    if args.service_account_annotations:
+        values["serviceAccount"] = {"annotations": dict(args.service_account_annotations)}
+    return values
+
+
+def controller_replicas_transform(replicas: int):
+    """The kratix chart hard-codes one replica; leader election makes more safe for HA."""
+
+    def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+        if args.type_ != "kubernetes:apps/v1:Deployment":
+            return None
+        metadata = args.props.get("metadata") or {}
+        if metadata.get("name") != CONTROLLER_DEPLOYMENT:
+            return None
+        props = dict(args.props)
+        props["spec"] = {**(props.get("spec") or {}), "replicas": replicas}
+        return pulumi.ResourceTransformResult(props=props, opts=args.opts)
+
+    return transform

@@ -1,0 +1,71 @@
+"""The one place for resource names and Kubernetes labels.
+
+Every object the platform creates carries the same recommended labels, so `kubectl get -l`,
+cost allocation and the policy packs all read one vocabulary.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Mapping
+
+PROJECT = "idp"
+PART_OF = "idp-as-code"
+MANAGED_BY = "pulumi"
+
+# Kratix and GitOps label keys that destinations carry and promises select on.
+ENVIRONMENT_LABEL = "environment"
+REGION_LABEL = "region"
+CLUSTER_LABEL = "cluster"
+RESERVED_DESTINATION_LABELS = (ENVIRONMENT_LABEL, REGION_LABEL, CLUSTER_LABEL)
+
+_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+_LABEL_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def child_name(parent: str, role: str) -> str:
+    """Name of a component's child: the component's own name, then the child's role."""
+    return f"{parent}-{role}"
+
+
+def standard_labels(component: str, instance: str, **extra: str) -> dict[str, str]:
+    """The recommended `app.kubernetes.io/*` labels for an object owned by `component`."""
+    labels = {
+        "app.kubernetes.io/name": component,
+        "app.kubernetes.io/instance": instance,
+        "app.kubernetes.io/part-of": PART_OF,
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+    }
+    labels.update(extra)
+    return labels
+
+
+def destination_labels(environment: str, cluster: str, region: str | None,
+                       extra: Mapping[str, str]) -> dict[str, str]:
+    """Labels a Kratix Destination carries; promises' destinationSelectors match on them."""
+    labels = {ENVIRONMENT_LABEL: environment, CLUSTER_LABEL: cluster}
+    if region:
+        labels[REGION_LABEL] = region
+    labels.update(extra)
+    return labels
+
+
+def label_key_problem(key: str) -> str | None:
+    """Why `key` is not a valid Kubernetes label key, or None."""
+    prefix, _, name = key.rpartition("/")
+    if prefix and (len(prefix) > 253 or not _LABEL_PREFIX.match(prefix)):
+        return f"label key '{key}' has an invalid prefix; use a DNS subdomain such as example.com/"
+    if not name or len(name) > 63 or not _LABEL_NAME.match(name):
+        return (f"label key '{key}' is invalid; use at most 63 letters, digits, '-', '_' or '.', "
+                "starting and ending with a letter or digit")
+    return None
+
+
+def label_value_problem(value: str) -> str | None:
+    """Why `value` is not a valid Kubernetes label value, or None."""
+    if value == "":
+        return None
+    if len(value) > 63 or not _LABEL_NAME.match(value):
+        return (f"label value '{value}' is invalid; use at most 63 letters, digits, '-', '_' or "
+                "'.', starting and ending with a letter or digit")
+    return None

@@ -1,0 +1,64 @@
+"""Size profiles: the footprint of every workload the platform runs, per stack profile.
+
+`dev` fits a single small node; `prod` runs controllers highly available with headroom.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Mapping
+
+
+@dataclasses.dataclass(frozen=True)
+class Footprint:
+    """Replicas and container resources for one workload."""
+
+    replicas: int
+    cpu_request: str
+    memory_request: str
+    cpu_limit: str
+    memory_limit: str
+
+    def resources(self) -> dict:
+        return {
+            "requests": {"cpu": self.cpu_request, "memory": self.memory_request},
+            "limits": {"cpu": self.cpu_limit, "memory": self.memory_limit},
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class SizeProfile:
+    name: str
+    highly_available: bool
+    kratix_controller: Footprint
+    cert_manager: Footprint
+    cert_manager_webhook: Footprint
+    cert_manager_cainjector: Footprint
+    minio: Footprint
+    minio_storage: str
+
+
+PROFILES: Mapping[str, SizeProfile] = {
+    "dev": SizeProfile(
+        name="dev",
+        highly_available=False,
+        # The Kratix chart's own default; the controller is idle most of the time.
+        kratix_controller=Footprint(1, "100m", "256Mi", "200m", "256Mi"),
+        cert_manager=Footprint(1, "10m", "64Mi", "100m", "128Mi"),
+        cert_manager_webhook=Footprint(1, "10m", "32Mi", "100m", "64Mi"),
+        cert_manager_cainjector=Footprint(1, "10m", "64Mi", "100m", "128Mi"),
+        minio=Footprint(1, "50m", "256Mi", "500m", "512Mi"),
+        minio_storage="5Gi",
+    ),
+    "prod": SizeProfile(
+        name="prod",
+        highly_available=True,
+        # Leader election keeps one active controller; the second takes over on node loss.
+        kratix_controller=Footprint(2, "250m", "512Mi", "1", "1Gi"),
+        cert_manager=Footprint(2, "50m", "128Mi", "500m", "256Mi"),
+        cert_manager_webhook=Footprint(3, "50m", "64Mi", "250m", "128Mi"),
+        cert_manager_cainjector=Footprint(2, "50m", "128Mi", "500m", "256Mi"),
+        minio=Footprint(1, "250m", "1Gi", "1", "2Gi"),
+        minio_storage="50Gi",
+    ),
+}

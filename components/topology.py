@@ -1,0 +1,97 @@
+"""Compose the layers for one stack: providers per cluster, Kratix, state stores, destinations.
+
+Single-cluster: the platform cluster also syncs its own destination. Multi-cluster: Kratix and
+every Destination object live on the platform cluster; each worker has its own provider for the
+objects that sync its destination.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Mapping
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import charts
+from components.clusters import cluster_provider, render_directory
+from components.config import StackConfig
+from components.destination import Destination, DestinationArgs, WorkloadSync
+from components.kratix_platform import CERT_MANAGER_NAMESPACE, KratixPlatform, KratixPlatformArgs
+from components.profiles import PROFILES
+from components.state_store import StateStore, StateStoreArgs
+
+
+@dataclasses.dataclass
+class Topology:
+    config: StackConfig
+    stack: str
+    project_dir: Path
+    providers: Mapping[str, k8s.Provider]
+    platform: KratixPlatform
+    state_stores: Mapping[str, StateStore]
+    destinations: Mapping[str, Destination]
+
+    def outputs(self) -> dict[str, object]:
+        """Stack outputs: what an operator needs to find and reach each piece."""
+        clusters = {}
+        for cluster in self.config.clusters:
+            target = {"mode": cluster.target.mode}
+            if cluster.target.mode == "render":
+                target["renderDir"] = render_directory(self.stack, cluster)
+            elif cluster.target.context:
+                target["context"] = cluster.target.context
+            clusters[cluster.name] = {"role": cluster.role, "target": target}
+        destinations = {
+            name: {"cluster": self.config.destinations[i].cluster,
+                   "stateStore": self.config.destinations[i].state_store,
+                   "labels": dest.labels, "path": dest.path,
+                   "dependenciesPath": dest.dependencies_path,
+                   "resourcesPath": dest.resources_path}
+            for i, (name, dest) in enumerate(self.destinations.items())}
+        stores = {name: {"kind": store.kind, "endpoint": store.endpoint}
+                  for name, store in self.state_stores.items()}
+        namespaces = sorted({CERT_MANAGER_NAMESPACE, self.platform.namespace}
+                            | {s.secret_namespace for s in self.config.state_stores}
+                            | {f"statestore-{s.name}" for s in self.config.state_stores
+                               if s.bucket and s.bucket.embedded})
+        return {"profile": self.config.profile, "topology": self.config.topology,
+                "clusters": clusters, "destinations": destinations, "stateStores": stores,
+                "namespaces": namespaces}
+
+
+def compose(config: StackConfig, stack: str, project_dir: Path,
+            workload_sync: WorkloadSync | None = None) -> Topology:
+    """Register every layer of the platform for `config`."""
+    profile = PROFILES[config.profile]
+    providers = {c.name: cluster_provider(stack, c) for c in config.clusters}
+    platform_provider = providers[config.platform_cluster.name]
+
+    platform = KratixPlatform("kratix", KratixPlatformArgs(
+        provider=platform_provider,
+        cert_manager_chart=config.chart("cert-manager", project_dir),
+        kratix_chart=config.chart("kratix", project_dir),
+        profile=profile,
+        controller_image=config.kratix.image,
+        service_account_annotations=config.kratix.service_account_annotations))
+
+    state_stores = {
+        spec.name: StateStore(spec.name, StateStoreArgs(
+            spec=spec, provider=platform_provider, profile=profile,
+            credentials=config.state_store_credentials.get(spec.name, {}),
+            images=charts.IMAGES, depends_on=[platform]))
+        for spec in config.state_stores}
+
+    destinations = {}
+    for spec in config.destinations:
+        assert spec.cluster and spec.state_store
+        destinations[spec.name] = Destination(spec.name, DestinationArgs(
+            spec=spec, store=config.state_store(spec.state_store),
+            platform_provider=platform_provider, worker_provider=providers[spec.cluster],
+            depends_on=[state_stores[spec.state_store].resource],
+            workload_sync=workload_sync))
+
+    pulumi.log.info(f"idp: {config.topology} platform with {len(destinations)} destination(s) "
+                    f"on {len(config.clusters)} cluster(s), profile {config.profile}")
+    return Topology(config, stack, project_dir, providers, platform, state_stores, destinations)

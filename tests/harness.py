@@ -1,0 +1,179 @@
+"""Run the program (or one component) under Pulumi mocks and record every registration.
+
+The stock MockMonitor keeps only each resource's state; the recording monitor also keeps the
+parent, provider and dependencies, so tests can pin down structure, not just values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURE_MIRROR = REPO / "tests" / "fixtures" / "charts"
+
+
+@dataclasses.dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    provider: str
+    dependencies: list[str]
+    inputs: dict
+
+    @property
+    def parent_type(self) -> str:
+        return self.parent.split("::")[2].split("$")[-1] if self.parent else ""
+
+    @property
+    def parent_name(self) -> str:
+        return self.parent.split("::")[-1] if self.parent else ""
+
+    @property
+    def provider_name(self) -> str:
+        """Name of the explicit provider (`urn::id` reference), or '' for the default one."""
+        return self.provider.split("::")[-2] if self.provider else ""
+
+    def get(self, *path: str) -> Any:
+        value: Any = self.inputs
+        for key in path:
+            value = reveal(value)
+            if not isinstance(value, Mapping) or key not in value:
+                return None
+            value = value[key]
+        return reveal(value)
+
+
+class Mocks(pulumi_mocks.Mocks):
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+        state = dict(args.inputs)
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            state["result"] = rpc.wrap_rpc_secret("x" * int(args.inputs.get("length", 16)))
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi_mocks.MockCallArgs):
+        return {}
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: Mocks):
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            inputs = rpc.deserialize_properties(request.object)
+            self.registrations.append(Registration(
+                urn=response.urn, type=request.type, name=request.name, parent=request.parent,
+                provider=request.provider, dependencies=list(request.dependencies),
+                inputs=inputs))
+        return response
+
+
+class Registry:
+    """The registrations of one program run, with small finders for assertions."""
+
+    def __init__(self, registrations: list[Registration], outputs: Mapping[str, Any]):
+        self.all = registrations
+        self.outputs = outputs
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.all if r.type == type_]
+
+    def named(self, name: str) -> Registration:
+        found = [r for r in self.all if r.name == name]
+        assert len(found) == 1, f"expected one resource named {name}, found {len(found)}"
+        return found[0]
+
+    def kind(self, kind: str) -> list[Registration]:
+        """Kubernetes objects (plain or custom) whose type token ends with `:<kind>`."""
+        return [r for r in self.all if r.type.startswith("kubernetes:") and
+                r.type.rsplit(":", 1)[-1] == kind]
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for r in self.all:
+            counts[r.type] = counts.get(r.type, 0) + 1
+        return dict(sorted(counts.items()))
+
+
+def reveal(value: Any) -> Any:
+    """The plain value inside a secret marker (or the value itself)."""
+    if is_secret(value):
+        return value["value"]
+    return value
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, Mapping) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+def stack_file_config(stack: str) -> dict[str, Any]:
+    """The `idp:*` values a shipped stack file sets, keyed without the namespace."""
+    data = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return {key.split(":", 1)[1]: value for key, value in data.items()}
+
+
+def as_engine_config(values: Mapping[str, Any]) -> dict[str, str]:
+    """Config as the engine hands it to a program: strings, objects and lists as JSON."""
+    encoded = {}
+    for key, value in values.items():
+        if isinstance(value, str):
+            encoded[f"idp:{key}"] = value
+        elif isinstance(value, bool):
+            encoded[f"idp:{key}"] = "true" if value else "false"
+        else:
+            encoded[f"idp:{key}"] = json.dumps(value)
+    return encoded
+
+
+def run_program(config: Mapping[str, Any], stack: str = "dev", secret_keys: Iterable[str] = (),
+                program: Callable[[], Mapping[str, Any] | None] | None = None) -> Registry:
+    """Run `program` (default: the project's own composition) with `config` under mocks."""
+    registry, error = run_program_capturing(config, stack, secret_keys, program)
+    if error is not None:
+        raise error
+    return registry
+
+
+def run_program_capturing(config: Mapping[str, Any], stack: str = "dev",
+                          secret_keys: Iterable[str] = (),
+                          program: Callable[[], Mapping[str, Any] | None] | None = None,
+                          ) -> tuple[Registry, BaseException | None]:
+    """Like `run_program`, but returns the error (if any) with what was registered before it."""
+    from components.config import load_stack_config
+    from components.topology import compose
+
+    def default_program() -> Mapping[str, Any]:
+        return compose(load_stack_config(), pulumi.get_stack(), REPO).outputs()
+
+    settings.ROOT.set(None)
+    monitor = RecordingMonitor(Mocks())
+    pulumi.runtime.set_mocks(Mocks(), project="idp", stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(as_engine_config(config),
+                                  [f"idp:{k}" for k in secret_keys])
+    outputs: dict[str, Any] = {}
+
+    def body() -> None:
+        result = (program or default_program)()
+        if result:
+            outputs.update(result)
+
+    error = None
+    try:
+        _sync_await(run_pulumi_func(body))
+    except Exception as raised:  # noqa: BLE001 handed back to the test to assert on
+        error = raised
+    return Registry(monitor.registrations, outputs), error
