@@ -113,19 +113,20 @@ class StateStore:
     bucket: Optional[BucketStore] = setting("bucket", "settings of a bucket store", default=None)
 
     @property
-    def auth_method(self) -> str:
+    def auth_method(self) -> str | None:
+        """How Kratix authenticates; "embedded" when this program generates the credentials."""
         if self.git:
             return self.git.auth_method
-        assert self.bucket is not None
-        return "embedded" if self.bucket.embedded else self.bucket.auth_method
+        if self.bucket:
+            return "embedded" if self.bucket.embedded else self.bucket.auth_method
+        return None
 
     @property
     def versioned(self) -> bool:
         """Whether lost or overwritten state can be recovered (git history, bucket versions)."""
         if self.git:
             return True
-        assert self.bucket is not None
-        return self.bucket.embedded or self.bucket.versioning
+        return bool(self.bucket and (self.bucket.embedded or self.bucket.versioning))
 
     @property
     def crd_kind(self) -> str:

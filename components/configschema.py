@@ -30,8 +30,10 @@ class ConfigError(pulumi.RunError):
 
     def __init__(self, problems: Sequence[str]):
         self.problems = list(problems)
+        count = len(self.problems)
+        heading = "invalid stack config" + (f" ({count} problems)" if count > 1 else "")
         lines = "\n".join(f"  - {problem}" for problem in self.problems)
-        super().__init__(f"invalid stack config ({len(self.problems)} problem(s)):\n{lines}")
+        super().__init__(f"{heading}:\n{lines}")
 
 
 class Problems:

@@ -15,6 +15,7 @@ import pulumi
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
+from pulumi.runtime.proto import callback_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -31,6 +32,7 @@ class Registration:
     provider: str
     dependencies: list[str]
     inputs: dict
+    transforms: list = dataclasses.field(default_factory=list)
 
     @property
     def parent_type(self) -> str:
@@ -66,10 +68,24 @@ class Mocks(pulumi_mocks.Mocks):
         return {}
 
 
+class RecordingCallbacks:
+    """Stands in for the SDK's callback server: keeps each resource transform by token so
+    tests can run the functions the engine would call for a component's children."""
+
+    def __init__(self) -> None:
+        self.transforms: dict[str, Callable] = {}
+
+    def register_transform(self, transform: Callable) -> callback_pb2.Callback:
+        token = f"transform-{len(self.transforms)}"
+        self.transforms[token] = transform
+        return callback_pb2.Callback(token=token, target="mock-callbacks")
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: Mocks):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+        self.callbacks = RecordingCallbacks()
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
@@ -78,7 +94,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             self.registrations.append(Registration(
                 urn=response.urn, type=request.type, name=request.name, parent=request.parent,
                 provider=request.provider, dependencies=list(request.dependencies),
-                inputs=inputs))
+                inputs=inputs,
+                transforms=[self.callbacks.transforms[c.token] for c in request.transforms]))
         return response
 
 
@@ -92,8 +109,8 @@ class Registry:
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.all if r.type == type_]
 
-    def named(self, name: str) -> Registration:
-        found = [r for r in self.all if r.name == name]
+    def named(self, name: str, type_: str | None = None) -> Registration:
+        found = [r for r in self.all if r.name == name and (type_ is None or r.type == type_)]
         assert len(found) == 1, f"expected one resource named {name}, found {len(found)}"
         return found[0]
 
@@ -162,6 +179,7 @@ def run_program_capturing(config: Mapping[str, Any], stack: str = "dev",
     settings.ROOT.set(None)
     monitor = RecordingMonitor(Mocks())
     pulumi.runtime.set_mocks(Mocks(), project="idp", stack=stack, preview=False, monitor=monitor)
+    settings.SETTINGS.callbacks = monitor.callbacks
     pulumi.runtime.set_all_config(as_engine_config(config),
                                   [f"idp:{k}" for k in secret_keys])
     outputs: dict[str, Any] = {}

@@ -1,0 +1,165 @@
+"""Every class of config mistake fails before any resource exists, naming the key and the fix."""
+
+from __future__ import annotations
+
+import copy
+
+import pulumi
+import pytest
+
+from components.configschema import ConfigError
+from tests.harness import FIXTURE_MIRROR, run_program_capturing, stack_file_config
+
+DEV = stack_file_config("dev")
+PROD = stack_file_config("prod")
+
+
+def with_changes(base: dict, **changes) -> dict:
+    config = copy.deepcopy(base)
+    config.update(copy.deepcopy(changes))
+    return config
+
+
+def edit(base: dict, edit_fn) -> dict:
+    config = copy.deepcopy(base)
+    edit_fn(config)
+    return config
+
+
+def expect_config_error(config: dict, stack: str = "dev", secret_keys=()) -> str:
+    """Run the program; assert it failed with a ConfigError before registering anything."""
+    registry, error = run_program_capturing(config, stack, secret_keys)
+    assert isinstance(error, ConfigError), f"expected a ConfigError, got {error!r}"
+    assert isinstance(error, pulumi.RunError), "ConfigError must print without a traceback"
+    assert registry.all == [], ("resources were registered before the config error: "
+                                + ", ".join(r.name for r in registry.all))
+    return str(error)
+
+
+# Each case: (id, stack, config, key path that must be named, words that must appear).
+CASES = [
+    ("wrong-type-scalar", "dev",
+     edit(DEV, lambda c: c["destinations"][0].update(strictMatchLabels="yes")),
+     "idp:destinations[0].strictMatchLabels", "must be true or false"),
+    ("wrong-type-list", "dev", with_changes(DEV, teams={"name": "payments"}),
+     "idp:teams", "must be a list"),
+    ("wrong-type-object", "dev", with_changes(DEV, clusters=["platform"]),
+     "idp:clusters[0]", "must be an object"),
+    ("unknown-top-level-key", "dev", with_changes(DEV, topolgy="single-cluster"),
+     "idp:topolgy", "is not a known setting"),
+    ("unknown-nested-key", "dev",
+     edit(DEV, lambda c: c["clusters"][0]["target"].update(kubecfg="~/.kube/config")),
+     "idp:clusters[0].target.kubecfg", "accepted: mode, kubeconfig, context, renderDir"),
+    ("bad-enum", "dev", with_changes(DEV, profile="staging"),
+     "idp:profile", "use one of: dev, prod"),
+    ("bad-nested-enum", "dev",
+     edit(DEV, lambda c: c["destinations"][0].update(filepathMode="flat")),
+     "idp:destinations[0].filepathMode", "nestedByMetadata, aggregatedYAML, none"),
+    ("empty-name", "dev", edit(DEV, lambda c: c["teams"][0].update(name="")),
+     "idp:teams[0].name", "must not be empty"),
+    ("non-dns-name", "dev", edit(DEV, lambda c: c["stateStores"][0].update(name="Default_1")),
+     "idp:stateStores[0].name", "DNS-1123"),
+    ("too-long-name", "dev", edit(DEV, lambda c: c["teams"][1].update(name="t" * 64)),
+     "idp:teams[1].name", "longer than 63"),
+    ("missing-required", "dev", edit(DEV, lambda c: c["stateStores"][0].pop("kind")),
+     "idp:stateStores[0].kind", "is required"),
+    ("duplicate-cluster", "prod",
+     edit(PROD, lambda c: c["clusters"][2].update(name="prod-eu-west-1")),
+     "idp:clusters", "'prod-eu-west-1' is used more than once"),
+    ("duplicate-destination", "prod",
+     edit(PROD, lambda c: c["destinations"][1].update(name="prod-eu-west-1")),
+     "idp:destinations", "'prod-eu-west-1' is used more than once"),
+    ("duplicate-team", "dev", edit(DEV, lambda c: c["teams"][1].update(name="payments")),
+     "idp:teams", "'payments' is used more than once"),
+    ("destination-missing-store", "prod",
+     edit(PROD, lambda c: c["destinations"][1].update(stateStore="git-state")),
+     "idp:destinations[1].stateStore", "no state store 'git-state'; accepted: s3-state"),
+    ("destination-missing-cluster", "prod",
+     edit(PROD, lambda c: c["destinations"][2].update(cluster="staging-us")),
+     "idp:destinations[2].cluster", "no cluster 'staging-us'"),
+    ("shared-path", "prod",
+     edit(PROD, lambda c: c["destinations"][1].update(path="prod/eu-west-1/")),
+     "idp:destinations[1].path", "already used by idp:destinations[0]"),
+    ("prod-unversioned-bucket", "prod",
+     edit(PROD, lambda c: c["stateStores"][0]["bucket"].update(versioning=False)),
+     "idp:stateStores[0].bucket.versioning", "a prod stack needs versioned state"),
+    ("prod-embedded-store", "prod",
+     with_changes(PROD, stateStores=[{"name": "s3-state", "kind": "bucket",
+                                      "bucket": {"embedded": True}}]),
+     "idp:stateStores[0].bucket.embedded", "not allowed in prod"),
+    ("single-cluster-with-workers", "prod", with_changes(PROD, topology="single-cluster"),
+     "idp:topology", "single-cluster takes exactly one cluster"),
+    ("multi-cluster-without-workers", "dev", with_changes(DEV, topology="multi-cluster"),
+     "idp:topology", "multi-cluster needs at least one cluster with role: worker"),
+    ("two-platform-clusters", "prod",
+     edit(PROD, lambda c: c["clusters"][1].update(role="platform")),
+     "idp:clusters", "exactly one cluster needs role: platform, found 2"),
+    ("render-with-context", "dev",
+     edit(DEV, lambda c: c["clusters"][0]["target"].update(context="kind-dev")),
+     "idp:clusters[0].target", "apply only to mode kubeconfig"),
+    ("endpoint-with-scheme", "prod",
+     edit(PROD, lambda c: c["stateStores"][0]["bucket"].update(
+         endpoint="https://s3.eu-west-1.amazonaws.com")),
+     "idp:stateStores[0].bucket.endpoint", "without scheme"),
+    ("kind-without-settings", "prod",
+     with_changes(PROD, stateStores=[{"name": "s3-state", "kind": "git"}]),
+     "idp:stateStores[0].git", "is required for kind git"),
+    ("settings-of-other-kind", "dev",
+     edit(DEV, lambda c: c["stateStores"][0].update(git={"url": "https://git.example/x"})),
+     "idp:stateStores[0].git", "applies only to kind git"),
+    ("reserved-label", "dev",
+     edit(DEV, lambda c: c["destinations"][0]["labels"].update(environment="prod")),
+     "idp:destinations[0].labels.environment", "set environment on the destination"),
+    ("bad-label-value", "dev",
+     edit(DEV, lambda c: c["destinations"][0]["labels"].update(tier="-bad-")),
+     "idp:destinations[0].labels.tier", "label value '-bad-' is invalid"),
+    ("missing-environment", "prod",
+     edit(PROD, lambda c: c["clusters"][3].pop("environment")),
+     "idp:destinations[2].environment", "is required"),
+    ("unknown-chart-override", "dev", with_changes(DEV, charts={"kratixx": {"version": "1"}}),
+     "idp:charts.kratixx", "accepted: cert-manager, kratix"),
+    ("chart-mirror-missing-dir", "dev", with_changes(DEV, chartMirror="/nonexistent/charts"),
+     "idp:chartMirror", "does not exist"),
+    ("chart-mirror-wrong-version", "dev",
+     with_changes(DEV, chartMirror=str(FIXTURE_MIRROR), charts={"kratix": {"version": "v9"}}),
+     "idp:chartMirror", "but v9 is pinned"),
+    ("missing-credentials", "prod",
+     edit(PROD, lambda c: c["stateStores"][0]["bucket"].update(authMethod="accessKey")),
+     "idp:stateStoreCredentials.s3-state.accessKeyID", "pulumi config set --secret"),
+]
+
+
+@pytest.mark.parametrize("stack,config,key,words", [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])
+def test_config_error_names_the_key_and_the_fix(stack, config, key, words):
+    message = expect_config_error(config, stack)
+    assert f"{key}:" in message, message
+    assert words in message, message
+
+
+def test_plaintext_credentials_are_refused():
+    config = edit(PROD, lambda c: c["stateStores"][0]["bucket"].update(authMethod="accessKey"))
+    config["stateStoreCredentials"] = {"s3-state": {"accessKeyID": "AKIA", "secretAccessKey": "s"}}
+    message = expect_config_error(config, "prod", secret_keys=())
+    assert "idp:stateStoreCredentials: holds credentials in plaintext" in message
+
+
+def test_credentials_for_unknown_store_and_unknown_key_are_refused():
+    config = copy.deepcopy(PROD)
+    config["stateStoreCredentials"] = {"s4": {"password": "x"}}
+    message = expect_config_error(config, "prod", secret_keys=["stateStoreCredentials"])
+    assert "idp:stateStoreCredentials.s4: names no state store; accepted: s3-state" in message
+
+
+def test_structured_key_given_as_plain_text_is_refused():
+    registry, error = run_program_capturing({**DEV, "clusters": "platform"}, "dev")
+    # A plain string cannot be decoded as the list the key needs.
+    assert isinstance(error, ConfigError) and registry.all == []
+    assert "idp:clusters: must be structured YAML" in str(error)
+
+
+def test_every_problem_is_reported_at_once():
+    config = with_changes(DEV, profile="staging", topolgy="x")
+    message = expect_config_error(config)
+    assert "(2 problems)" in message
+    assert "idp:profile:" in message and "idp:topolgy:" in message

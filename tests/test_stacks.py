@@ -1,0 +1,417 @@
+"""What each shipped stack registers, component by component, under Pulumi mocks."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from components import charts
+from components.profiles import PROFILES
+from tests.harness import (Registry, is_secret, reveal, run_program, stack_file_config)
+
+CHART = "kubernetes:helm.sh/v4:Chart"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+SECRET = "kubernetes:core/v1:Secret"
+PROVIDER = "pulumi:providers:kubernetes"
+KRATIX_PLATFORM = "idp:platform:KratixPlatform"
+STATE_STORE = "idp:platform:StateStore"
+DESTINATION = "idp:platform:Destination"
+
+
+@pytest.fixture(scope="module")
+def dev() -> Registry:
+    return run_program(stack_file_config("dev"), "dev")
+
+
+@pytest.fixture(scope="module")
+def prod() -> Registry:
+    return run_program(stack_file_config("prod"), "prod")
+
+
+# -- structure shared by both stacks -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_resource_is_parented_to_a_component_or_the_stack(stack):
+    registry = run_program(stack_file_config(stack), stack)
+    components = {KRATIX_PLATFORM, STATE_STORE, DESTINATION}
+    for r in registry.all:
+        if r.type in components or r.type == PROVIDER:
+            assert r.parent_type == "pulumi:pulumi:Stack", r.urn
+        else:
+            assert r.parent_type in components, f"{r.urn} is parented to {r.parent_type}"
+            assert r.name.startswith(r.parent_name + "-"), \
+                f"{r.name} is not named from its component {r.parent_name}"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_kubernetes_objects_use_an_explicit_cluster_provider(stack):
+    registry = run_program(stack_file_config(stack), stack)
+    for r in registry.all:
+        if r.type.startswith("kubernetes:"):
+            assert r.provider_name, f"{r.urn} would use the ambient default provider"
+
+
+# -- dev: single cluster, embedded state store -------------------------------------------------
+
+
+def test_dev_registers_the_expected_resources(dev):
+    assert dev.counts() == {
+        CHART: 2,
+        "idp:platform:Destination": 1,
+        "idp:platform:KratixPlatform": 1,
+        "idp:platform:StateStore": 1,
+        "kubernetes:apps/v1:Deployment": 1,
+        "kubernetes:batch/v1:Job": 1,
+        NAMESPACE: 2,
+        "kubernetes:core/v1:PersistentVolumeClaim": 1,
+        SECRET: 2,
+        "kubernetes:core/v1:Service": 1,
+        "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore": 1,
+        "kubernetes:platform.kratix.io/v1alpha1:Destination": 1,
+        PROVIDER: 1,
+        "random:index/randomPassword:RandomPassword": 4,
+    }
+
+
+def test_dev_renders_to_a_directory_per_stack_and_cluster(dev):
+    provider = dev.named("platform", PROVIDER)
+    assert provider.get("renderYamlToDirectory") == "rendered/dev/platform"
+    assert provider.get("context") is None and provider.get("kubeconfig") is None
+
+
+def test_dev_installs_cert_manager_before_kratix(dev):
+    cert_manager = dev.named("kratix-cert-manager")
+    kratix = dev.named("kratix-controller")
+    assert cert_manager.urn in kratix.dependencies
+    assert cert_manager.get("namespace") == "cert-manager"
+    assert cert_manager.get("chart") == "cert-manager"
+    assert cert_manager.get("version") == charts.CHARTS["cert-manager"].version
+    assert cert_manager.get("repositoryOpts", "repo") == "https://charts.jetstack.io"
+    assert cert_manager.get("values", "crds", "enabled") is True
+
+
+def test_dev_kratix_chart_values(dev):
+    kratix = dev.named("kratix-controller")
+    assert kratix.get("namespace") == "kratix-platform-system"
+    assert kratix.get("version") == "v0.0.1"
+    values = kratix.get("values")
+    # The chart's default store would carry the wrong secret key names.
+    assert values["stateStores"] == [] and values["destinations"] == []
+    assert values["image"] == charts.IMAGES["kratix-controller"]
+    assert "@sha256:" in values["image"]
+    assert values["resources"] == PROFILES["dev"].kratix_controller.resources()
+    assert "serviceAccount" not in values
+
+
+def test_dev_embedded_store_is_versioned_minio_with_generated_secret_credentials(dev):
+    store = dev.kind("BucketStateStore")[0]
+    assert store.get("metadata", "name") == "default"
+    spec = store.get("spec")
+    assert spec["endpoint"] == "minio.statestore-default.svc.cluster.local:9000"
+    assert spec["bucketName"] == "kratix" and spec["insecure"] is True
+    assert spec["authMethod"] == "accessKey"
+    assert spec["secretRef"] == {"name": "default-statestore-credentials",
+                                 "namespace": "kratix-platform-system"}
+
+    kratix_secret = dev.named("default-credentials")
+    assert kratix_secret.get("metadata", "name") == "default-statestore-credentials"
+    string_data = kratix_secret.inputs["stringData"]
+    assert set(reveal(string_data)) == {"accessKeyID", "secretAccessKey"}
+    assert is_secret(string_data) or all(is_secret(v) for v in string_data.values())
+
+    job = dev.named("default-bucket-setup")
+    script = job.get("spec", "template", "spec", "containers")[0]["command"][-1]
+    assert "mc version enable local/kratix" in script
+    assert job.urn in store.dependencies
+
+    minio = dev.named("default-minio")
+    container = minio.get("spec", "template", "spec", "containers")[0]
+    assert container["image"] == charts.IMAGES["minio"]
+    assert container["resources"] == PROFILES["dev"].minio.resources()
+    assert dev.named("default-minio-data").get("spec", "resources", "requests", "storage") \
+        == PROFILES["dev"].minio_storage
+    for r in dev.of_type("random:index/randomPassword:RandomPassword"):
+        assert r.get("special") is False and r.get("length") >= 20
+
+
+def test_dev_state_store_waits_for_the_kratix_platform(dev):
+    # Depending on the component means waiting for everything in it, the chart included.
+    store = dev.kind("BucketStateStore")[0]
+    for child in ("kratix-controller", "kratix-cert-manager", "kratix-cert-manager-ns"):
+        assert dev.named(child).urn in store.dependencies, child
+
+
+def test_dev_destination_is_the_platform_cluster_itself(dev):
+    destination = dev.kind("Destination")[0]
+    assert destination.get("metadata", "name") == "platform"
+    assert destination.get("metadata", "labels") == {
+        "environment": "dev", "cluster": "platform", "region": "local", "tier": "platform"}
+    assert destination.get("spec") == {
+        "path": "platform",
+        "stateStoreRef": {"kind": "BucketStateStore", "name": "default"},
+        "strictMatchLabels": False,
+        "filepath": {"mode": "nestedByMetadata"},
+        "cleanup": "none",
+    }
+    assert dev.named("default-store").urn in destination.dependencies
+    assert destination.provider_name == "platform"
+
+
+def test_dev_outputs(dev):
+    outputs = dev.outputs
+    assert outputs["clusters"] == {"platform": {
+        "role": "platform", "target": {"mode": "render", "renderDir": "rendered/dev/platform"}}}
+    assert outputs["destinations"]["platform"]["dependenciesPath"] == "platform/dependencies"
+    assert outputs["destinations"]["platform"]["resourcesPath"] == "platform/resources"
+    assert outputs["stateStores"]["default"] == {
+        "kind": "BucketStateStore",
+        "endpoint": "minio.statestore-default.svc.cluster.local:9000/kratix"}
+    assert outputs["namespaces"] == ["cert-manager", "kratix-platform-system",
+                                     "statestore-default"]
+
+
+# -- prod: platform plus workers, external versioned bucket ------------------------------------
+
+
+def test_prod_registers_the_expected_resources(prod):
+    assert prod.counts() == {
+        CHART: 2,
+        "idp:platform:Destination": 3,
+        "idp:platform:KratixPlatform": 1,
+        "idp:platform:StateStore": 1,
+        NAMESPACE: 1,
+        "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore": 1,
+        "kubernetes:platform.kratix.io/v1alpha1:Destination": 3,
+        PROVIDER: 4,
+    }
+
+
+def test_prod_has_one_kubeconfig_provider_per_cluster(prod):
+    providers = {r.name: r for r in prod.of_type(PROVIDER)}
+    assert set(providers) == {"platform", "prod-eu-west-1", "prod-us-east-1",
+                              "staging-eu-west-1"}
+    for name, provider in providers.items():
+        assert provider.get("context") == f"idp-{name}" if name != "platform" else True
+        assert provider.get("renderYamlToDirectory") is None
+        assert provider.get("enableServerSideApply") == "true" or \
+            provider.get("enableServerSideApply") is True
+    assert providers["platform"].get("context") == "idp-platform-prod"
+
+
+def test_prod_destinations_live_on_the_platform_with_unique_labelled_paths(prod):
+    destinations = {d.get("metadata", "name"): d for d in prod.kind("Destination")}
+    assert set(destinations) == {"prod-eu-west-1", "prod-us-east-1", "staging-eu-west-1"}
+    paths = [d.get("spec", "path") for d in destinations.values()]
+    assert sorted(paths) == ["prod/eu-west-1", "prod/us-east-1", "staging/eu-west-1"]
+    for name, destination in destinations.items():
+        assert destination.provider_name == "platform", "Destination objects live on the platform"
+        labels = destination.get("metadata", "labels")
+        environment, region = name.split("-", 1)
+        assert labels == {"environment": environment, "region": region, "cluster": name}
+        assert destination.get("spec", "stateStoreRef") == {"kind": "BucketStateStore",
+                                                            "name": "s3-state"}
+    assert destinations["prod-eu-west-1"].get("spec", "strictMatchLabels") is True
+    assert destinations["staging-eu-west-1"].get("spec", "strictMatchLabels") is False
+
+
+def test_prod_state_store_uses_iam_and_no_static_secret(prod):
+    store = prod.kind("BucketStateStore")[0]
+    assert store.get("spec") == {
+        "bucketName": "acme-idp-kratix-state",
+        "endpoint": "s3.eu-west-1.amazonaws.com",
+        "path": "kratix",
+        "insecure": False,
+        "authMethod": "IAM",
+    }
+    assert prod.of_type(SECRET) == []
+    kratix = prod.named("kratix-controller")
+    assert kratix.get("values", "serviceAccount", "annotations") == {
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/idp-kratix-state-store"}
+
+
+def test_prod_footprint_is_highly_available(prod):
+    values = prod.named("kratix-cert-manager").get("values")
+    assert values["replicaCount"] == 2
+    assert values["webhook"]["replicaCount"] == 3
+    assert values["podDisruptionBudget"] == {"enabled": True}
+    kratix = prod.named("kratix-controller")
+    assert kratix.get("values", "resources") == PROFILES["prod"].kratix_controller.resources()
+
+
+def test_prod_outputs_give_each_destination_its_sync_paths(prod):
+    destinations = prod.outputs["destinations"]
+    assert destinations["prod-us-east-1"] == {
+        "cluster": "prod-us-east-1", "stateStore": "s3-state",
+        "labels": {"environment": "prod", "cluster": "prod-us-east-1", "region": "us-east-1"},
+        "path": "kratix/prod/us-east-1",
+        "dependenciesPath": "kratix/prod/us-east-1/dependencies",
+        "resourcesPath": "kratix/prod/us-east-1/resources"}
+    assert prod.outputs["clusters"]["prod-us-east-1"] == {
+        "role": "worker", "target": {"mode": "kubeconfig", "context": "idp-prod-us-east-1"}}
+
+
+# -- topology switch ---------------------------------------------------------------------------
+
+
+def _signature(registry: Registry) -> dict[str, tuple]:
+    return {r.urn: (r.inputs, r.provider_name, tuple(sorted(r.dependencies)))
+            for r in registry.all}
+
+
+def test_switching_to_multi_cluster_adds_only_the_worker_and_its_destination(dev):
+    config = copy.deepcopy(stack_file_config("dev"))
+    config["topology"] = "multi-cluster"
+    config["clusters"].append({"name": "worker-1", "role": "worker", "environment": "dev",
+                               "region": "local", "target": {"mode": "render"}})
+    config["destinations"].append({"name": "worker-1", "cluster": "worker-1"})
+    multi = run_program(config, "dev")
+
+    before, after = _signature(dev), _signature(multi)
+    added = set(after) - set(before)
+    assert set(before) <= set(after), "switching topology must not remove anything"
+    assert {urn.rsplit("::", 1)[-1] for urn in added} == {
+        "worker-1", "worker-1-destination"}
+    assert sorted(urn.split("::")[2].rsplit("$", 1)[-1] for urn in added) == sorted([
+        PROVIDER, DESTINATION, "kubernetes:platform.kratix.io/v1alpha1:Destination"])
+    for urn in before:
+        assert before[urn] == after[urn], f"{urn} changed when only a worker was added"
+    worker_destination = multi.named("worker-1-destination")
+    assert worker_destination.provider_name == "platform"
+    assert worker_destination.get("spec", "path") == "worker-1"
+    assert multi.named("worker-1", PROVIDER).get("renderYamlToDirectory") == "rendered/dev/worker-1"
+
+
+# -- other state store kinds -------------------------------------------------------------------
+
+
+def _with_store(store: dict, credentials: dict | None) -> Registry:
+    config = copy.deepcopy(stack_file_config("prod"))
+    config["stateStores"] = [store]
+    if credentials is not None:
+        config["stateStoreCredentials"] = {store["name"]: credentials}
+    return run_program(config, "prod", secret_keys=["stateStoreCredentials"])
+
+
+def test_git_store_with_basic_auth():
+    registry = _with_store(
+        {"name": "s3-state", "kind": "git", "path": "clusters",
+         "git": {"url": "https://git.example.com/platform/state.git", "branch": "kratix",
+                 "authorEmail": "kratix@example.com"}},
+        {"username": "kratix-bot", "password": "token"})
+    store = registry.kind("GitStateStore")[0]
+    assert store.get("spec") == {
+        "url": "https://git.example.com/platform/state.git", "branch": "kratix",
+        "path": "clusters", "authMethod": "basicAuth",
+        "secretRef": {"name": "s3-state-statestore-credentials",
+                      "namespace": "kratix-platform-system"},
+        "gitAuthor": {"name": "kratix", "email": "kratix@example.com"}}
+    secret = registry.named("s3-state-credentials")
+    data = secret.inputs["stringData"]
+    assert reveal(data) == {"username": "kratix-bot", "password": "token"} or \
+        {k: reveal(v) for k, v in reveal(data).items()} == {"username": "kratix-bot",
+                                                           "password": "token"}
+    assert is_secret(data) or all(is_secret(v) for v in data.values())
+    assert secret.urn in store.dependencies
+
+
+def test_git_store_with_ssh_needs_key_and_known_hosts():
+    registry = _with_store(
+        {"name": "s3-state", "kind": "git",
+         "git": {"url": "git@git.example.com:platform/state.git", "authMethod": "ssh"}},
+        {"sshPrivateKey": "-----BEGIN KEY-----", "knownHosts": "git.example.com ssh-ed25519 A"})
+    secret = registry.named("s3-state-credentials")
+    assert set(reveal(secret.inputs["stringData"])) == {"sshPrivateKey", "knownHosts"}
+    assert registry.kind("GitStateStore")[0].get("spec", "authMethod") == "ssh"
+
+
+def test_external_bucket_with_access_keys_gets_kratix_key_names():
+    registry = _with_store(
+        {"name": "s3-state", "kind": "bucket", "secretNamespace": "idp-secrets",
+         "bucket": {"endpoint": "minio.example.com:9000", "insecure": True,
+                    "versioning": True}},
+        {"accessKeyID": "AKIA", "secretAccessKey": "s3cr3t"})
+    store = registry.kind("BucketStateStore")[0]
+    assert store.get("spec", "secretRef") == {"name": "s3-state-statestore-credentials",
+                                              "namespace": "idp-secrets"}
+    secret = registry.named("s3-state-credentials")
+    assert secret.get("metadata", "namespace") == "idp-secrets"
+    assert set(reveal(secret.inputs["stringData"])) == {"accessKeyID", "secretAccessKey"}
+
+
+# -- chart mirror ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mirror,chart,version,repo", [
+    ("oci://registry.internal/charts", "oci://registry.internal/charts/kratix", "v0.0.1", None),
+    ("https://charts.internal/idp", "kratix", "v0.0.1", "https://charts.internal/idp"),
+])
+def test_remote_chart_mirror_redirects_every_chart(mirror, chart, version, repo):
+    config = {**stack_file_config("dev"), "chartMirror": mirror}
+    registry = run_program(config, "dev")
+    kratix = registry.named("kratix-controller")
+    assert kratix.get("chart") == chart
+    assert kratix.get("version") == version
+    assert kratix.get("repositoryOpts", "repo") == repo
+    cert_manager = registry.named("kratix-cert-manager")
+    assert "cert-manager" in cert_manager.get("chart")
+    assert cert_manager.get("repositoryOpts", "repo") == repo
+
+
+def test_local_chart_mirror_points_at_the_fixture_charts():
+    from tests.harness import FIXTURE_MIRROR
+
+    config = {**stack_file_config("dev"), "chartMirror": "tests/fixtures/charts"}
+    registry = run_program(config, "dev")
+    assert registry.named("kratix-controller").get("chart") == str(FIXTURE_MIRROR / "kratix")
+    assert registry.named("kratix-cert-manager").get("chart") == \
+        str(FIXTURE_MIRROR / "cert-manager")
+    assert registry.named("kratix-controller").get("version") is None
+
+
+def test_chart_version_override():
+    config = {**stack_file_config("dev"), "charts": {"cert-manager": {"version": "v1.18.2"}}}
+    registry = run_program(config, "dev")
+    assert registry.named("kratix-cert-manager").get("version") == "v1.18.2"
+
+
+# -- kubeconfig target -------------------------------------------------------------------------
+
+
+def test_kubeconfig_target_applies_with_server_side_apply():
+    config = copy.deepcopy(stack_file_config("dev"))
+    config["clusters"][0]["target"] = {"mode": "kubeconfig", "kubeconfig": "~/.kube/dev",
+                                       "context": "kind-idp"}
+    registry = run_program(config, "dev")
+    provider = registry.named("platform", PROVIDER)
+    assert provider.get("kubeconfig") == "~/.kube/dev"
+    assert provider.get("context") == "kind-idp"
+    assert provider.get("renderYamlToDirectory") is None
+    assert registry.outputs["clusters"]["platform"]["target"] == {"mode": "kubeconfig",
+                                                                  "context": "kind-idp"}
+
+
+# -- HA controller replicas (a transform on the chart's children) ------------------------------
+
+
+def _controller(kind: str = "Deployment", name: str = "kratix-platform-controller-manager"):
+    import pulumi
+
+    return pulumi.ResourceTransformArgs(
+        custom=True, type_=f"kubernetes:apps/v1:{kind}", name=name,
+        props={"metadata": {"name": name}, "spec": {"replicas": 1, "selector": {}}},
+        opts=pulumi.ResourceOptions())
+
+
+def test_prod_runs_two_kratix_controllers_through_a_chart_transform(prod):
+    transforms = prod.named("kratix-controller").transforms
+    assert len(transforms) == 1
+    result = transforms[0](_controller())
+    assert result.props["spec"] == {"replicas": 2, "selector": {}}
+    assert transforms[0](_controller(name="other")) is None
+    assert transforms[0](_controller(kind="StatefulSet")) is None
+
+
+def test_dev_keeps_the_chart_single_replica(dev):
+    assert dev.named("kratix-controller").transforms == []
