@@ -27,7 +27,6 @@ from components.state_store import StateStore, StateStoreArgs
 class Topology:
     config: StackConfig
     stack: str
-    project_dir: Path
     providers: Mapping[str, k8s.Provider]
     platform: KratixPlatform
     state_stores: Mapping[str, StateStore]
@@ -44,12 +43,12 @@ class Topology:
                 target["context"] = cluster.target.context
             clusters[cluster.name] = {"role": cluster.role, "target": target}
         destinations = {
-            name: {"cluster": self.config.destinations[i].cluster,
-                   "stateStore": self.config.destinations[i].state_store,
-                   "labels": dest.labels, "path": dest.path,
-                   "dependenciesPath": dest.dependencies_path,
-                   "resourcesPath": dest.resources_path}
-            for i, (name, dest) in enumerate(self.destinations.items())}
+            spec.name: {"cluster": spec.cluster, "stateStore": spec.state_store,
+                        "labels": dest.labels, "path": dest.path,
+                        "dependenciesPath": dest.dependencies_path,
+                        "resourcesPath": dest.resources_path}
+            for spec, dest in ((spec, self.destinations[spec.name])
+                               for spec in self.config.destinations)}
         stores = {name: {"kind": store.kind, "endpoint": store.endpoint}
                   for name, store in self.state_stores.items()}
         namespaces = sorted({CERT_MANAGER_NAMESPACE, self.platform.namespace}
@@ -94,4 +93,4 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
 
     pulumi.log.info(f"idp: {config.topology} platform with {len(destinations)} destination(s) "
                     f"on {len(config.clusters)} cluster(s), profile {config.profile}")
-    return Topology(config, stack, project_dir, providers, platform, state_stores, destinations)
+    return Topology(config, stack, providers, platform, state_stores, destinations)
