@@ -19,6 +19,10 @@ REGION_LABEL = "region"
 CLUSTER_LABEL = "cluster"
 RESERVED_DESTINATION_LABELS = (ENVIRONMENT_LABEL, REGION_LABEL, CLUSTER_LABEL)
 
+# Whether the bucket behind a BucketStateStore keeps object versions ("enabled"/"disabled");
+# the kratix policy pack reads it. Git stores keep history by themselves.
+VERSIONING_ANNOTATION = "idp-as-code.io/versioning"
+
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 _LABEL_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 

@@ -271,9 +271,15 @@ class StateStore(pulumi.ComponentResource):
             api_version=KRATIX_API,
             kind=kind,
             metadata={"name": self._args.spec.name,
-                      "labels": naming.standard_labels("kratix-state-store", self._name)},
+                      "labels": naming.standard_labels("kratix-state-store", self._name),
+                      "annotations": self._annotations(kind)},
             spec=spec,
             opts=self._after_platform(depends_on))
+
+    def _annotations(self, kind: str) -> dict:
+        if kind != "BucketStateStore":
+            return {}
+        return {naming.VERSIONING_ANNOTATION: "enabled" if self._args.spec.versioned else "disabled"}
 
     def _after_platform(self, extra: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(

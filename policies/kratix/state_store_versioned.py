@@ -1,0 +1,29 @@
+"""A bucket state store without versioning loses state for good (seed anti-pattern table)."""
+
+from __future__ import annotations
+
+from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
+
+from components.naming import VERSIONING_ANNOTATION
+from policies.lib import kube
+from policies.lib.metadata import resource_policy
+
+
+def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore":
+        return
+    value = kube.dig(kube.annotations(args.props), VERSIONING_ANNOTATION)
+    if value != "enabled":
+        name = kube.dig(args.props, "metadata", "name") or args.name
+        report_violation(f"BucketStateStore '{name}' has no versioned bucket "
+                         f"({VERSIONING_ANNOTATION}: {value or 'missing'}); an overwritten or "
+                         "deleted document cannot be recovered")
+
+
+POLICY = resource_policy(
+    "kratix-state-store-versioned",
+    "Bucket state stores must have object versioning (or use a git state store).",
+    severity=Severity.HIGH,
+    remediation="Enable object versioning on the bucket and set versioning: true on the "
+                "state store in the stack config, or use a git state store.",
+    validate=validate)

@@ -1,0 +1,1 @@
+"""Shared helpers for the policy packs: reading Kubernetes props safely, images, metadata."""

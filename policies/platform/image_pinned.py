@@ -1,0 +1,28 @@
+"""Images tagged latest (or untagged) change under a running workload without a deploy."""
+
+from __future__ import annotations
+
+from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
+
+from policies.lib import images, kube
+from policies.lib.metadata import resource_policy
+
+
+def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    kind = kube.kind_of(args.resource_type)
+    for container in kube.containers(kind, args.props):
+        image = kube.dig(container, "image")
+        if not isinstance(image, str):
+            continue
+        problem = images.floating_problem(image)
+        if problem:
+            report_violation(f"{kind} '{kube.dig(args.props, 'metadata', 'name') or args.name}' "
+                             f"container '{kube.dig(container, 'name')}' image {image} {problem}")
+
+
+POLICY = resource_policy(
+    "platform-image-pinned",
+    "Workload images must carry a fixed tag or digest, never latest or no tag.",
+    severity=Severity.HIGH,
+    remediation="Set an explicit version tag (or a digest) on the image.",
+    validate=validate)
