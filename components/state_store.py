@@ -20,7 +20,10 @@ from components.profiles import SizeProfile
 
 KRATIX_API = "platform.kratix.io/v1alpha1"
 MINIO_PORT = 9000
-MINIO_UID = 1000
+# A high UID that cannot collide with a host user (the image runs as any UID; fsGroup makes the
+# volume writable).
+MINIO_UID = 10001
+CREDENTIALS_DIR = "/run/secrets/minio"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,14 +154,19 @@ class StateStore(pulumi.ComponentResource):
                 "template": {
                     "metadata": {"labels": labels},
                     "spec": {
+                        # MinIO never calls the Kubernetes API: no ServiceAccount token.
+                        "automountServiceAccountToken": False,
                         "securityContext": _pod_security_context(),
                         "containers": [{
                             "name": "minio",
                             "image": self._args.images["minio"],
                             "args": ["server", "/data", "--address", f":{MINIO_PORT}",
                                      "--certs-dir", "/tmp/certs"],
-                            "env": [_secret_env("MINIO_ROOT_USER", "minio-credentials"),
-                                    _secret_env("MINIO_ROOT_PASSWORD", "minio-credentials"),
+                            # Credentials come from files, never from the environment.
+                            "env": [{"name": "MINIO_ROOT_USER_FILE",
+                                     "value": f"{CREDENTIALS_DIR}/MINIO_ROOT_USER"},
+                                    {"name": "MINIO_ROOT_PASSWORD_FILE",
+                                     "value": f"{CREDENTIALS_DIR}/MINIO_ROOT_PASSWORD"},
                                     {"name": "HOME", "value": "/tmp"}],
                             "ports": [{"name": "s3", "containerPort": MINIO_PORT}],
                             "readinessProbe": _http_probe("/minio/health/ready"),
@@ -166,11 +174,13 @@ class StateStore(pulumi.ComponentResource):
                             "resources": profile.minio.resources(),
                             "securityContext": _container_security_context(),
                             "volumeMounts": [{"name": "data", "mountPath": "/data"},
-                                             {"name": "tmp", "mountPath": "/tmp"}],
+                                             {"name": "tmp", "mountPath": "/tmp"},
+                                             _credentials_mount()],
                         }],
                         "volumes": [{"name": "data",
                                      "persistentVolumeClaim": {"claimName": "minio-data"}},
-                                    {"name": "tmp", "emptyDir": {}}],
+                                    {"name": "tmp", "emptyDir": {}},
+                                    _credentials_volume()],
                     },
                 },
             },
@@ -210,24 +220,26 @@ class StateStore(pulumi.ComponentResource):
         target = f"local/{bucket.bucket_name}"
         script = "\n".join([
             "set -eu",
-            f'mc alias set local "http://{endpoint}" "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD"',
+            f'cd {CREDENTIALS_DIR}',
+            f'mc alias set local "http://{endpoint}" "$(cat MINIO_ROOT_USER)" '
+            '"$(cat MINIO_ROOT_PASSWORD)"',
             "until mc ready local; do sleep 2; done",
             f"mc mb --ignore-existing {target}",
             # Versioning is what lets an overwritten or deleted document be recovered.
             f"mc version enable {target}",
-            'mc admin user add local "$KRATIX_ACCESS_KEY_ID" "$KRATIX_SECRET_ACCESS_KEY"',
-            'mc admin policy attach local readwrite --user "$KRATIX_ACCESS_KEY_ID" || true',
+            'mc admin user add local "$(cat KRATIX_ACCESS_KEY_ID)" '
+            '"$(cat KRATIX_SECRET_ACCESS_KEY)"',
+            # Attaching twice fails; the policy is then already in place.
+            'mc admin policy attach local readwrite --user "$(cat KRATIX_ACCESS_KEY_ID)" || true',
         ])
-        env = [_secret_env(key, "minio-credentials") for key in
-               ("MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "KRATIX_ACCESS_KEY_ID",
-                "KRATIX_SECRET_ACCESS_KEY")]
-        env.append({"name": "MC_CONFIG_DIR", "value": "/tmp/.mc"})
+        env = [{"name": "MC_CONFIG_DIR", "value": "/tmp/.mc"}]
         return {
             "backoffLimit": 6,
             "template": {
                 "metadata": {"labels": dict(labels)},
                 "spec": {
                     "restartPolicy": "OnFailure",
+                    "automountServiceAccountToken": False,
                     "securityContext": _pod_security_context(),
                     "containers": [{
                         "name": "mc",
@@ -237,9 +249,10 @@ class StateStore(pulumi.ComponentResource):
                         "resources": {"requests": {"cpu": "10m", "memory": "32Mi"},
                                       "limits": {"cpu": "100m", "memory": "64Mi"}},
                         "securityContext": _container_security_context(),
-                        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"},
+                                         _credentials_mount()],
                     }],
-                    "volumes": [{"name": "tmp", "emptyDir": {}}],
+                    "volumes": [{"name": "tmp", "emptyDir": {}}, _credentials_volume()],
                 },
             },
         }
@@ -291,8 +304,13 @@ def credentials_secret_name(spec: StateStoreSpec) -> str:
     return f"{spec.name}-statestore-credentials"
 
 
-def _secret_env(key: str, secret: str) -> dict:
-    return {"name": key, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+def _credentials_volume() -> dict:
+    return {"name": "credentials",
+            "secret": {"secretName": "minio-credentials", "defaultMode": 0o400}}
+
+
+def _credentials_mount() -> dict:
+    return {"name": "credentials", "mountPath": CREDENTIALS_DIR, "readOnly": True}
 
 
 def _http_probe(path: str) -> dict:

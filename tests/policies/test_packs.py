@@ -43,3 +43,24 @@ def test_shipped_stacks_violate_no_policy(stack):
                 found += violations(policy, registration.type, registration.inputs,
                                     name=registration.name)
     assert found == []
+
+
+@pytest.mark.parametrize("pack", PACKS)
+def test_pack_project_file_is_valid(pack):
+    import yaml
+
+    project = yaml.safe_load((REPO / "policies" / pack / "PulumiPolicy.yaml").read_text())
+    assert project["runtime"] == "python"
+    assert project["version"] and project["description"]
+
+
+def test_readme_lists_every_policy_with_its_levels():
+    readme = (REPO / "README.md").read_text()
+    for pack, policies in PACKS.items():
+        dev = json.loads((REPO / "policies" / pack / "config" / "dev.json").read_text())
+        prod = json.loads((REPO / "policies" / pack / "config" / "prod.json").read_text())
+        for policy in policies:
+            row = f"| {pack} | `{policy.name}` |"
+            assert row in readme, f"README has no row for {policy.name}"
+            line = next(l for l in readme.splitlines() if l.startswith(row))
+            assert line.endswith(f"| {dev[policy.name]} | {prod[policy.name]} |"), line
