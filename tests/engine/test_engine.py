@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from components import charts
+from components.profiles import PROFILES
 from tests.engine.conftest import engine_workspace, rendered_documents
 from tests.harness import REPO
 
@@ -45,8 +47,17 @@ def test_up_renders_and_a_second_preview_has_no_changes(workspace):
     rendered = workspace.root / "rendered" / workspace.stack
     files = list(rendered.rglob("*.yaml"))
     assert files, f"nothing rendered under {rendered}:\n{up.stdout[-3000:]}"
-    kinds = {d.get("kind") for d in rendered_documents(rendered)}
+    documents = rendered_documents(rendered)
+    kinds = {d.get("kind") for d in documents}
     assert {"Deployment", "BucketStateStore", "Destination", "Namespace"} <= kinds
+    # The chart's children carry our values: pinned image, profile footprint, HA transform.
+    profile = PROFILES[workspace.stack]
+    controller = next(d for d in documents if d["kind"] == "Deployment" and
+                      d["metadata"]["name"] == "kratix-platform-controller-manager")
+    assert controller["spec"]["replicas"] == profile.kratix_controller.replicas
+    container = controller["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == charts.IMAGES["kratix-controller"]
+    assert container["resources"] == profile.kratix_controller.resources()
     again = workspace.pulumi("preview", "--expect-no-changes", *workspace.policy_args())
     assert again.returncode == 0
 
