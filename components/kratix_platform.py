@@ -15,6 +15,9 @@ from components.profiles import SizeProfile
 
 CERT_MANAGER_NAMESPACE = "cert-manager"
 CONTROLLER_DEPLOYMENT = "kratix-platform-controller-manager"
+# Published facts about the platform (teams, environments, destinations, ...) that policy packs
+# and the portal read from the cluster or the preview.
+FACTS_CONFIGMAP = "idp-platform-facts"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +34,8 @@ class KratixPlatformArgs:
     """Kratix controller image, pinned by digest because the chart version never moves."""
     service_account_annotations: Mapping[str, str] = dataclasses.field(default_factory=dict)
     """Annotations on the controller ServiceAccount (IAM role for IAM bucket auth)."""
+    facts: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """Platform facts to publish in the `idp-platform-facts` ConfigMap (JSON strings)."""
 
 
 class KratixPlatform(pulumi.ComponentResource):
@@ -72,6 +77,13 @@ class KratixPlatform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                 depends_on=[cert_manager], transforms=transforms)))
         self.namespace = KRATIX_NAMESPACE
+        k8s.core.v1.ConfigMap(
+            naming.child_name(name, "facts"),
+            metadata={"name": FACTS_CONFIGMAP, "namespace": KRATIX_NAMESPACE,
+                      "labels": naming.standard_labels("platform-facts", name)},
+            data=dict(args.facts),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                depends_on=[self.controller])))
         self.register_outputs({"namespace": self.namespace})
 
 

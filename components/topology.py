@@ -8,6 +8,7 @@ objects that sync its destination.
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Mapping
 
@@ -60,6 +61,22 @@ class Topology:
                 "namespaces": namespaces}
 
 
+def platform_facts(config: StackConfig) -> dict[str, str]:
+    """What the stack declares, published for the policy packs (adoption fit) and the portal."""
+    return {
+        "profile": config.profile,
+        "topology": config.topology,
+        "teams": json.dumps(sorted(t.name for t in config.teams)),
+        "environments": json.dumps(sorted({d.environment for d in config.destinations
+                                           if d.environment})),
+        "destinations": json.dumps(sorted(d.name for d in config.destinations)),
+        "clusters": json.dumps(sorted(c.name for c in config.clusters)),
+        # Layers that later issues add; published now so readers can rely on the keys.
+        "portal": "false",
+        "crossplane": "false",
+    }
+
+
 def compose(config: StackConfig, stack: str, project_dir: Path,
             workload_sync: WorkloadSync | None = None) -> Topology:
     """Register every layer of the platform for `config`."""
@@ -73,7 +90,8 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
         kratix_chart=config.chart("kratix", project_dir),
         profile=profile,
         controller_image=config.kratix.image,
-        service_account_annotations=config.kratix.service_account_annotations))
+        service_account_annotations=config.kratix.service_account_annotations,
+        facts=platform_facts(config)))
 
     state_stores = {
         spec.name: StateStore(spec.name, StateStoreArgs(

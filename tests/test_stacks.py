@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -64,6 +65,7 @@ def test_dev_registers_the_expected_resources(dev):
         "idp:platform:StateStore": 1,
         "kubernetes:apps/v1:Deployment": 1,
         "kubernetes:batch/v1:Job": 1,
+        "kubernetes:core/v1:ConfigMap": 1,
         NAMESPACE: 2,
         "kubernetes:core/v1:PersistentVolumeClaim": 1,
         SECRET: 2,
@@ -159,6 +161,22 @@ def test_dev_destination_is_the_platform_cluster_itself(dev):
     assert destination.provider_name == "platform"
 
 
+def test_platform_facts_are_published_for_policies_and_the_portal(dev, prod):
+    facts = dev.named("kratix-facts")
+    assert facts.get("metadata") == {
+        "name": "idp-platform-facts", "namespace": "kratix-platform-system",
+        "labels": facts.get("metadata", "labels")}
+    data = facts.get("data")
+    assert json.loads(data["teams"]) == ["payments", "search"]
+    assert json.loads(data["environments"]) == ["dev"]
+    prod_data = prod.named("kratix-facts").get("data")
+    assert json.loads(prod_data["environments"]) == ["prod", "staging"]
+    assert json.loads(prod_data["destinations"]) == ["prod-eu-west-1", "prod-us-east-1",
+                                                     "staging-eu-west-1"]
+    assert prod_data["topology"] == "multi-cluster" and prod_data["portal"] == "false"
+    assert dev.named("kratix-controller").urn in facts.dependencies
+
+
 def test_dev_outputs(dev):
     outputs = dev.outputs
     assert outputs["clusters"] == {"platform": {
@@ -181,6 +199,7 @@ def test_prod_registers_the_expected_resources(prod):
         "idp:platform:Destination": 3,
         "idp:platform:KratixPlatform": 1,
         "idp:platform:StateStore": 1,
+        "kubernetes:core/v1:ConfigMap": 1,
         NAMESPACE: 1,
         "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore": 1,
         "kubernetes:platform.kratix.io/v1alpha1:Destination": 3,
@@ -271,6 +290,12 @@ def test_switching_to_multi_cluster_adds_only_the_worker_and_its_destination(dev
     before, after = _signature(dev), _signature(multi)
     added = set(after) - set(before)
     assert set(before) <= set(after), "switching topology must not remove anything"
+    # The published facts describe the topology, so they change with it, and only there.
+    facts_urn = dev.named("kratix-facts").urn
+    changed = {key for key, value in after[facts_urn][0]["data"].items()
+               if before[facts_urn][0]["data"][key] != value}
+    assert changed == {"topology", "clusters", "destinations"}
+    del before[facts_urn], after[facts_urn]
     assert {urn.rsplit("::", 1)[-1] for urn in added} == {
         "worker-1", "worker-1-destination"}
     assert sorted(urn.split("::")[2].rsplit("$", 1)[-1] for urn in added) == sorted([
