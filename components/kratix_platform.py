@@ -15,9 +15,6 @@ from components.profiles import SizeProfile
 
 CERT_MANAGER_NAMESPACE = "cert-manager"
 CONTROLLER_DEPLOYMENT = "kratix-platform-controller-manager"
-# Published facts about the platform (teams, environments, destinations, ...) that policy packs
-# and the portal read from the cluster or the preview.
-FACTS_CONFIGMAP = "idp-platform-facts"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,7 +76,7 @@ class KratixPlatform(pulumi.ComponentResource):
         self.namespace = KRATIX_NAMESPACE
         k8s.core.v1.ConfigMap(
             naming.child_name(name, "facts"),
-            metadata={"name": FACTS_CONFIGMAP, "namespace": KRATIX_NAMESPACE,
+            metadata={"name": naming.FACTS_CONFIGMAP, "namespace": KRATIX_NAMESPACE,
                       "labels": naming.standard_labels("platform-facts", name)},
             data=dict(args.facts),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(

@@ -19,6 +19,19 @@ REGION_LABEL = "region"
 CLUSTER_LABEL = "cluster"
 RESERVED_DESTINATION_LABELS = (ENVIRONMENT_LABEL, REGION_LABEL, CLUSTER_LABEL)
 
+# The recommended label whose value (PART_OF) marks the platform's own objects.
+PART_OF_LABEL = "app.kubernetes.io/part-of"
+
+# Marks a namespace as an application team's (value: the team name).
+TEAM_LABEL = "idp-as-code.io/team"
+
+# "true" on an ArgoCD Application: it syncs only inside its AppProject's sync windows.
+SYNC_WINDOW_ANNOTATION = "idp-as-code.io/sync-window"
+
+# Published facts about the platform (teams, environments, destinations, ...) that the policy
+# packs and the portal read.
+FACTS_CONFIGMAP = "idp-platform-facts"
+
 # Whether the bucket behind a BucketStateStore keeps object versions ("enabled"/"disabled");
 # the kratix policy pack reads it. Git stores keep history by themselves.
 VERSIONING_ANNOTATION = "idp-as-code.io/versioning"
@@ -37,7 +50,7 @@ def standard_labels(component: str, instance: str, **extra: str) -> dict[str, st
     labels = {
         "app.kubernetes.io/name": component,
         "app.kubernetes.io/instance": instance,
-        "app.kubernetes.io/part-of": PART_OF,
+        PART_OF_LABEL: PART_OF,
         "app.kubernetes.io/managed-by": MANAGED_BY,
     }
     labels.update(extra)

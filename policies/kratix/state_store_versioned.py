@@ -14,7 +14,7 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
         return
     value = kube.dig(kube.annotations(args.props), VERSIONING_ANNOTATION)
     if value != "enabled":
-        name = kube.dig(args.props, "metadata", "name") or args.name
+        name = kube.name_of(args.props, args.name)
         report_violation(f"BucketStateStore '{name}' has no versioned bucket "
                          f"({VERSIONING_ANNOTATION}: {value or 'missing'}); an overwritten or "
                          "deleted document cannot be recovered")

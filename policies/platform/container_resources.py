@@ -17,7 +17,7 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
         missing = [f"{group}.{name}" for group, name in REQUIRED
                    if kube.dig(resources, group, name) in (None, "")]
         if missing:
-            report_violation(f"{kind} '{kube.dig(args.props, 'metadata', 'name') or args.name}' "
+            report_violation(f"{kind} '{kube.name_of(args.props, args.name)}' "
                              f"container '{kube.dig(container, 'name')}' has no "
                              + ", ".join(missing))
 

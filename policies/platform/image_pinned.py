@@ -16,7 +16,7 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
             continue
         problem = images.floating_problem(image)
         if problem:
-            report_violation(f"{kind} '{kube.dig(args.props, 'metadata', 'name') or args.name}' "
+            report_violation(f"{kind} '{kube.name_of(args.props, args.name)}' "
                              f"container '{kube.dig(container, 'name')}' image {image} {problem}")
 
 

@@ -38,7 +38,8 @@ def test_preview_with_policy_packs_shows_every_layer(workspace):
     result = workspace.pulumi("preview", "--diff", *workspace.policy_args())
     for expected in EXPECTED_IN_PREVIEW[workspace.stack]:
         assert expected in result.stdout, f"{expected} missing from the {workspace.stack} preview"
-    assert "Policy Violations" not in result.stdout, result.stdout[-4000:]
+    # Advisory findings (such as adoption fit in dev) may show; nothing mandatory may.
+    assert "[mandatory]" not in result.stdout, result.stdout[-4000:]
     assert re.search(r"\+ \d+ to create", result.stdout)
 
 
