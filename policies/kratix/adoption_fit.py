@@ -9,9 +9,9 @@ import json
 from pulumi_policy import (PolicyConfigSchema, PolicyResource, ReportViolation, Severity,
                            StackValidationArgs)
 
+from components.naming import FACTS_CONFIGMAP
 from policies.lib import kube, promises
 from policies.lib.metadata import setting, stack_policy
-from components.naming import FACTS_CONFIGMAP
 
 CONFIGMAP = "kubernetes:core/v1:ConfigMap"
 CRITERIA_NEEDED = 3

@@ -7,9 +7,9 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, ReportViolation, Severity, StackValidationArgs
 
+from components.naming import TEAM_LABEL
 from policies.lib import kube
 from policies.lib.metadata import stack_policy
-from components.naming import TEAM_LABEL
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
