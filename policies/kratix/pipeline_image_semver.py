@@ -8,24 +8,13 @@ from policies.lib import images, kube, promises
 from policies.lib.metadata import resource_policy
 
 
-def pipeline_containers(props):
-    """(pipeline, container) for every container of every workflow of a Promise."""
-    for pipeline_name, pipeline in promises.pipelines(props):
-        for container in kube.items(pipeline, "spec", "containers"):
-            yield pipeline_name, container
-
-
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != promises.PROMISE:
         return
-    for pipeline, container in pipeline_containers(args.props):
-        image = kube.dig(container, "image")
-        if not isinstance(image, str):
-            continue
-        problem = images.semver_problem(image)
-        if problem:
-            report_violation(f"pipeline {pipeline} container "
-                             f"'{kube.dig(container, 'name')}' image {image} {problem}")
+    for pipeline_name, pipeline in promises.pipelines(args.props):
+        containers = kube.items(pipeline, "spec", "containers")
+        for problem in images.container_problems(containers, images.semver_problem):
+            report_violation(f"pipeline {pipeline_name} {problem}")
 
 
 POLICY = resource_policy(

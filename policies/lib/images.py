@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Any, Callable, Iterable
+
+from policies.lib import kube
 
 SEMVER_TAG = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
 
@@ -47,3 +50,16 @@ def semver_problem(image: str) -> str | None:
     if ref.digest or (ref.tag and SEMVER_TAG.match(ref.tag)):
         return None
     return f"uses the tag {ref.tag}, which is not a semantic version (for example v1.2.3)"
+
+
+def container_problems(containers: Iterable[Any], problem_of: Callable[[str], str | None]
+                       ) -> Iterable[str]:
+    """"container 'NAME' image IMAGE PROBLEM" for each container whose image has a problem
+    (images unknown during preview are skipped)."""
+    for container in containers:
+        image = kube.dig(container, "image")
+        if not isinstance(image, str):
+            continue
+        problem = problem_of(image)
+        if problem:
+            yield f"container '{kube.dig(container, 'name')}' image {image} {problem}"

@@ -10,14 +10,9 @@ from policies.lib.metadata import resource_policy
 
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     kind = kube.kind_of(args.resource_type)
-    for container in kube.containers(kind, args.props):
-        image = kube.dig(container, "image")
-        if not isinstance(image, str):
-            continue
-        problem = images.floating_problem(image)
-        if problem:
-            report_violation(f"{kind} '{kube.name_of(args.props, args.name)}' "
-                             f"container '{kube.dig(container, 'name')}' image {image} {problem}")
+    containers = kube.containers(kind, args.props)
+    for problem in images.container_problems(containers, images.floating_problem):
+        report_violation(f"{kind} '{kube.name_of(args.props, args.name)}' {problem}")
 
 
 POLICY = resource_policy(
