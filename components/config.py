@@ -16,8 +16,8 @@ from typing import Any, Mapping, Optional
 import pulumi
 
 from components import charts, naming
-from components.configschema import (ConfigError, Problems, field_types, model_fields,
-                                     parse_model, parse_value, setting, to_raw)
+from components.configschema import (Problems, field_types, model_fields,
+                                     parse_model, reference_rows, setting, to_raw)
 
 NAMESPACE = "idp"
 PROFILES = ("dev", "prod")
@@ -524,54 +524,10 @@ def default_config() -> dict[str, Any]:
             for f in model_fields(StackConfig)}
 
 
-def reference_rows(model: type = StackConfig, prefix: str = f"{NAMESPACE}:") -> list[str]:
-    """Markdown table rows documenting every key of `model`, nested keys included."""
-    from components.configschema import describe_type
-
-    rows = []
-    hints = field_types(model)
-    for f in model_fields(model):
-        kind = hints[f.name]
-        key = f"{prefix}{f.metadata['key']}"
-        choices = f.metadata.get("choices")
-        doc = f.metadata["doc"] + (f" (one of: {', '.join(choices)})" if choices else "")
-        default = _default_text(f)
-        rows.append(f"| `{key}` | {describe_type(kind)} | {default} | {doc} |")
-        nested = _nested_model(kind)
-        if nested is not None:
-            suffix = "[]" if describe_type(kind).startswith("list") else ""
-            if describe_type(kind).startswith("map"):
-                suffix = ".<name>"
-            rows.extend(reference_rows(nested, f"{key}{suffix}."))
-    return rows
-
-
-def _nested_model(kind: Any) -> type | None:
-    import typing
-
-    if dataclasses.is_dataclass(kind):
-        return kind
-    for arg in typing.get_args(kind):
-        found = _nested_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _default_text(f: dataclasses.Field) -> str:
-    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-        return "required"
-    value = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-    if value is None:
-        return "—"
-    if dataclasses.is_dataclass(value) or isinstance(value, (tuple, dict)) and value:
-        return "see below" if dataclasses.is_dataclass(value) else "see Pulumi.yaml"
-    return f"`{json.dumps(to_raw(value))}`"
-
-
 def reference_markdown() -> str:
+    """The README's config reference: every key, nested ones included."""
     header = ["| key | type | default | description |", "|---|---|---|---|"]
-    return "\n".join(header + reference_rows()) + "\n"
+    return "\n".join(header + reference_rows(StackConfig, f"{NAMESPACE}:")) + "\n"
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections.abc
 import dataclasses
+import json
 import re
 import types
 import typing
@@ -230,3 +231,45 @@ def describe_type(kind: Any) -> str:
     if origin in _MAPS:
         return f"map of {describe_type(args[1])}" if len(args) == 2 else "map"
     return {bool: "boolean", int: "integer", str: "string"}.get(kind, str(kind))
+
+
+def reference_rows(model: type, prefix: str) -> list[str]:
+    """Markdown table rows documenting every key of `model`, nested keys included."""
+    rows = []
+    hints = field_types(model)
+    for f in model_fields(model):
+        kind = hints[f.name]
+        key = f"{prefix}{f.metadata['key']}"
+        choices = f.metadata.get("choices")
+        doc = f.metadata["doc"] + (f" (one of: {', '.join(choices)})" if choices else "")
+        rows.append(f"| `{key}` | {describe_type(kind)} | {_default_text(f)} | {doc} |")
+        nested = _nested_model(kind)
+        if nested is not None:
+            shape = describe_type(kind)
+            suffix = "[]" if shape.startswith("list") else ".<name>" if shape.startswith("map") \
+                else ""
+            rows.extend(reference_rows(nested, f"{key}{suffix}."))
+    return rows
+
+
+def _nested_model(kind: Any) -> type | None:
+    if dataclasses.is_dataclass(kind):
+        return kind
+    for arg in typing.get_args(kind):
+        found = _nested_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _default_text(f: dataclasses.Field) -> str:
+    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+        return "required"
+    value = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+    if value is None:
+        return "—"
+    if dataclasses.is_dataclass(value):
+        return "see below"
+    if isinstance(value, (tuple, dict)) and value:
+        return "see Pulumi.yaml"
+    return f"`{json.dumps(to_raw(value))}`"
