@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pulumi
 
-from components.config import load_stack_config
+from components.config import load_stack_config_or_exit
 from components.topology import compose
 
-config = load_stack_config()
+config = load_stack_config_or_exit()
 topology = compose(config, pulumi.get_stack(), Path.cwd())
 for key, value in topology.outputs().items():
     pulumi.export(key, value)

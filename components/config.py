@@ -16,7 +16,7 @@ from typing import Any, Mapping, Optional
 import pulumi
 
 from components import charts, naming
-from components.configschema import (Problems, field_types, model_fields,
+from components.configschema import (ConfigError, Problems, field_types, model_fields,
                                      parse_model, reference_rows, setting, to_raw)
 
 NAMESPACE = "idp"
@@ -311,6 +311,21 @@ def load_stack_config() -> StackConfig:
                             if pulumi.runtime.is_config_secret(f"{NAMESPACE}:{key}"))
     secret_keys |= frozenset(pulumi.runtime.get_config_secret_keys_env())
     return parse_stack_config(raw, secret_keys, Path.cwd())
+
+
+# The Python language host's code for "the program already showed the user what went wrong":
+# the run then ends with that message alone, without a generic "non-zero exit code" error.
+USER_ERROR_SHOWN_EXIT_CODE = 32
+
+
+def load_stack_config_or_exit() -> StackConfig:
+    """`load_stack_config` for `__main__.py`: a config mistake is reported once, as the only
+    error of the run, and nothing is registered."""
+    try:
+        return load_stack_config()
+    except ConfigError as error:
+        pulumi.log.error(str(error))
+        raise SystemExit(USER_ERROR_SHOWN_EXIT_CODE) from None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -192,6 +192,6 @@ def run_program_capturing(config: Mapping[str, Any], stack: str = "dev",
     error = None
     try:
         _sync_await(run_pulumi_func(body))
-    except Exception as raised:  # noqa: BLE001 handed back to the test to assert on
+    except (Exception, SystemExit) as raised:  # handed back to the test to assert on
         error = raised
     return Registry(monitor.registrations, outputs), error

@@ -163,3 +163,15 @@ def test_every_problem_is_reported_at_once():
     message = expect_config_error(config)
     assert "(2 problems)" in message
     assert "idp:profile:" in message and "idp:topolgy:" in message
+
+
+def test_main_reports_a_config_error_once_and_exits_with_the_shown_message_code():
+    from components.config import USER_ERROR_SHOWN_EXIT_CODE, load_stack_config_or_exit
+
+    def program():
+        load_stack_config_or_exit()
+
+    registry, error = run_program_capturing(with_changes(DEV, profile="qa"), "dev",
+                                            program=program)
+    assert isinstance(error, SystemExit) and error.code == USER_ERROR_SHOWN_EXIT_CODE
+    assert registry.all == []

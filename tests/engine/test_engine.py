@@ -118,3 +118,16 @@ def test_policy_packs_block_a_program_with_violations(engine_bin, tmp_path):
                    "kratix-state-store-versioned"):
         assert policy in output, f"{policy} not reported:\n{output[-3000:]}"
     assert "mandatory" in output
+
+
+def test_a_config_mistake_is_one_clear_error_through_the_engine(engine_bin, tmp_path):
+    workspace = engine_workspace.offline_workspace(tmp_path, engine_bin, "prod")
+    workspace.pulumi("config", "set", "--path", "destinations[1].stateStore", "git-state")
+    result = workspace.pulumi("preview", check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert ("idp:destinations[1].stateStore: names no state store 'git-state'; "
+            "accepted: s3-state") in output
+    assert "Traceback" not in output and "unhandled" not in output, output[-3000:]
+    assert "1 errored" in output and "to create" not in output.split("Resources:")[-1] \
+        .replace("+ 1 to create", ""), "only the stack itself may appear"
