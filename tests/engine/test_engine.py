@@ -6,6 +6,7 @@ cluster in render mode, so no cluster or chart repository is needed.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -59,8 +60,23 @@ def test_up_renders_and_a_second_preview_has_no_changes(workspace):
     container = controller["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == charts.IMAGES["kratix-controller"]
     assert container["resources"] == profile.kratix_controller.resources()
+    if workspace.stack == "dev":
+        assert_generated_credentials_agree(documents)
     again = workspace.pulumi("preview", "--expect-no-changes", *workspace.policy_args())
     assert again.returncode == 0
+
+
+def assert_generated_credentials_agree(documents: list[dict]) -> None:
+    """The random provider generated every credential, and Kratix got the user MinIO set up."""
+    secrets = {d["metadata"]["name"]: {k: base64.b64decode(v).decode()
+                                       for k, v in d.get("data", {}).items()}
+               for d in documents if d["kind"] == "Secret"}
+    minio = secrets["minio-credentials"]
+    kratix = secrets["default-statestore-credentials"]
+    assert [len(minio[k]) for k in ("MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD")] == [20, 40]
+    assert kratix == {"accessKeyID": minio["KRATIX_ACCESS_KEY_ID"],
+                      "secretAccessKey": minio["KRATIX_SECRET_ACCESS_KEY"]}
+    assert kratix["accessKeyID"] != minio["MINIO_ROOT_USER"]
 
 
 def _validators_bin() -> Path:
