@@ -283,9 +283,11 @@ def test_switching_to_multi_cluster_adds_only_the_worker_and_its_destination(dev
     config = copy.deepcopy(stack_file_config("dev"))
     config["topology"] = "multi-cluster"
     config["clusters"].append({"name": "worker-1", "role": "worker", "environment": "dev",
-                               "region": "local", "target": {"mode": "render"}})
+                               "region": "local", "target": {"mode": "render"},
+                               "server": "https://worker-1.k8s.example.com"})
     config["destinations"].append({"name": "worker-1", "cluster": "worker-1"})
-    multi = run_program(config, "dev")
+    config["gitopsCredentials"] = {"worker-1": {"bearerToken": "token"}}
+    multi = run_program(config, "dev", secret_keys=["gitopsCredentials"])
 
     before, after = _signature(dev), _signature(multi)
     added = set(after) - set(before)
