@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
+import subprocess
 
 import pytest
 
 from components import charts
 from components.profiles import PROFILES
-from tests.harness import Registry, is_secret, reveal, run_program, stack_file_config
+from tests.harness import REPO, Registry, is_secret, reveal, run_program, stack_file_config
 
 SECRET = "kubernetes:core/v1:Secret"
 SECRET_TYPE = "argocd.argoproj.io/secret-type"
@@ -318,3 +320,51 @@ def test_git_store_is_synced_by_argocd_applications_dependencies_first():
         "type": "git", "url": "https://git.example.com/platform/kratix-state.git",
         "username": "kratix", "password": "pat"}
     assert not registry.kind("Bucket")
+
+
+# -- schema validation -----------------------------------------------------------------------------
+
+VALIDATOR = REPO / "tests" / "validators"
+ARGOCD_KINDS = ("Application", "ApplicationSet", "AppProject")
+
+
+def _argocd_documents(registry: Registry) -> list[dict]:
+    """The ArgoCD objects a stack registers, as the manifests the provider would apply."""
+    documents = []
+    for kind in ARGOCD_KINDS:
+        for r in registry.kind(kind):
+            documents.append({"apiVersion": r.get("apiVersion"), "kind": r.get("kind"),
+                              "metadata": r.get("metadata"), "spec": r.get("spec")})
+    return documents
+
+
+def test_generated_argocd_objects_match_argocd_crd_schemas(dev, prod, tmp_path):
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is required to validate ArgoCD objects; install Node.js 20+")
+    if not (VALIDATOR / "node_modules" / "@kubernetes-models" / "argo-cd").is_dir():
+        pytest.fail("the validator is not installed; run `npm ci --prefix tests/validators` "
+                    "(scripts/test does)")
+    documents = [d for registry in (dev, prod, _git_store_registry())
+                 for d in _argocd_documents(registry)]
+    assert {d["kind"] for d in documents} == set(ARGOCD_KINDS)
+    dump = tmp_path / "argocd-objects.json"
+    dump.write_text(json.dumps(documents))
+    result = subprocess.run([node, str(VALIDATOR / "validate.mjs"), str(dump)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"validated {len(documents)} ArgoCD objects, 0 invalid" in result.stdout
+
+
+def test_the_validator_rejects_an_invalid_object(tmp_path):
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is required to validate ArgoCD objects; install Node.js 20+")
+    dump = tmp_path / "invalid.json"
+    dump.write_text(json.dumps([{"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+                                 "metadata": {"name": "broken"},
+                                 "spec": {"project": "p", "destination": {},
+                                          "syncPolicy": {"retry": {"limit": "five"}}}}]))
+    result = subprocess.run([node, str(VALIDATOR / "validate.mjs"), str(dump)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 1 and "Application broken" in result.stdout, result.stdout
