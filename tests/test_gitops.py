@@ -18,16 +18,6 @@ SECRET = "kubernetes:core/v1:Secret"
 SECRET_TYPE = "argocd.argoproj.io/secret-type"
 
 
-@pytest.fixture(scope="module")
-def dev() -> Registry:
-    return run_program(stack_file_config("dev"), "dev")
-
-
-@pytest.fixture(scope="module")
-def prod() -> Registry:
-    return run_program(stack_file_config("prod"), "prod")
-
-
 def _by_name(registry: Registry, kind: str) -> dict:
     return {r.get("metadata", "name"): r for r in registry.kind(kind)}
 

@@ -21,16 +21,6 @@ DESTINATION = "idp:platform:Destination"
 GITOPS = "idp:platform:ArgoCDAppOfApps"
 
 
-@pytest.fixture(scope="module")
-def dev() -> Registry:
-    return run_program(stack_file_config("dev"), "dev")
-
-
-@pytest.fixture(scope="module")
-def prod() -> Registry:
-    return run_program(stack_file_config("prod"), "prod")
-
-
 # -- structure shared by both stacks -----------------------------------------------------------
 
 
