@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 from components import naming
 from components.charts import ResolvedChart
 from components.config import GitOps, Team
+from components.destination import SyncRequest
 from components.profiles import SizeProfile
 
 ARGOCD_NAMESPACE = "argocd"
@@ -81,12 +82,13 @@ def sync_policy(environment: str, server_side_apply: bool = False) -> dict:
     }
 
 
-def app_metadata(name: str, environment: str, **labels: str) -> dict:
+def app_metadata(name: str, environment: str, in_sync_window: bool = False,
+                 **labels: str) -> dict:
     """Metadata of an Application (or ApplicationSet template) bound for `environment`."""
     metadata: dict = {"name": name, "namespace": ARGOCD_NAMESPACE,
                       "labels": {naming.ENVIRONMENT_LABEL: environment, **labels}}
-    if environment == PROD:
-        # Prod projects carry sync windows; the prune policy reads this promise.
+    if in_sync_window:
+        # Its project's sync windows hold it; the prod prune policy reads this promise.
         metadata["annotations"] = {naming.SYNC_WINDOW_ANNOTATION: "true"}
     return metadata
 
@@ -261,7 +263,7 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
     def _root_application(self) -> None:
         """App of Apps: the per-layer and per-team apps kept in the GitOps repository."""
         settings = self._args.settings
-        environment = PROD if self._args.profile.highly_available else "dev"
+        environment = self._args.profile.name
         k8s.apiextensions.CustomResource(
             naming.child_name(self._name, "root"),
             api_version=ARGOCD_API, kind="Application",
@@ -298,6 +300,7 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
                 ]}}],
                 "template": {
                     "metadata": app_metadata(template_name, environment,
+                                             in_sync_window=environment == PROD,
                                              **{naming.TEAM_LABEL: "{{.team}}"}),
                     "spec": {
                         "project": "{{.team}}",
@@ -381,20 +384,23 @@ class KratixDestinationSync:
     argocd: ArgoCDAppOfApps
     platform_provider: k8s.Provider
 
-    def create(self, name: str, request, opts: pulumi.ResourceOptions) -> Sequence[pulumi.Resource]:
+    def create(self, name: str, request: SyncRequest,
+               opts: pulumi.ResourceOptions) -> Sequence[pulumi.Resource]:
         if request.store.kind == "git":
             return self._argocd_applications(name, request, opts)
         return self._flux_bucket(name, request, opts)
 
-    def _paths(self, request) -> list[tuple[str, str]]:
+    def _paths(self, request: SyncRequest) -> list[tuple[str, str]]:
         """(role, path) in sync order; one folder when Kratix writes no dependencies split."""
         if request.dependencies_path is None:
             return [("documents", request.root_path)]
         return [("dependencies", request.dependencies_path),
                 ("resources", request.resources_path)]
 
-    def _argocd_applications(self, name: str, request, opts: pulumi.ResourceOptions):
+    def _argocd_applications(self, name: str, request: SyncRequest,
+                             opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
         git = request.store.git
+        assert git is not None
         on_platform = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
             provider=self.platform_provider, depends_on=[self.argocd.chart]))
         credentials = {ARGOCD_REPOSITORY_KEYS[k]: v for k, v in request.access.credentials.items()
@@ -413,8 +419,7 @@ class KratixDestinationSync:
             metadata = app_metadata(f"kratix-{request.destination}-{role}", request.environment,
                                     **naming.standard_labels("kratix-destination-sync",
                                                              request.destination))
-            metadata["annotations"] = {**metadata.get("annotations", {}),
-                                       SYNC_WAVE_ANNOTATION: str(wave)}
+            metadata["annotations"] = {SYNC_WAVE_ANNOTATION: str(wave)}
             created.append(k8s.apiextensions.CustomResource(
                 naming.child_name(name, role),
                 api_version=ARGOCD_API, kind="Application",
@@ -428,8 +433,10 @@ class KratixDestinationSync:
                     depends_on=created[:]))))
         return created
 
-    def _flux_bucket(self, name: str, request, opts: pulumi.ResourceOptions):
+    def _flux_bucket(self, name: str, request: SyncRequest,
+                     opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
         bucket = request.store.bucket
+        assert bucket is not None
         source_name = f"kratix-{request.destination}"
         labels = naming.standard_labels("kratix-destination-sync", request.destination)
         spec: dict = {"interval": "1m", "bucketName": bucket.bucket_name,

@@ -305,6 +305,8 @@ def test_git_store_is_synced_by_argocd_applications_dependencies_first():
     # prod destinations follow the prod rule: no automatic prune.
     prod_app = apps["kratix-prod-eu-west-1-resources"]
     assert prod_app.get("spec", "syncPolicy", "automated", "prune") is False
+    # Kratix deliveries are not held by the teams' prod sync windows, so they claim none.
+    assert prod_app.get("metadata", "annotations") == {"argocd.argoproj.io/sync-wave": "0"}
     repository = _secrets_of_type(registry, "repository")["kratix-staging-eu-west-1-state"]
     assert {k: reveal(v) for k, v in reveal(repository.inputs["stringData"]).items()} == {
         "type": "git", "url": "https://git.example.com/platform/kratix-state.git",
