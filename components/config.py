@@ -562,6 +562,7 @@ def _resolve_destinations(config: StackConfig, problems: Problems) -> tuple[Dest
     stores = {s.name: s for s in config.state_stores}
     resolved = []
     used_paths: dict[tuple[str, str], int] = {}
+    workers = {c.name for c in config.clusters if c.role == "worker"}
     for i, dest in enumerate(config.destinations):
         path = f"{key}[{i}]"
         cluster_name = dest.cluster or config.platform_cluster.name
@@ -580,6 +581,12 @@ def _resolve_destinations(config: StackConfig, problems: Problems) -> tuple[Dest
             problems.add(f"{path}.stateStore", f"names no state store '{store_name}'; "
                          "accepted: " + ", ".join(stores))
             continue
+        store = stores[store_name]
+        if config.gitops.enabled and cluster_name in workers and store.bucket and \
+                store.bucket.embedded:
+            problems.add(f"{path}.stateStore", f"'{store_name}' is the embedded MinIO, reachable "
+                         f"only inside the platform cluster, so worker '{cluster_name}' cannot "
+                         "sync it; give this destination an external bucket or a git store")
         dest_path = _normalise_path(dest.path if dest.path is not None else dest.name)
         if ".." in dest_path.split("/"):
             problems.add(f"{path}.path", f"'{dest.path}' must not contain '..'")

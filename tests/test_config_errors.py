@@ -144,6 +144,13 @@ CASES = [
     ("gitops-iam-without-role", "prod",
      edit(PROD, lambda c: c["gitops"].pop("awsRoleArn")),
      "idp:gitops.awsRoleArn", "is required for clusterAuth awsIAM"),
+    ("gitops-worker-on-embedded-minio", "dev",
+     edit(DEV, lambda c: (c.update(topology="multi-cluster"), c["gitops"].update(
+         clusterAuth="awsIAM", awsRoleArn="arn:aws:iam::123456789012:role/argocd"),
+         c["clusters"].append(
+         {"name": "worker-1", "environment": "dev", "server": "https://worker-1.example.com"}),
+         c["destinations"].append({"name": "worker-1", "cluster": "worker-1"}))),
+     "idp:destinations[1].stateStore", "worker 'worker-1' cannot sync it"),
     ("gitops-bearer-token-missing", "prod",
      edit(PROD, lambda c: c["gitops"].update(clusterAuth="bearerToken")),
      "idp:gitopsCredentials.prod-eu-west-1.bearerToken", "pulumi config set --secret"),
