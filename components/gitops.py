@@ -26,9 +26,20 @@ ARGOCD_NAMESPACE = "argocd"
 ARGOCD_API = "argoproj.io/v1alpha1"
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 PLATFORM_PROJECT = "platform"
+ROOT_APPLICATION = "idp-root"
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
 SYNC_WAVE_ANNOTATION = "argocd.argoproj.io/sync-wave"
 PROD = "prod"
+# ArgoCD stopped assessing Applications' health in 1.8, so a parent syncing child Applications in
+# waves would not wait for a child to be healthy. This restores the assessment (argocd-cm).
+APPLICATION_HEALTH_LUA = """\
+hs = {status = "Progressing", message = ""}
+if obj.status ~= nil and obj.status.health ~= nil then
+  hs.status = obj.status.health.status
+  hs.message = obj.status.health.message or ""
+end
+return hs
+"""
 # Where each secret manager runs (the names kubeseal and ESO's docs expect).
 SECRET_MANAGER_NAMESPACES = {"sealed-secrets": "kube-system", "external-secrets": "external-secrets"}
 SEALED_SECRETS_CONTROLLER = "sealed-secrets-controller"
@@ -107,7 +118,9 @@ def argocd_values(profile: SizeProfile) -> dict:
                  "annotations": {"argocd.argoproj.io/sync-options": "ServerSideApply=true"}},
         "global": {"networkPolicy": {"create": True}},
         # Chart 9.0 changed the default; generated Applications follow their ApplicationSet.
-        "configs": {"params": {"applicationsetcontroller.policy": "sync"}},
+        "configs": {"params": {"applicationsetcontroller.policy": "sync"},
+                    "cm": {"resource.customizations.health.argoproj.io_Application":
+                           APPLICATION_HEALTH_LUA}},
         "controller": component(profile.argocd_controller),
         "server": component(profile.argocd_server),
         "repoServer": component(profile.argocd_repo_server),
@@ -144,6 +157,8 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
     """The argo-cd chart; ArgoCD objects wait for it (it installs the CRDs)."""
     environments: list[str]
     """Environments with an ApplicationSet, in deploy order."""
+    application_sets: list[str]
+    """Names of the team ApplicationSets, one per environment."""
 
     def __init__(self, name: str, args: ArgoCDAppOfAppsArgs,
                  opts: pulumi.ResourceOptions | None = None):
@@ -181,7 +196,9 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
         self.environments = _ordered_environments(c.environment for c in args.clusters)
         for environment in self.environments:
             self._team_application_set(environment)
-        self.register_outputs({"namespace": self.namespace, "environments": self.environments})
+        self.application_sets = [f"teams-{e}" for e in self.environments]
+        self.register_outputs({"namespace": self.namespace,
+                               "applicationSets": self.application_sets})
 
     # -- installation -------------------------------------------------------------------------
 
@@ -267,7 +284,7 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
         k8s.apiextensions.CustomResource(
             naming.child_name(self._name, "root"),
             api_version=ARGOCD_API, kind="Application",
-            metadata=app_metadata("idp-root", environment,
+            metadata=app_metadata(ROOT_APPLICATION, environment,
                                   **naming.standard_labels("argocd-root", self._name)),
             spec={
                 "project": PLATFORM_PROJECT,

@@ -19,7 +19,7 @@ from components import charts
 from components.clusters import cluster_provider, render_directory
 from components.config import REPOSITORY_CREDENTIALS, StackConfig
 from components.destination import Destination, DestinationArgs, WorkloadSync
-from components.gitops import (ArgoCDAppOfApps, ArgoCDAppOfAppsArgs, ArgoCDCluster,
+from components.gitops import (ROOT_APPLICATION, ArgoCDAppOfApps, ArgoCDAppOfAppsArgs, ArgoCDCluster,
                                KratixDestinationSync, cluster_config, in_cluster_config)
 from components.kratix_platform import CERT_MANAGER_NAMESPACE, KratixPlatform, KratixPlatformArgs
 from components.profiles import PROFILES
@@ -59,9 +59,14 @@ class Topology:
                             | {s.secret_namespace for s in self.config.state_stores}
                             | {f"statestore-{s.name}" for s in self.config.state_stores
                                if s.bucket and s.bucket.embedded})
-        return {"profile": self.config.profile, "topology": self.config.topology,
-                "clusters": clusters, "destinations": destinations, "stateStores": stores,
-                "namespaces": namespaces}
+        outputs = {"profile": self.config.profile, "topology": self.config.topology,
+                   "clusters": clusters, "destinations": destinations, "stateStores": stores,
+                   "namespaces": namespaces}
+        if self.gitops is not None:
+            outputs["gitops"] = {"namespace": self.gitops.namespace,
+                                 "rootApplication": ROOT_APPLICATION,
+                                 "applicationSets": self.gitops.application_sets}
+        return outputs
 
 
 def platform_facts(config: StackConfig) -> dict[str, str]:

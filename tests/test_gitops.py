@@ -155,6 +155,17 @@ def test_root_application_points_at_the_pinned_gitops_repository(dev, prod):
         assert registry.named("gitops-argocd").urn in root.dependencies
 
 
+def test_app_of_apps_waits_for_child_application_health(dev):
+    cm = dev.named("gitops-argocd").get("values", "configs", "cm")
+    assert "obj.status.health.status" in cm["resource.customizations.health.argoproj.io_Application"]
+
+
+def test_outputs_name_the_root_and_the_application_sets(dev, prod):
+    assert dev.outputs["gitops"] == {"namespace": "argocd", "rootApplication": "idp-root",
+                                     "applicationSets": ["teams-dev"]}
+    assert prod.outputs["gitops"]["applicationSets"] == ["teams-staging", "teams-prod"]
+
+
 def test_root_path_is_configurable():
     config = copy.deepcopy(stack_file_config("dev"))
     config["gitops"]["path"] = "clusters/dev"
