@@ -371,3 +371,13 @@ def test_the_validator_rejects_an_invalid_object(tmp_path):
     result = subprocess.run([node, str(VALIDATOR / "validate.mjs"), str(dump)],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 1 and "Application broken" in result.stdout, result.stdout
+
+
+def test_argocd_policies_find_nothing_in_any_stack(dev, prod):
+    from policies.platform import argocd_prod_prune, argocd_target_revision
+    from tests.policy_helpers import violations
+
+    for registry in (dev, prod, _git_store_registry()):
+        for r in registry.kind("Application") + registry.kind("ApplicationSet"):
+            for policy in (argocd_prod_prune.POLICY, argocd_target_revision.POLICY):
+                assert violations(policy, r.type, r.inputs, name=r.name) == [], r.urn
