@@ -75,6 +75,9 @@ class Cluster:
     server: Optional[str] = setting(
         "server", "API server URL ArgoCD on the platform cluster uses to reach this worker "
         "(multi-cluster GitOps)", default=None)
+    ca_data: Optional[str] = setting(
+        "caData", "base64 PEM CA bundle of that API server (default: the system CAs)",
+        default=None)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -349,10 +349,13 @@ def argocd_secret(resource_name: str, secret_type: str, name: str,
         opts=opts)
 
 
-def cluster_config(settings: GitOps, cluster_name: str,
+def cluster_config(settings: GitOps, cluster_name: str, ca_data: str | None,
                    token: pulumi.Input[str] | None) -> pulumi.Input[str]:
-    """ArgoCD's `config` for a worker: an IAM role (EKS) or a bearer token."""
-    tls = {"insecure": False}
+    """ArgoCD's `config` for a worker: an IAM role (EKS; the cluster's name is its EKS name) or
+    a bearer token, and the API server's CA when it is not a public one."""
+    tls: dict = {"insecure": False}
+    if ca_data:
+        tls["caData"] = ca_data
     if settings.cluster_auth == "awsIAM":
         return json.dumps({"awsAuthConfig": {"clusterName": cluster_name,
                                              "roleARN": settings.aws_role_arn},

@@ -152,7 +152,8 @@ def argocd_clusters(config: StackConfig) -> list[ArgoCDCluster]:
         else:
             assert cluster.server
             token = config.gitops_credentials.get(cluster.name, {}).get("bearerToken")
-            server, auth = cluster.server, cluster_config(config.gitops, cluster.name, token)
+            server, auth = cluster.server, cluster_config(config.gitops, cluster.name,
+                                                            cluster.ca_data, token)
         assert hosted[0].environment
         clusters.append(ArgoCDCluster(cluster.name, hosted[0].environment, labels, server, auth))
     return clusters

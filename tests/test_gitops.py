@@ -105,6 +105,7 @@ def test_prod_reaches_every_worker_through_a_labelled_cluster_secret(prod):
     assert json.loads(data["config"])["awsAuthConfig"] == {
         "clusterName": "prod-us-east-1",
         "roleARN": "arn:aws:iam::123456789012:role/idp-argocd-spoke-access"}
+    assert json.loads(data["config"])["tlsClientConfig"] == {"insecure": False}
     # Every ArgoCD object lives on the platform cluster.
     for r in prod.all:
         if "argoproj" in r.type or r.name.startswith("gitops-"):
@@ -125,6 +126,7 @@ def test_bearer_tokens_and_repository_credentials_stay_secret():
         "repository": {"username": "argocd-bot", "password": "repo-token"},
         **{c: {"bearerToken": f"token-{c}"} for c in
            ("prod-eu-west-1", "prod-us-east-1", "staging-eu-west-1")}}
+    config["clusters"][1]["caData"] = "LS0tLS1CRUdJTi0tLS0t"
     registry = run_program(config, "prod", secret_keys=["gitopsCredentials"])
     repository = _secrets_of_type(registry, "repository")["idp-gitops-repository"]
     data = reveal(repository.inputs["stringData"])
@@ -136,7 +138,9 @@ def test_bearer_tokens_and_repository_credentials_stay_secret():
     string_data = cluster.inputs["stringData"]
     config_value = reveal(string_data)["config"]
     assert is_secret(string_data) or is_secret(config_value)
-    assert json.loads(reveal(config_value))["bearerToken"] == "token-prod-eu-west-1"
+    assert json.loads(reveal(config_value)) == {
+        "bearerToken": "token-prod-eu-west-1",
+        "tlsClientConfig": {"insecure": False, "caData": "LS0tLS1CRUdJTi0tLS0t"}}
     assert "repo-token" not in json.dumps(registry.outputs)
 
 
