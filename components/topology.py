@@ -1,8 +1,10 @@
-"""Compose the layers for one stack: providers per cluster, Kratix, state stores, destinations.
+"""Compose the layers for one stack: providers per cluster, Kratix, state stores, GitOps,
+destinations.
 
-Single-cluster: the platform cluster also syncs its own destination. Multi-cluster: Kratix and
-every Destination object live on the platform cluster; each worker has its own provider for the
-objects that sync its destination.
+Single-cluster: the platform cluster also syncs its own destination. Multi-cluster: Kratix,
+ArgoCD and every Destination object live on the platform cluster; each worker has its own
+provider for the objects that sync its destination there (Flux for bucket stores).
+ArgoCD does not wait for Kratix: they install side by side.
 """
 
 from __future__ import annotations
@@ -116,8 +118,7 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
             argocd_chart=config.chart("argo-cd", project_dir),
             secrets_chart=config.chart(config.gitops.secrets, project_dir),
             profile=profile, teams=config.teams, clusters=argocd_clusters(config),
-            repository_credentials=config.gitops_credentials.get(REPOSITORY_CREDENTIALS, {})),
-            opts=pulumi.ResourceOptions(depends_on=[platform]))
+            repository_credentials=config.gitops_credentials.get(REPOSITORY_CREDENTIALS, {})))
         if workload_sync is None:
             workload_sync = KratixDestinationSync(gitops, platform_provider)
 
