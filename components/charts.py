@@ -36,6 +36,16 @@ CHARTS: Mapping[str, ChartSource] = {
         repository="https://syntasso.github.io/helm-charts", chart="kratix", version="v0.0.1",
         note="The chart version never moves (re-published on every release): the controller "
              "image below is what pins Kratix."),
+    "argo-cd": ChartSource(
+        repository="https://argoproj.github.io/argo-helm", chart="argo-cd", version="10.1.1",
+        note="Argo CD v3.4; its ApplicationSet CRD is too large for client-side apply."),
+    "sealed-secrets": ChartSource(
+        repository="https://bitnami-labs.github.io/sealed-secrets", chart="sealed-secrets",
+        version="2.18.5", note="The default secret manager: encrypted secrets live in git."),
+    "external-secrets": ChartSource(
+        repository="https://charts.external-secrets.io", chart="external-secrets",
+        version="2.9.0", note="Selectable instead: secrets synced from an external store "
+                              "(serves only external-secrets.io/v1)."),
 }
 
 IMAGES: Mapping[str, str] = {

@@ -30,6 +30,11 @@ BUCKET_AUTH_METHODS = ("accessKey", "IAM")
 FILEPATH_MODES = ("nestedByMetadata", "aggregatedYAML", "none")
 CLEANUP_POLICIES = ("none", "all")
 KRATIX_NAMESPACE = "kratix-platform-system"
+SECRET_MANAGERS = ("sealed-secrets", "external-secrets")
+CLUSTER_AUTH_METHODS = ("bearerToken", "awsIAM")
+# Keys of `gitopsCredentials.repository`: basic auth over https, or an ssh key for git@ URLs.
+REPOSITORY_CREDENTIAL_KEYS = ("username", "password", "sshPrivateKey")
+REPOSITORY_CREDENTIALS = "repository"
 
 # Secret keys Kratix reads for each credential kind, and which of them are mandatory.
 CREDENTIAL_KEYS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -67,6 +72,12 @@ class Cluster:
     region: Optional[str] = setting(
         "region", "default region label of this cluster's destinations", default=None)
     target: ClusterTarget = setting("target", "how to reach the cluster", default=ClusterTarget)
+    server: Optional[str] = setting(
+        "server", "API server URL ArgoCD on the platform cluster uses to reach this worker "
+        "(multi-cluster GitOps)", default=None)
+    ca_data: Optional[str] = setting(
+        "caData", "base64 PEM CA bundle of that API server (default: the system CAs)",
+        default=None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,6 +204,42 @@ class KratixSettings:
         "example an IAM role for bucket stores with authMethod IAM)", default=dict)
 
 
+@dataclasses.dataclass(frozen=True)
+class SyncWindow:
+    """When prod Applications may sync (an ArgoCD AppProject sync window)."""
+
+    schedule: str = setting("schedule", "cron expression opening the window",
+                            default="0 7 * * 1-5")
+    duration: str = setting("duration", "how long the window stays open", default="3h")
+    time_zone: str = setting("timeZone", "time zone of the schedule", default="UTC")
+
+
+@dataclasses.dataclass(frozen=True)
+class GitOps:
+    """ArgoCD on the platform cluster: App of Apps, ApplicationSets, destination sync."""
+
+    enabled: bool = setting("enabled", "install ArgoCD and the GitOps objects", default=False)
+    repo_url: Optional[str] = setting("repoURL", "platform GitOps repository (https://... or "
+                                      "git@...)", default=None)
+    target_revision: Optional[str] = setting(
+        "targetRevision", "pinned tag, commit or branch of the repository (never HEAD or a "
+        "range with *)", default=None)
+    path: str = setting("path", "folder the root Application syncs (per-layer apps)",
+                        default="platform")
+    teams_path: str = setting("teamsPath", "folder of team services, laid out "
+                              "<teamsPath>/<team>/<environment>", default="teams")
+    secrets: str = setting("secrets", "secret manager installed next to ArgoCD",
+                           default="sealed-secrets", choices=SECRET_MANAGERS)
+    cluster_auth: str = setting(
+        "clusterAuth", "how ArgoCD authenticates to workers: bearerToken "
+        "(gitopsCredentials.<cluster>.bearerToken) or awsIAM (EKS, awsRoleArn)",
+        default="bearerToken", choices=CLUSTER_AUTH_METHODS)
+    aws_role_arn: Optional[str] = setting("awsRoleArn", "IAM role ArgoCD assumes to reach "
+                                          "EKS workers (clusterAuth awsIAM)", default=None)
+    prod_sync_window: SyncWindow = setting("prodSyncWindow", "when prod Applications sync",
+                                           default=SyncWindow)
+
+
 def _default_clusters() -> tuple[Cluster, ...]:
     return (Cluster(name="platform", role="platform", environment="dev", region="local"),)
 
@@ -230,6 +277,11 @@ class StackConfig:
     state_store_credentials: Mapping[str, Mapping[str, str]] = setting(
         "stateStoreCredentials", "secret credentials per state store name (set with "
         "`pulumi config set --secret --path`)", default=dict, secret=True)
+    gitops: GitOps = setting("gitops", "GitOps with ArgoCD", default=GitOps)
+    gitops_credentials: Mapping[str, Mapping[str, str]] = setting(
+        "gitopsCredentials", "secret credentials: repository.username/password or "
+        "repository.sshPrivateKey, and <cluster>.bearerToken (set with `pulumi config set "
+        "--secret --path`)", default=dict, secret=True)
 
     @property
     def platform_cluster(self) -> Cluster:
@@ -343,6 +395,7 @@ def _resolve_and_check(config: StackConfig, secret_keys: frozenset[str], base_di
     _check_credentials(config, secret_keys, problems)
     _check_teams(config, problems)
     _check_charts(config, base_dir, problems)
+    _check_gitops(config, secret_keys, problems)
     if problems.items:
         return config
     destinations = _resolve_destinations(config, problems)
@@ -465,6 +518,53 @@ def _check_charts(config: StackConfig, base_dir: Path | None, problems: Problems
             problems.add(f"{NAMESPACE}:chartMirror", str(error))
 
 
+def gitops_workers(config: StackConfig) -> list[Cluster]:
+    """Workers ArgoCD on the platform cluster must reach: those that sync a destination."""
+    synced = {d.cluster for d in config.destinations}
+    return [c for c in config.clusters if c.role == "worker" and c.name in synced]
+
+
+def _check_gitops(config: StackConfig, secret_keys: frozenset[str], problems: Problems) -> None:
+    gitops, key = config.gitops, f"{NAMESPACE}:gitops"
+    creds_key = f"{NAMESPACE}:gitopsCredentials"
+    creds = config.gitops_credentials
+    if creds and creds_key not in secret_keys:
+        problems.add(creds_key, "holds credentials in plaintext; store each value with "
+                     "`pulumi config set --secret --path 'gitopsCredentials.<name>.<key>' VALUE`")
+    if not gitops.enabled:
+        return
+    if not gitops.repo_url:
+        problems.add(f"{key}.repoURL", "is required when gitops is enabled (the platform GitOps "
+                     "repository the root Application syncs)")
+    revision = gitops.target_revision
+    if not revision or revision == "HEAD" or "*" in revision:
+        problems.add(f"{key}.targetRevision", f"'{revision or ''}' does not pin the repository; "
+                     "set a tag, a commit SHA or a branch (never HEAD or a range with *)")
+    for secret_key in creds.get(REPOSITORY_CREDENTIALS, {}):
+        if secret_key not in REPOSITORY_CREDENTIAL_KEYS:
+            problems.add(f"{creds_key}.{REPOSITORY_CREDENTIALS}.{secret_key}", "is not a "
+                         "repository credential; accepted: " + ", ".join(REPOSITORY_CREDENTIAL_KEYS))
+    clusters = {c.name for c in config.clusters}
+    for name in creds:
+        if name != REPOSITORY_CREDENTIALS and name not in clusters:
+            problems.add(f"{creds_key}.{name}", "names no cluster; accepted: "
+                         + ", ".join([REPOSITORY_CREDENTIALS, *clusters]))
+    if gitops.cluster_auth == "awsIAM" and not gitops.aws_role_arn and gitops_workers(config):
+        problems.add(f"{key}.awsRoleArn", "is required for clusterAuth awsIAM (the role ArgoCD's "
+                     "controller assumes on every EKS worker)")
+    for i, cluster in enumerate(config.clusters):
+        if cluster not in gitops_workers(config):
+            continue
+        if not cluster.server:
+            problems.add(f"{NAMESPACE}:clusters[{i}].server", "is required for a worker that "
+                         "ArgoCD on the platform cluster syncs (its API server URL)")
+        if gitops.cluster_auth == "bearerToken" and \
+                not creds.get(cluster.name, {}).get("bearerToken"):
+            problems.add(f"{creds_key}.{cluster.name}.bearerToken", "is required for "
+                         "clusterAuth bearerToken; set it with `pulumi config set --secret "
+                         f"--path 'gitopsCredentials.{cluster.name}.bearerToken' TOKEN`")
+
+
 def _normalise_path(path: str) -> str:
     normalised = posixpath.normpath(path.strip() or ".").strip("/")
     return normalised or "."
@@ -480,6 +580,7 @@ def _resolve_destinations(config: StackConfig, problems: Problems) -> tuple[Dest
     stores = {s.name: s for s in config.state_stores}
     resolved = []
     used_paths: dict[tuple[str, str], int] = {}
+    workers = {c.name for c in config.clusters if c.role == "worker"}
     for i, dest in enumerate(config.destinations):
         path = f"{key}[{i}]"
         cluster_name = dest.cluster or config.platform_cluster.name
@@ -498,6 +599,12 @@ def _resolve_destinations(config: StackConfig, problems: Problems) -> tuple[Dest
             problems.add(f"{path}.stateStore", f"names no state store '{store_name}'; "
                          "accepted: " + ", ".join(stores))
             continue
+        store = stores[store_name]
+        if config.gitops.enabled and cluster_name in workers and store.bucket and \
+                store.bucket.embedded:
+            problems.add(f"{path}.stateStore", f"'{store_name}' is the embedded MinIO, reachable "
+                         f"only inside the platform cluster, so worker '{cluster_name}' cannot "
+                         "sync it; give this destination an external bucket or a git store")
         dest_path = _normalise_path(dest.path if dest.path is not None else dest.name)
         if ".." in dest_path.split("/"):
             problems.add(f"{path}.path", f"'{dest.path}' must not contain '..'")

@@ -19,7 +19,7 @@ import pulumi_kubernetes as k8s
 from components import naming
 from components.config import Destination as DestinationSpec
 from components.config import StateStore as StateStoreSpec
-from components.state_store import KRATIX_API
+from components.state_store import KRATIX_API, StoreAccess
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,8 +28,14 @@ class SyncRequest:
 
     destination: str
     """Destination name."""
+    cluster: str
+    """Cluster that syncs the destination."""
+    environment: str
+    """The destination's environment label."""
     store: StateStoreSpec
     """The state store the documents are in."""
+    access: StoreAccess
+    """Address and credentials of the store."""
     root_path: str
     """The destination's folder inside the store."""
     dependencies_path: str | None
@@ -54,6 +60,8 @@ class DestinationArgs:
     """The validated, resolved destination settings."""
     store: StateStoreSpec
     """The state store the destination reads."""
+    store_access: StoreAccess
+    """Address and credentials of that store, for the worker's sync objects."""
     platform_provider: k8s.Provider
     """Provider of the platform cluster, where the Destination object lives."""
     worker_provider: k8s.Provider
@@ -105,7 +113,9 @@ class Destination(pulumi.ComponentResource):
                                         depends_on=list(args.depends_on)))
         self.sync_objects = ()
         if args.workload_sync is not None:
-            request = SyncRequest(spec.name, args.store, self.path, self.dependencies_path,
+            assert spec.cluster and spec.environment
+            request = SyncRequest(spec.name, spec.cluster, spec.environment, args.store,
+                                  args.store_access, self.path, self.dependencies_path,
                                   self.resources_path, args.worker_provider)
             self.sync_objects = tuple(args.workload_sync.create(
                 naming.child_name(name, "sync"), request,

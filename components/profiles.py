@@ -36,6 +36,12 @@ class SizeProfile:
     cert_manager_cainjector: Footprint
     minio: Footprint
     minio_storage: str
+    argocd_controller: Footprint
+    argocd_server: Footprint
+    argocd_repo_server: Footprint
+    argocd_applicationset: Footprint
+    argocd_redis: Footprint
+    secrets_controller: Footprint
 
 
 PROFILES: Mapping[str, SizeProfile] = {
@@ -49,6 +55,13 @@ PROFILES: Mapping[str, SizeProfile] = {
         cert_manager_cainjector=Footprint(1, "10m", "64Mi", "100m", "128Mi"),
         minio=Footprint(1, "50m", "256Mi", "500m", "512Mi"),
         minio_storage="5Gi",
+        argocd_controller=Footprint(1, "100m", "256Mi", "500m", "512Mi"),
+        argocd_server=Footprint(1, "25m", "64Mi", "250m", "128Mi"),
+        argocd_repo_server=Footprint(1, "25m", "128Mi", "500m", "256Mi"),
+        argocd_applicationset=Footprint(1, "25m", "64Mi", "250m", "128Mi"),
+        # A single redis: redis-ha needs three nodes.
+        argocd_redis=Footprint(1, "25m", "32Mi", "100m", "64Mi"),
+        secrets_controller=Footprint(1, "10m", "32Mi", "100m", "64Mi"),
     ),
     "prod": SizeProfile(
         name="prod",
@@ -60,5 +73,12 @@ PROFILES: Mapping[str, SizeProfile] = {
         cert_manager_cainjector=Footprint(2, "50m", "128Mi", "500m", "256Mi"),
         minio=Footprint(1, "250m", "1Gi", "1", "2Gi"),
         minio_storage="50Gi",
+        # One application controller: more replicas shard clusters between them.
+        argocd_controller=Footprint(1, "500m", "1Gi", "2", "2Gi"),
+        argocd_server=Footprint(2, "100m", "128Mi", "500m", "256Mi"),
+        argocd_repo_server=Footprint(2, "100m", "256Mi", "1", "512Mi"),
+        argocd_applicationset=Footprint(2, "50m", "128Mi", "500m", "256Mi"),
+        argocd_redis=Footprint(3, "100m", "128Mi", "500m", "256Mi"),
+        secrets_controller=Footprint(2, "50m", "64Mi", "250m", "128Mi"),
     ),
 }

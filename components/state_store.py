@@ -42,6 +42,16 @@ class StateStoreArgs:
     """What must exist first: the Kratix platform, which installs the CRDs."""
 
 
+@dataclasses.dataclass(frozen=True)
+class StoreAccess:
+    """How a reader other than Kratix (a GitOps agent on a worker) reaches the store."""
+
+    address: str
+    """Git URL, or the bucket endpoint host[:port]."""
+    credentials: Mapping[str, pulumi.Input[str]]
+    """The store's credentials under Kratix's key names (empty for IAM); secret values."""
+
+
 class StateStore(pulumi.ComponentResource):
     """One Kratix state store and everything it needs."""
 
@@ -51,6 +61,8 @@ class StateStore(pulumi.ComponentResource):
     """Git URL, or the bucket endpoint and name."""
     resource: k8s.apiextensions.CustomResource
     """The Kratix state store object; destinations depend on it."""
+    access: StoreAccess
+    """Address and credentials for the agents that sync destinations."""
 
     def __init__(self, name: str, args: StateStoreArgs,
                  opts: pulumi.ResourceOptions | None = None):
@@ -60,16 +72,19 @@ class StateStore(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         spec = args.spec
         self.kind = spec.crd_kind
+        self._kratix_credentials: Mapping[str, pulumi.Input[str]] = {}
         if spec.git:
             self.resource = self._git_store()
-            self.endpoint = spec.git.url
+            self.endpoint = address = spec.git.url
         elif spec.bucket and spec.bucket.embedded:
-            self.resource, endpoint = self._embedded_bucket_store()
-            self.endpoint = f"{endpoint}/{spec.bucket.bucket_name}"
+            self.resource, address = self._embedded_bucket_store()
+            self.endpoint = f"{address}/{spec.bucket.bucket_name}"
         else:
             assert spec.bucket and spec.bucket.endpoint
             self.resource = self._external_bucket_store()
-            self.endpoint = f"{spec.bucket.endpoint}/{spec.bucket.bucket_name}"
+            address = spec.bucket.endpoint
+            self.endpoint = f"{address}/{spec.bucket.bucket_name}"
+        self.access = StoreAccess(address, self._kratix_credentials)
         self.register_outputs({"kind": self.kind, "endpoint": self.endpoint})
 
     # -- git ----------------------------------------------------------------------------------
@@ -265,6 +280,8 @@ class StateStore(pulumi.ComponentResource):
 
     def _credentials_secret(self, values: Mapping[str, pulumi.Input[str]]) -> k8s.core.v1.Secret:
         spec = self._args.spec
+        self._kratix_credentials = {key: pulumi.Output.secret(value)
+                                    for key, value in values.items()}
         return k8s.core.v1.Secret(
             naming.child_name(self._name, "credentials"),
             metadata={"name": credentials_secret_name(spec),

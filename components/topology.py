@@ -1,8 +1,10 @@
-"""Compose the layers for one stack: providers per cluster, Kratix, state stores, destinations.
+"""Compose the layers for one stack: providers per cluster, Kratix, state stores, GitOps,
+destinations.
 
-Single-cluster: the platform cluster also syncs its own destination. Multi-cluster: Kratix and
-every Destination object live on the platform cluster; each worker has its own provider for the
-objects that sync its destination.
+Single-cluster: the platform cluster also syncs its own destination. Multi-cluster: Kratix,
+ArgoCD and every Destination object live on the platform cluster; each worker has its own
+provider for the objects that sync its destination there (Flux for bucket stores).
+ArgoCD does not wait for Kratix: they install side by side.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import pulumi_kubernetes as k8s
 
 from components import charts
 from components.clusters import cluster_provider, render_directory
-from components.config import StackConfig
+from components.config import REPOSITORY_CREDENTIALS, StackConfig
 from components.destination import Destination, DestinationArgs, WorkloadSync
+from components.gitops import (ROOT_APPLICATION, ArgoCDAppOfApps, ArgoCDAppOfAppsArgs, ArgoCDCluster,
+                               KratixDestinationSync, cluster_config, in_cluster_config)
 from components.kratix_platform import CERT_MANAGER_NAMESPACE, KratixPlatform, KratixPlatformArgs
 from components.profiles import PROFILES
 from components.state_store import StateStore, StateStoreArgs
@@ -32,6 +36,7 @@ class Topology:
     platform: KratixPlatform
     state_stores: Mapping[str, StateStore]
     destinations: Mapping[str, Destination]
+    gitops: ArgoCDAppOfApps | None = None
 
     def outputs(self) -> dict[str, object]:
         """Stack outputs: what an operator needs to find and reach each piece."""
@@ -56,9 +61,14 @@ class Topology:
                             | {s.secret_namespace for s in self.config.state_stores}
                             | {f"statestore-{s.name}" for s in self.config.state_stores
                                if s.bucket and s.bucket.embedded})
-        return {"profile": self.config.profile, "topology": self.config.topology,
-                "clusters": clusters, "destinations": destinations, "stateStores": stores,
-                "namespaces": namespaces}
+        outputs = {"profile": self.config.profile, "topology": self.config.topology,
+                   "clusters": clusters, "destinations": destinations, "stateStores": stores,
+                   "namespaces": namespaces}
+        if self.gitops is not None:
+            outputs["gitops"] = {"namespace": self.gitops.namespace,
+                                 "rootApplication": ROOT_APPLICATION,
+                                 "applicationSets": self.gitops.application_sets}
+        return outputs
 
 
 def platform_facts(config: StackConfig) -> dict[str, str]:
@@ -71,6 +81,7 @@ def platform_facts(config: StackConfig) -> dict[str, str]:
                                            if d.environment})),
         "destinations": json.dumps(sorted(d.name for d in config.destinations)),
         "clusters": json.dumps(sorted(c.name for c in config.clusters)),
+        "gitops": "true" if config.gitops.enabled else "false",
         # Layers that later issues add; published now so readers can rely on the keys.
         "portal": "false",
         "crossplane": "false",
@@ -100,15 +111,50 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
             images=charts.IMAGES, depends_on=[platform]))
         for spec in config.state_stores}
 
+    gitops = None
+    if config.gitops.enabled:
+        gitops = ArgoCDAppOfApps("gitops", ArgoCDAppOfAppsArgs(
+            settings=config.gitops, provider=platform_provider,
+            argocd_chart=config.chart("argo-cd", project_dir),
+            secrets_chart=config.chart(config.gitops.secrets, project_dir),
+            profile=profile, teams=config.teams, clusters=argocd_clusters(config),
+            repository_credentials=config.gitops_credentials.get(REPOSITORY_CREDENTIALS, {})))
+        if workload_sync is None:
+            workload_sync = KratixDestinationSync(gitops, platform_provider)
+
     destinations = {}
     for spec in config.destinations:
         assert spec.cluster and spec.state_store
         destinations[spec.name] = Destination(spec.name, DestinationArgs(
             spec=spec, store=config.state_store(spec.state_store),
+            store_access=state_stores[spec.state_store].access,
             platform_provider=platform_provider, worker_provider=providers[spec.cluster],
             depends_on=[state_stores[spec.state_store].resource],
             workload_sync=workload_sync))
 
     pulumi.log.info(f"idp: {config.topology} platform with {len(destinations)} destination(s) "
                     f"on {len(config.clusters)} cluster(s), profile {config.profile}")
-    return Topology(config, stack, providers, platform, state_stores, destinations)
+    return Topology(config, stack, providers, platform, state_stores, destinations, gitops)
+
+
+def argocd_clusters(config: StackConfig) -> list[ArgoCDCluster]:
+    """Every cluster that syncs a destination, labelled like its destinations (the first
+    destination's labels win where two disagree)."""
+    clusters = []
+    for cluster in config.clusters:
+        hosted = [d for d in config.destinations if d.cluster == cluster.name]
+        if not hosted:
+            continue
+        labels: dict[str, str] = {}
+        for destination in reversed(hosted):
+            labels.update(destination.all_labels)
+        if cluster.role == "platform":
+            server, auth = "https://kubernetes.default.svc", in_cluster_config()
+        else:
+            assert cluster.server
+            token = config.gitops_credentials.get(cluster.name, {}).get("bearerToken")
+            server, auth = cluster.server, cluster_config(config.gitops, cluster.name,
+                                                            cluster.ca_data, token)
+        assert hosted[0].environment
+        clusters.append(ArgoCDCluster(cluster.name, hosted[0].environment, labels, server, auth))
+    return clusters

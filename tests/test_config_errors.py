@@ -126,6 +126,34 @@ CASES = [
     ("missing-credentials", "prod",
      edit(PROD, lambda c: c["stateStores"][0]["bucket"].update(authMethod="accessKey")),
      "idp:stateStoreCredentials.s3-state.accessKeyID", "pulumi config set --secret"),
+    ("gitops-without-repository", "dev",
+     edit(DEV, lambda c: c["gitops"].pop("repoURL")),
+     "idp:gitops.repoURL", "is required when gitops is enabled"),
+    ("gitops-tracks-head", "dev",
+     edit(DEV, lambda c: c["gitops"].update(targetRevision="HEAD")),
+     "idp:gitops.targetRevision", "does not pin the repository"),
+    ("gitops-tracks-a-range", "dev",
+     edit(DEV, lambda c: c["gitops"].update(targetRevision="v1.*")),
+     "idp:gitops.targetRevision", "never HEAD or a range with *"),
+    ("gitops-bad-secret-manager", "dev",
+     edit(DEV, lambda c: c["gitops"].update(secrets="vault")),
+     "idp:gitops.secrets", "use one of: sealed-secrets, external-secrets"),
+    ("gitops-worker-without-server", "prod",
+     edit(PROD, lambda c: c["clusters"][2].pop("server")),
+     "idp:clusters[2].server", "its API server URL"),
+    ("gitops-iam-without-role", "prod",
+     edit(PROD, lambda c: c["gitops"].pop("awsRoleArn")),
+     "idp:gitops.awsRoleArn", "is required for clusterAuth awsIAM"),
+    ("gitops-worker-on-embedded-minio", "dev",
+     edit(DEV, lambda c: (c.update(topology="multi-cluster"), c["gitops"].update(
+         clusterAuth="awsIAM", awsRoleArn="arn:aws:iam::123456789012:role/argocd"),
+         c["clusters"].append(
+         {"name": "worker-1", "environment": "dev", "server": "https://worker-1.example.com"}),
+         c["destinations"].append({"name": "worker-1", "cluster": "worker-1"}))),
+     "idp:destinations[1].stateStore", "worker 'worker-1' cannot sync it"),
+    ("gitops-bearer-token-missing", "prod",
+     edit(PROD, lambda c: c["gitops"].update(clusterAuth="bearerToken")),
+     "idp:gitopsCredentials.prod-eu-west-1.bearerToken", "pulumi config set --secret"),
 ]
 
 
@@ -149,6 +177,21 @@ def test_credentials_for_unknown_store_and_unknown_key_are_refused():
     config["stateStoreCredentials"] = {"s4": {"password": "x"}}
     message = expect_config_error(config, "prod", secret_keys=["stateStoreCredentials"])
     assert "idp:stateStoreCredentials.s4: names no state store; accepted: s3-state" in message
+
+
+def test_plaintext_gitops_credentials_are_refused():
+    config = copy.deepcopy(DEV)
+    config["gitopsCredentials"] = {"repository": {"username": "bot", "password": "token"}}
+    message = expect_config_error(config, "dev", secret_keys=())
+    assert "idp:gitopsCredentials: holds credentials in plaintext" in message
+
+
+def test_gitops_credentials_for_unknown_cluster_or_key_are_refused():
+    config = copy.deepcopy(DEV)
+    config["gitopsCredentials"] = {"repository": {"token": "x"}, "nowhere": {"bearerToken": "x"}}
+    message = expect_config_error(config, "dev", secret_keys=["gitopsCredentials"])
+    assert "idp:gitopsCredentials.repository.token: is not a repository credential" in message
+    assert "idp:gitopsCredentials.nowhere: names no cluster" in message
 
 
 def test_structured_key_given_as_plain_text_is_refused():

@@ -18,16 +18,7 @@ PROVIDER = "pulumi:providers:kubernetes"
 KRATIX_PLATFORM = "idp:platform:KratixPlatform"
 STATE_STORE = "idp:platform:StateStore"
 DESTINATION = "idp:platform:Destination"
-
-
-@pytest.fixture(scope="module")
-def dev() -> Registry:
-    return run_program(stack_file_config("dev"), "dev")
-
-
-@pytest.fixture(scope="module")
-def prod() -> Registry:
-    return run_program(stack_file_config("prod"), "prod")
+GITOPS = "idp:platform:ArgoCDAppOfApps"
 
 
 # -- structure shared by both stacks -----------------------------------------------------------
@@ -36,7 +27,7 @@ def prod() -> Registry:
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_resource_is_parented_to_a_component_or_the_stack(stack):
     registry = run_program(stack_file_config(stack), stack)
-    components = {KRATIX_PLATFORM, STATE_STORE, DESTINATION}
+    components = {KRATIX_PLATFORM, STATE_STORE, DESTINATION, GITOPS}
     for r in registry.all:
         if r.type in components or r.type == PROVIDER:
             assert r.parent_type == "pulumi:pulumi:Stack", r.urn
@@ -59,16 +50,22 @@ def test_kubernetes_objects_use_an_explicit_cluster_provider(stack):
 
 def test_dev_registers_the_expected_resources(dev):
     assert dev.counts() == {
-        CHART: 2,
+        CHART: 4,
         "idp:platform:Destination": 1,
+        GITOPS: 1,
+        "kubernetes:argoproj.io/v1alpha1:AppProject": 3,
+        "kubernetes:argoproj.io/v1alpha1:Application": 1,
+        "kubernetes:argoproj.io/v1alpha1:ApplicationSet": 1,
+        "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization": 2,
+        "kubernetes:source.toolkit.fluxcd.io/v1:Bucket": 1,
         "idp:platform:KratixPlatform": 1,
         "idp:platform:StateStore": 1,
         "kubernetes:apps/v1:Deployment": 1,
         "kubernetes:batch/v1:Job": 1,
         "kubernetes:core/v1:ConfigMap": 1,
-        NAMESPACE: 2,
+        NAMESPACE: 3,
         "kubernetes:core/v1:PersistentVolumeClaim": 1,
-        SECRET: 2,
+        SECRET: 5,
         "kubernetes:core/v1:Service": 1,
         "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore": 1,
         "kubernetes:platform.kratix.io/v1alpha1:Destination": 1,
@@ -195,12 +192,19 @@ def test_dev_outputs(dev):
 
 def test_prod_registers_the_expected_resources(prod):
     assert prod.counts() == {
-        CHART: 2,
+        CHART: 4,
         "idp:platform:Destination": 3,
+        GITOPS: 1,
+        "kubernetes:argoproj.io/v1alpha1:AppProject": 6,
+        "kubernetes:argoproj.io/v1alpha1:Application": 1,
+        "kubernetes:argoproj.io/v1alpha1:ApplicationSet": 2,
+        "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization": 6,
+        "kubernetes:source.toolkit.fluxcd.io/v1:Bucket": 3,
         "idp:platform:KratixPlatform": 1,
         "idp:platform:StateStore": 1,
         "kubernetes:core/v1:ConfigMap": 1,
-        NAMESPACE: 1,
+        NAMESPACE: 2,
+        SECRET: 4,
         "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore": 1,
         "kubernetes:platform.kratix.io/v1alpha1:Destination": 3,
         PROVIDER: 4,
@@ -247,7 +251,9 @@ def test_prod_state_store_uses_iam_and_no_static_secret(prod):
         "insecure": False,
         "authMethod": "IAM",
     }
-    assert prod.of_type(SECRET) == []
+    # The only Secrets are ArgoCD's repository and cluster Secrets (IAM, no tokens).
+    assert {r.get("metadata", "labels", "argocd.argoproj.io/secret-type")
+            for r in prod.of_type(SECRET)} == {"repository", "cluster"}
     kratix = prod.named("kratix-controller")
     assert kratix.get("values", "serviceAccount", "annotations") == {
         "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/idp-kratix-state-store"}
@@ -286,9 +292,16 @@ def test_switching_to_multi_cluster_adds_only_the_worker_and_its_destination(dev
     config = copy.deepcopy(stack_file_config("dev"))
     config["topology"] = "multi-cluster"
     config["clusters"].append({"name": "worker-1", "role": "worker", "environment": "dev",
-                               "region": "local", "target": {"mode": "render"}})
-    config["destinations"].append({"name": "worker-1", "cluster": "worker-1"})
-    multi = run_program(config, "dev")
+                               "region": "local", "target": {"mode": "render"},
+                               "server": "https://worker-1.k8s.example.com"})
+    # The embedded MinIO is reachable only inside the platform cluster: the worker reads its own
+    # external bucket.
+    config["stateStores"].append({"name": "worker-state", "kind": "bucket", "bucket": {
+        "endpoint": "s3.example.com", "authMethod": "IAM"}})
+    config["destinations"].append({"name": "worker-1", "cluster": "worker-1",
+                                   "stateStore": "worker-state"})
+    config["gitopsCredentials"] = {"worker-1": {"bearerToken": "token"}}
+    multi = run_program(config, "dev", secret_keys=["gitopsCredentials"])
 
     before, after = _signature(dev), _signature(multi)
     added = set(after) - set(before)
@@ -300,9 +313,21 @@ def test_switching_to_multi_cluster_adds_only_the_worker_and_its_destination(dev
     assert changed == {"topology", "clusters", "destinations"}
     del before[facts_urn], after[facts_urn]
     assert {urn.rsplit("::", 1)[-1] for urn in added} == {
-        "worker-1", "worker-1-destination"}
+        "worker-1", "worker-1-destination", "worker-state", "worker-state-store",
+        "gitops-cluster-worker-1", "worker-1-sync-bucket", "worker-1-sync-dependencies",
+        "worker-1-sync-resources"}
     assert sorted(urn.split("::")[2].rsplit("$", 1)[-1] for urn in added) == sorted([
-        PROVIDER, DESTINATION, "kubernetes:platform.kratix.io/v1alpha1:Destination"])
+        PROVIDER, DESTINATION, "kubernetes:platform.kratix.io/v1alpha1:Destination",
+        STATE_STORE, "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore", SECRET,
+        "kubernetes:source.toolkit.fluxcd.io/v1:Bucket",
+        "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization",
+        "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization"])
+    # The new cluster joins the dev ApplicationSet through its labels, the AppProjects through
+    # their destinations: both change, nothing else does.
+    for changed_name in ("gitops-project-payments", "gitops-project-search",
+                         "gitops-project-platform"):
+        urn = dev.named(changed_name).urn
+        del before[urn], after[urn]
     for urn in before:
         assert before[urn] == after[urn], f"{urn} changed when only a worker was added"
     worker_destination = multi.named("worker-1-destination")
