@@ -46,6 +46,10 @@ CHARTS: Mapping[str, ChartSource] = {
         repository="https://charts.external-secrets.io", chart="external-secrets",
         version="2.9.0", note="Selectable instead: secrets synced from an external store "
                               "(serves only external-secrets.io/v1)."),
+    "flux2": ChartSource(
+        repository="https://fluxcd-community.github.io/helm-charts", chart="flux2",
+        version="2.16.2", note="Flux's source and kustomize controllers, on clusters that sync "
+                               "a bucket state store (ArgoCD cannot read S3)."),
 }
 
 IMAGES: Mapping[str, str] = {

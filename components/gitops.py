@@ -20,6 +20,7 @@ from components import naming
 from components.charts import ResolvedChart
 from components.config import GitOps, Team
 from components.destination import SyncRequest
+from components.flux import FLUX_NAMESPACE, FluxBucketAgent
 from components.profiles import SizeProfile
 
 ARGOCD_NAMESPACE = "argocd"
@@ -378,7 +379,6 @@ def _ordered_environments(environments) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # Kratix destination sync (the Destination component's WorkloadSync seam)
 
-FLUX_NAMESPACE = "flux-system"
 FLUX_SOURCE_API = "source.toolkit.fluxcd.io/v1"
 FLUX_KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
 # Flux's Bucket Secret keys, from Kratix's key names for the same credentials.
@@ -403,6 +403,8 @@ class KratixDestinationSync:
 
     argocd: ArgoCDAppOfApps
     platform_provider: k8s.Provider
+    flux_agents: Mapping[str, FluxBucketAgent] = dataclasses.field(default_factory=dict)
+    """Flux on each cluster that syncs a bucket store, by cluster name."""
 
     def create(self, name: str, request: SyncRequest,
                opts: pulumi.ResourceOptions) -> Sequence[pulumi.Resource]:
@@ -459,6 +461,9 @@ class KratixDestinationSync:
         assert bucket is not None
         source_name = f"kratix-{request.destination}"
         labels = naming.standard_labels("kratix-destination-sync", request.destination)
+        # Flux's namespace and CRDs come with its chart on the worker.
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+            depends_on=[self.flux_agents[request.cluster].chart]))
         spec: dict = {"interval": "1m", "bucketName": bucket.bucket_name,
                       "endpoint": request.access.address, "insecure": bucket.embedded or
                       bucket.insecure, "prefix": request.root_path,

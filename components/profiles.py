@@ -42,6 +42,7 @@ class SizeProfile:
     argocd_applicationset: Footprint
     argocd_redis: Footprint
     secrets_controller: Footprint
+    flux_controller: Footprint
 
 
 PROFILES: Mapping[str, SizeProfile] = {
@@ -62,6 +63,7 @@ PROFILES: Mapping[str, SizeProfile] = {
         # A single redis: redis-ha needs three nodes.
         argocd_redis=Footprint(1, "25m", "32Mi", "100m", "64Mi"),
         secrets_controller=Footprint(1, "10m", "32Mi", "100m", "64Mi"),
+        flux_controller=Footprint(1, "50m", "64Mi", "500m", "256Mi"),
     ),
     "prod": SizeProfile(
         name="prod",
@@ -80,5 +82,7 @@ PROFILES: Mapping[str, SizeProfile] = {
         argocd_applicationset=Footprint(2, "50m", "128Mi", "500m", "256Mi"),
         argocd_redis=Footprint(3, "100m", "128Mi", "500m", "256Mi"),
         secrets_controller=Footprint(2, "50m", "64Mi", "250m", "128Mi"),
+        # Flux's controllers elect a leader; one replica each, restarted on failure.
+        flux_controller=Footprint(1, "100m", "128Mi", "1", "512Mi"),
     ),
 }

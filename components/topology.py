@@ -20,6 +20,7 @@ import pulumi_kubernetes as k8s
 from components import charts
 from components.clusters import cluster_provider, render_directory
 from components.config import REPOSITORY_CREDENTIALS, StackConfig
+from components.flux import FluxBucketAgent, FluxBucketAgentArgs
 from components.destination import Destination, DestinationArgs, WorkloadSync
 from components.gitops import (ROOT_APPLICATION, ArgoCDAppOfApps, ArgoCDAppOfAppsArgs, ArgoCDCluster,
                                KratixDestinationSync, cluster_config, in_cluster_config)
@@ -120,7 +121,12 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
             profile=profile, teams=config.teams, clusters=argocd_clusters(config),
             repository_credentials=config.gitops_credentials.get(REPOSITORY_CREDENTIALS, {})))
         if workload_sync is None:
-            workload_sync = KratixDestinationSync(gitops, platform_provider)
+            flux_agents = {
+                cluster: FluxBucketAgent(f"flux-{cluster}", FluxBucketAgentArgs(
+                    provider=providers[cluster], chart=config.chart("flux2", project_dir),
+                    profile=profile))
+                for cluster in clusters_syncing_buckets(config)}
+            workload_sync = KratixDestinationSync(gitops, platform_provider, flux_agents)
 
     destinations = {}
     for spec in config.destinations:
@@ -135,6 +141,13 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
     pulumi.log.info(f"idp: {config.topology} platform with {len(destinations)} destination(s) "
                     f"on {len(config.clusters)} cluster(s), profile {config.profile}")
     return Topology(config, stack, providers, platform, state_stores, destinations, gitops)
+
+
+def clusters_syncing_buckets(config: StackConfig) -> list[str]:
+    """Clusters with a destination on a bucket state store: they need Flux (ArgoCD has no S3)."""
+    return sorted({d.cluster for d in config.destinations
+                   if d.cluster and d.state_store
+                   and config.state_store(d.state_store).kind == "bucket"})
 
 
 def argocd_clusters(config: StackConfig) -> list[ArgoCDCluster]:

@@ -19,6 +19,7 @@ KRATIX_PLATFORM = "idp:platform:KratixPlatform"
 STATE_STORE = "idp:platform:StateStore"
 DESTINATION = "idp:platform:Destination"
 GITOPS = "idp:platform:ArgoCDAppOfApps"
+FLUX = "idp:platform:FluxBucketAgent"
 
 
 # -- structure shared by both stacks -----------------------------------------------------------
@@ -27,7 +28,7 @@ GITOPS = "idp:platform:ArgoCDAppOfApps"
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_resource_is_parented_to_a_component_or_the_stack(stack):
     registry = run_program(stack_file_config(stack), stack)
-    components = {KRATIX_PLATFORM, STATE_STORE, DESTINATION, GITOPS}
+    components = {KRATIX_PLATFORM, STATE_STORE, DESTINATION, GITOPS, FLUX}
     for r in registry.all:
         if r.type in components or r.type == PROVIDER:
             assert r.parent_type == "pulumi:pulumi:Stack", r.urn
@@ -50,9 +51,10 @@ def test_kubernetes_objects_use_an_explicit_cluster_provider(stack):
 
 def test_dev_registers_the_expected_resources(dev):
     assert dev.counts() == {
-        CHART: 4,
+        CHART: 5,
         "idp:platform:Destination": 1,
         GITOPS: 1,
+        FLUX: 1,
         "kubernetes:argoproj.io/v1alpha1:AppProject": 3,
         "kubernetes:argoproj.io/v1alpha1:Application": 1,
         "kubernetes:argoproj.io/v1alpha1:ApplicationSet": 1,
@@ -63,7 +65,7 @@ def test_dev_registers_the_expected_resources(dev):
         "kubernetes:apps/v1:Deployment": 1,
         "kubernetes:batch/v1:Job": 1,
         "kubernetes:core/v1:ConfigMap": 1,
-        NAMESPACE: 3,
+        NAMESPACE: 4,
         "kubernetes:core/v1:PersistentVolumeClaim": 1,
         SECRET: 5,
         "kubernetes:core/v1:Service": 1,
@@ -192,9 +194,10 @@ def test_dev_outputs(dev):
 
 def test_prod_registers_the_expected_resources(prod):
     assert prod.counts() == {
-        CHART: 4,
+        CHART: 7,
         "idp:platform:Destination": 3,
         GITOPS: 1,
+        FLUX: 3,
         "kubernetes:argoproj.io/v1alpha1:AppProject": 6,
         "kubernetes:argoproj.io/v1alpha1:Application": 1,
         "kubernetes:argoproj.io/v1alpha1:ApplicationSet": 2,
@@ -203,7 +206,7 @@ def test_prod_registers_the_expected_resources(prod):
         "idp:platform:KratixPlatform": 1,
         "idp:platform:StateStore": 1,
         "kubernetes:core/v1:ConfigMap": 1,
-        NAMESPACE: 2,
+        NAMESPACE: 5,
         SECRET: 4,
         "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore": 1,
         "kubernetes:platform.kratix.io/v1alpha1:Destination": 3,
@@ -315,10 +318,12 @@ def test_switching_to_multi_cluster_adds_only_the_worker_and_its_destination(dev
     assert {urn.rsplit("::", 1)[-1] for urn in added} == {
         "worker-1", "worker-1-destination", "worker-state", "worker-state-store",
         "gitops-cluster-worker-1", "worker-1-sync-bucket", "worker-1-sync-dependencies",
-        "worker-1-sync-resources"}
+        "worker-1-sync-resources", "flux-worker-1", "flux-worker-1-ns",
+        "flux-worker-1-controllers"}
     assert sorted(urn.split("::")[2].rsplit("$", 1)[-1] for urn in added) == sorted([
         PROVIDER, DESTINATION, "kubernetes:platform.kratix.io/v1alpha1:Destination",
         STATE_STORE, "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore", SECRET,
+        FLUX, NAMESPACE, CHART,
         "kubernetes:source.toolkit.fluxcd.io/v1:Bucket",
         "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization",
         "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization"])
@@ -332,6 +337,10 @@ def test_switching_to_multi_cluster_adds_only_the_worker_and_its_destination(dev
         assert before[urn] == after[urn], f"{urn} changed when only a worker was added"
     worker_destination = multi.named("worker-1-destination")
     assert worker_destination.provider_name == "platform"
+    # The worker reads a bucket, so it gets its own Flux, and its sync objects wait for it.
+    assert multi.named("flux-worker-1-controllers").provider_name == "worker-1"
+    assert multi.named("flux-worker-1-controllers").urn in \
+        multi.named("worker-1-sync-bucket").dependencies
     assert worker_destination.get("spec", "path") == "worker-1"
     assert multi.named("worker-1", PROVIDER).get("renderYamlToDirectory") == "rendered/dev/worker-1"
 
@@ -466,3 +475,22 @@ def test_prod_runs_two_kratix_controllers_through_a_chart_transform(prod):
 
 def test_dev_keeps_the_chart_single_replica(dev):
     assert dev.named("kratix-controller").transforms == []
+
+
+def test_flux_runs_only_the_controllers_a_bucket_sync_needs(dev, prod):
+    from components.flux import UNUSED_CONTROLLERS
+
+    chart = dev.named("flux-platform-controllers")
+    assert chart.get("chart") == "flux2" and chart.get("version") == charts.CHARTS["flux2"].version
+    assert chart.get("namespace") == "flux-system"
+    values = chart.get("values")
+    assert all(values[c] == {"create": False} for c in UNUSED_CONTROLLERS)
+    footprint = PROFILES["dev"].flux_controller.resources()
+    assert values["sourceController"] == {"create": True, "resources": footprint}
+    assert values["kustomizeController"] == {"create": True, "resources": footprint}
+    # prod: one Flux per worker, on that worker's cluster; none on the platform cluster.
+    agents = {r.name: r.provider_name for r in prod.of_type("idp:platform:FluxBucketAgent")}
+    assert set(agents) == {"flux-prod-eu-west-1", "flux-prod-us-east-1",
+                           "flux-staging-eu-west-1"}
+    for name in agents:
+        assert prod.named(f"{name}-controllers").provider_name == name.removeprefix("flux-")

@@ -1,0 +1,65 @@
+"""FluxBucketAgent: Flux's source and kustomize controllers on a cluster that syncs a bucket store.
+
+ArgoCD cannot read S3, so destinations on bucket state stores are synced by Flux (a `Bucket`
+and two `Kustomization`s, see components/gitops.py). This installs only the two controllers that
+needs; Flux's Helm, image and notification controllers stay off. With an IAM bucket store,
+source-controller reads the bucket with the node's role.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import naming
+from components.charts import ResolvedChart
+from components.profiles import SizeProfile
+
+FLUX_NAMESPACE = "flux-system"
+UNUSED_CONTROLLERS = ("helmController", "imageAutomationController",
+                      "imageReflectionController", "notificationController")
+
+
+@dataclasses.dataclass(frozen=True)
+class FluxBucketAgentArgs:
+    provider: k8s.Provider
+    """Provider of the cluster that syncs the bucket."""
+    chart: ResolvedChart
+    """Where the flux2 chart comes from (upstream or the mirror)."""
+    profile: SizeProfile
+    """Footprint of the controllers."""
+
+
+class FluxBucketAgent(pulumi.ComponentResource):
+    """Flux's source-controller and kustomize-controller in `flux-system`."""
+
+    chart: k8s.helm.v4.Chart
+    """The flux2 chart; Bucket and Kustomization objects depend on it (it installs the CRDs)."""
+
+    def __init__(self, name: str, args: FluxBucketAgentArgs,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("idp:platform:FluxBucketAgent", name, {}, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        namespace = k8s.core.v1.Namespace(
+            naming.child_name(name, "ns"),
+            metadata={"name": FLUX_NAMESPACE, "labels": naming.standard_labels("flux", name)},
+            opts=child)
+        self.chart = k8s.helm.v4.Chart(
+            naming.child_name(name, "controllers"),
+            namespace=FLUX_NAMESPACE,
+            values=flux_values(args),
+            **args.chart.chart_args(),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                depends_on=[namespace])))
+        self.register_outputs({"namespace": FLUX_NAMESPACE})
+
+
+def flux_values(args: FluxBucketAgentArgs) -> dict:
+    footprint = args.profile.flux_controller.resources()
+    values: dict = {controller: {"create": False} for controller in UNUSED_CONTROLLERS}
+    values["installCRDs"] = True
+    values["sourceController"] = {"create": True, "resources": footprint}
+    values["kustomizeController"] = {"create": True, "resources": footprint}
+    return values
