@@ -70,6 +70,16 @@ def pod_security_labels(level: str) -> dict[str, str]:
     return {f"pod-security.kubernetes.io/{mode}": level for mode in POD_SECURITY_MODES}
 
 
+# The platform's own namespaces run baseline: no privileged or host access, without promising
+# every restricted field the charts' pods may not set.
+PLATFORM_POD_SECURITY = "baseline"
+
+
+def platform_namespace_labels(component: str, instance: str) -> dict[str, str]:
+    """Labels of a namespace a platform component creates: standard and Pod Security."""
+    return {**standard_labels(component, instance), **pod_security_labels(PLATFORM_POD_SECURITY)}
+
+
 def team_namespace(team: str, environment: str) -> str:
     return f"{team}-{environment}"
 

@@ -20,7 +20,7 @@ import pulumi_kubernetes as k8s
 from components import naming
 from components.charts import ResolvedChart
 from components.config import Security, Team
-from components.profiles import SizeProfile, TeamQuota
+from components.profiles import SizeProfile
 
 KYVERNO_NAMESPACE = "kyverno"
 KYVERNO_POLICY_API = "policies.kyverno.io/v1alpha1"
@@ -86,10 +86,7 @@ class SecurityBaseline(pulumi.ComponentResource):
         kyverno_namespace = k8s.core.v1.Namespace(
             naming.child_name(name, "kyverno-ns"),
             metadata={"name": KYVERNO_NAMESPACE,
-                      "labels": {**naming.standard_labels("kyverno", name),
-                                 # Kyverno's pods run as non-root without privileges, but
-                                 # its chart does not promise every restricted field.
-                                 **naming.pod_security_labels("baseline")}},
+                      "labels": naming.platform_namespace_labels("kyverno", name)},
             opts=self._child)
         kyverno = k8s.helm.v4.Chart(
             naming.child_name(name, "kyverno"),

@@ -273,3 +273,13 @@ def test_outputs_name_the_enforcement_and_team_namespaces(prod):
     security = prod.outputs["security"]
     assert security["platform"] == {"enforce": True, "teamNamespaces": []}
     assert "payments-staging" in security["staging-eu-west-1"]["teamNamespaces"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_namespace_the_program_creates_declares_its_pod_security_class(stack, request):
+    registry = request.getfixturevalue(stack)
+    for namespace in registry.kind("Namespace"):
+        labels = namespace.get("metadata", "labels")
+        team = naming.TEAM_LABEL in labels
+        expected = naming.pod_security_labels("restricted" if team else "baseline")
+        assert expected.items() <= labels.items(), namespace.name
