@@ -121,29 +121,38 @@ class SecurityBaseline(pulumi.ComponentResource):
     def _team_namespace(self, team_namespace: TeamNamespace, args: SecurityBaselineArgs) -> None:
         namespace_name = team_namespace.name
         self.namespaces.append(namespace_name)
-        role = lambda suffix: naming.child_name(self._name, f"{namespace_name}-{suffix}")  # noqa: E731
         labels = team_labels(team_namespace)
         namespace = k8s.core.v1.Namespace(
-            role("ns"),
+            self._team_child(namespace_name, "ns"),
             metadata={"name": namespace_name,
                       "labels": {**labels, **naming.pod_security_labels("restricted")}},
             opts=self._child)
         inside = self._merge(depends_on=[namespace])
-        metadata = lambda object_name: {"name": object_name, "namespace": namespace_name,  # noqa: E731
-                                        "labels": labels}
+
+        def metadata(object_name: str) -> dict:
+            return {"name": object_name, "namespace": namespace_name, "labels": labels}
+
         quota = args.profile.team_quotas[team_namespace.team.size]
-        k8s.core.v1.ResourceQuota(role("quota"), metadata=metadata("team-quota"),
+        k8s.core.v1.ResourceQuota(self._team_child(namespace_name, "quota"),
+                                  metadata=metadata("team-quota"),
                                   spec={"hard": quota.hard()}, opts=inside)
-        k8s.core.v1.LimitRange(role("limits"), metadata=metadata("team-defaults"),
+        k8s.core.v1.LimitRange(self._team_child(namespace_name, "limits"),
+                               metadata=metadata("team-defaults"),
                                spec={"limits": [quota.container_defaults()]}, opts=inside)
         for policy_name, spec in network_policies(args.settings).items():
-            k8s.networking.v1.NetworkPolicy(role(policy_name), metadata=metadata(policy_name),
-                                            spec=spec, opts=inside)
+            k8s.networking.v1.NetworkPolicy(self._team_child(namespace_name, policy_name),
+                                            metadata=metadata(policy_name), spec=spec,
+                                            opts=inside)
         k8s.rbac.v1.RoleBinding(
-            role("team-access"), metadata=metadata(f"team-{team_namespace.role}"),
+            self._team_child(namespace_name, "team-access"),
+            metadata=metadata(f"team-{team_namespace.role}"),
             role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
                       "name": team_namespace.role},
             subjects=[group_subject(team_namespace.team.idp_group)], opts=inside)
+
+    def _team_child(self, namespace_name: str, role: str) -> str:
+        """Children of a team namespace are named by the namespace, unique per cluster."""
+        return naming.child_name(self._name, f"{namespace_name}-{role}")
 
 
 def group_subject(group: str) -> dict:
@@ -173,8 +182,10 @@ def network_policies(settings: Security) -> dict[str, dict]:
     """Default deny in both directions, then only DNS, the namespace itself, and the monitoring
     and ingress namespaces."""
     every_pod: dict = {}
-    from_namespace = lambda name: {"namespaceSelector": {  # noqa: E731
-        "matchLabels": {NAMESPACE_NAME_LABEL: name}}}
+
+    def from_namespace(name: str) -> dict:
+        return {"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: name}}}
+
     return {
         "default-deny": {"podSelector": every_pod, "policyTypes": ["Ingress", "Egress"]},
         "allow-dns": {
