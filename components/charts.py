@@ -50,6 +50,10 @@ CHARTS: Mapping[str, ChartSource] = {
         repository="https://fluxcd-community.github.io/helm-charts", chart="flux2",
         version="2.16.2", note="Flux's source and kustomize controllers, on clusters that sync "
                                "a bucket state store (ArgoCD cannot read S3)."),
+    "kyverno": ChartSource(
+        repository="https://kyverno.github.io/kyverno/", chart="kyverno", version="3.9.0",
+        note="Kyverno v1.19.0: CEL ValidatingPolicy and ImageValidatingPolicy "
+             "(policies.kyverno.io)."),
 }
 
 IMAGES: Mapping[str, str] = {

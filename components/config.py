@@ -32,6 +32,10 @@ CLEANUP_POLICIES = ("none", "all")
 KRATIX_NAMESPACE = "kratix-platform-system"
 SECRET_MANAGERS = ("sealed-secrets", "external-secrets")
 CLUSTER_AUTH_METHODS = ("bearerToken", "awsIAM")
+TEAM_SIZES = ("small", "medium", "large")
+# Where the platform's own images and common base images come from.
+DEFAULT_ALLOWED_REGISTRIES = ("docker.io", "quay.io", "ghcr.io", "registry.k8s.io",
+                              "reg.kyverno.io")
 # Keys of `gitopsCredentials.repository`: basic auth over https, or an ssh key for git@ URLs.
 REPOSITORY_CREDENTIAL_KEYS = ("username", "password", "sshPrivateKey")
 REPOSITORY_CREDENTIALS = "repository"
@@ -181,6 +185,54 @@ class Team:
 
     name: str = setting("name", "team name, a DNS-1123 label", dns_name=True)
     owner: str = setting("owner", "owning person or group (contact)", default="")
+    group: Optional[str] = setting("group", "identity-provider group of the team's members "
+                                   "(default: <name>-developers)", default=None)
+    size: str = setting("size", "quota and default container limits of each team namespace",
+                        default="small", choices=TEAM_SIZES)
+    department: str = setting("department", "cost-allocation department (default: the team "
+                              "name)", default="")
+    product: str = setting("product", "cost-allocation product (default: the team name)",
+                           default="")
+
+    @property
+    def idp_group(self) -> str:
+        return self.group or f"{self.name}-developers"
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageSignatures:
+    """Cosign verification of images from some registries: a public key or keyless (Fulcio)."""
+
+    registries: tuple[str, ...] = setting(
+        "registries", "registry prefixes whose images must carry a cosign signature "
+        "(empty: no signature policy)", default=tuple)
+    public_key: Optional[str] = setting("publicKey", "PEM cosign public key (key mode)",
+                                        default=None)
+    keyless_issuer: Optional[str] = setting("keylessIssuer", "OIDC issuer of keyless "
+                                            "signatures (keyless mode)", default=None)
+    keyless_subject: Optional[str] = setting("keylessSubject", "certificate subject of keyless "
+                                             "signatures (keyless mode)", default=None)
+
+
+@dataclasses.dataclass(frozen=True)
+class Security:
+    """Pod Security, Kyverno policies, default-deny networking and team tenancy."""
+
+    enabled: bool = setting("enabled", "install Kyverno and the security baseline",
+                            default=False)
+    allowed_registries: tuple[str, ...] = setting(
+        "allowedRegistries", "registry prefixes workload images may come from",
+        default=lambda: DEFAULT_ALLOWED_REGISTRIES)
+    image_signatures: ImageSignatures = setting("imageSignatures", "cosign signature "
+                                                "verification", default=ImageSignatures)
+    monitoring_namespace: str = setting("monitoringNamespace", "namespace allowed to scrape "
+                                        "team pods", default="monitoring", dns_name=True)
+    ingress_namespace: str = setting("ingressNamespace", "namespace of the ingress controller "
+                                     "allowed to reach team pods", default="ingress-nginx",
+                                     dns_name=True)
+    platform_admins_group: str = setting("platformAdminsGroup", "identity-provider group bound "
+                                         "to cluster-admin on every cluster",
+                                         default="platform-admins")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -278,6 +330,7 @@ class StackConfig:
         "stateStoreCredentials", "secret credentials per state store name (set with "
         "`pulumi config set --secret --path`)", default=dict, secret=True)
     gitops: GitOps = setting("gitops", "GitOps with ArgoCD", default=GitOps)
+    security: Security = setting("security", "security baseline", default=Security)
     gitops_credentials: Mapping[str, Mapping[str, str]] = setting(
         "gitopsCredentials", "secret credentials: repository.username/password or "
         "repository.sshPrivateKey, and <cluster>.bearerToken (set with `pulumi config set "
@@ -394,6 +447,7 @@ def _resolve_and_check(config: StackConfig, secret_keys: frozenset[str], base_di
     _check_state_stores(config, problems)
     _check_credentials(config, secret_keys, problems)
     _check_teams(config, problems)
+    _check_security(config, problems)
     _check_charts(config, base_dir, problems)
     _check_gitops(config, secret_keys, problems)
     if problems.items:
@@ -504,6 +558,24 @@ def _check_credentials(config: StackConfig, secret_keys: frozenset[str],
 def _check_teams(config: StackConfig, problems: Problems) -> None:
     for name in sorted(_duplicates([t.name for t in config.teams])):
         problems.add(f"{NAMESPACE}:teams", f"team name '{name}' is used more than once")
+    for i, team in enumerate(config.teams):
+        for key, value in (("department", team.department), ("product", team.product)):
+            problem = naming.label_value_problem(value)
+            if problem:
+                problems.add(f"{NAMESPACE}:teams[{i}].{key}", problem)
+
+
+def _check_security(config: StackConfig, problems: Problems) -> None:
+    key = f"{NAMESPACE}:security.imageSignatures"
+    signatures = config.security.image_signatures
+    if not signatures.registries:
+        return
+    keyless = (signatures.keyless_issuer, signatures.keyless_subject)
+    if signatures.public_key and any(keyless):
+        problems.add(key, "set either publicKey or keylessIssuer/keylessSubject, not both")
+    elif not signatures.public_key and not all(keyless):
+        problems.add(key, "registries need a publicKey, or both keylessIssuer and "
+                     "keylessSubject, to verify signatures with")
 
 
 def _check_charts(config: StackConfig, base_dir: Path | None, problems: Problems) -> None:

@@ -44,7 +44,8 @@ class FluxBucketAgent(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         namespace = k8s.core.v1.Namespace(
             naming.child_name(name, "ns"),
-            metadata={"name": FLUX_NAMESPACE, "labels": naming.standard_labels("flux", name)},
+            metadata={"name": FLUX_NAMESPACE,
+                      "labels": naming.platform_namespace_labels("flux", name)},
             opts=child)
         self.chart = k8s.helm.v4.Chart(
             naming.child_name(name, "controllers"),

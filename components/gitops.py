@@ -169,11 +169,11 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         settings = args.settings
         self.namespace = ARGOCD_NAMESPACE
-        labels = naming.standard_labels("argocd", name)
 
         namespace = k8s.core.v1.Namespace(
             naming.child_name(name, "ns"),
-            metadata={"name": ARGOCD_NAMESPACE, "labels": labels}, opts=child)
+            metadata={"name": ARGOCD_NAMESPACE,
+                      "labels": naming.platform_namespace_labels("argocd", name)}, opts=child)
         self.chart = k8s.helm.v4.Chart(
             naming.child_name(name, "argocd"),
             namespace=ARGOCD_NAMESPACE,
@@ -211,7 +211,7 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
             depends_on.append(k8s.core.v1.Namespace(
                 naming.child_name(self._name, f"{manager}-ns"),
                 metadata={"name": namespace,
-                          "labels": naming.standard_labels(manager, self._name)},
+                          "labels": naming.platform_namespace_labels(manager, self._name)},
                 opts=child))
         k8s.helm.v4.Chart(
             naming.child_name(self._name, manager),

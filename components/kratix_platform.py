@@ -52,7 +52,7 @@ class KratixPlatform(pulumi.ComponentResource):
         cert_manager_ns = k8s.core.v1.Namespace(
             naming.child_name(name, "cert-manager-ns"),
             metadata={"name": CERT_MANAGER_NAMESPACE,
-                      "labels": naming.standard_labels("cert-manager", name)},
+                      "labels": naming.platform_namespace_labels("cert-manager", name)},
             opts=child)
         cert_manager = k8s.helm.v4.Chart(
             naming.child_name(name, "cert-manager"),

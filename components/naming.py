@@ -25,6 +25,13 @@ PART_OF_LABEL = "app.kubernetes.io/part-of"
 # Marks a namespace as an application team's (value: the team name).
 TEAM_LABEL = "idp-as-code.io/team"
 
+# Cost-allocation labels on team namespaces (the platform-cost-labels policy's vocabulary).
+COST_LABELS = ("team", "owner", "department", "product", "env")
+
+# Pod Security Admission: the level a namespace enforces, audits and warns about.
+POD_SECURITY_MODES = ("enforce", "audit", "warn")
+POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
+
 # "true" on an ArgoCD Application: it syncs only inside its AppProject's sync windows.
 SYNC_WINDOW_ANNOTATION = "idp-as-code.io/sync-window"
 
@@ -55,6 +62,26 @@ def standard_labels(component: str, instance: str, **extra: str) -> dict[str, st
     }
     labels.update(extra)
     return labels
+
+
+def pod_security_labels(level: str) -> dict[str, str]:
+    """Pod Security Admission labels enforcing, auditing and warning about one level."""
+    assert level in POD_SECURITY_LEVELS, level
+    return {f"pod-security.kubernetes.io/{mode}": level for mode in POD_SECURITY_MODES}
+
+
+# The platform's own namespaces run baseline: no privileged or host access, without promising
+# every restricted field the charts' pods may not set.
+PLATFORM_POD_SECURITY = "baseline"
+
+
+def platform_namespace_labels(component: str, instance: str) -> dict[str, str]:
+    """Labels of a namespace a platform component creates: standard and Pod Security."""
+    return {**standard_labels(component, instance), **pod_security_labels(PLATFORM_POD_SECURITY)}
+
+
+def team_namespace(team: str, environment: str) -> str:
+    return f"{team}-{environment}"
 
 
 def destination_labels(environment: str, cluster: str, region: str | None,

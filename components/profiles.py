@@ -27,6 +27,37 @@ class Footprint:
 
 
 @dataclasses.dataclass(frozen=True)
+class TeamQuota:
+    """What one team namespace may use in total, and what a container gets when it says nothing."""
+
+    cpu_requests: str
+    memory_requests: str
+    cpu_limits: str
+    memory_limits: str
+    pods: int
+    default: Footprint
+
+    def hard(self) -> dict[str, str]:
+        return {"requests.cpu": self.cpu_requests, "requests.memory": self.memory_requests,
+                "limits.cpu": self.cpu_limits, "limits.memory": self.memory_limits,
+                "pods": str(self.pods)}
+
+    def container_defaults(self) -> dict:
+        resources = self.default.resources()
+        return {"type": "Container", "defaultRequest": resources["requests"],
+                "default": resources["limits"]}
+
+
+# Team sizes (idp:teams[].size), the same in every profile: a team's quota follows its size.
+_CONTAINER_DEFAULT = Footprint(1, "50m", "64Mi", "500m", "256Mi")
+TEAM_QUOTAS: Mapping[str, TeamQuota] = {
+    "small": TeamQuota("2", "4Gi", "4", "8Gi", 20, _CONTAINER_DEFAULT),
+    "medium": TeamQuota("8", "16Gi", "16", "32Gi", 50, _CONTAINER_DEFAULT),
+    "large": TeamQuota("32", "64Gi", "64", "128Gi", 150, _CONTAINER_DEFAULT),
+}
+
+
+@dataclasses.dataclass(frozen=True)
 class SizeProfile:
     name: str
     highly_available: bool
@@ -43,6 +74,9 @@ class SizeProfile:
     argocd_redis: Footprint
     secrets_controller: Footprint
     flux_controller: Footprint
+    kyverno_controller: Footprint
+    kyverno_admission_replicas: int
+    team_quotas: Mapping[str, TeamQuota] = dataclasses.field(default_factory=lambda: TEAM_QUOTAS)
 
 
 PROFILES: Mapping[str, SizeProfile] = {
@@ -64,6 +98,8 @@ PROFILES: Mapping[str, SizeProfile] = {
         argocd_redis=Footprint(1, "25m", "32Mi", "100m", "64Mi"),
         secrets_controller=Footprint(1, "10m", "32Mi", "100m", "64Mi"),
         flux_controller=Footprint(1, "50m", "64Mi", "500m", "256Mi"),
+        kyverno_controller=Footprint(1, "50m", "128Mi", "500m", "384Mi"),
+        kyverno_admission_replicas=1,
     ),
     "prod": SizeProfile(
         name="prod",
@@ -84,5 +120,8 @@ PROFILES: Mapping[str, SizeProfile] = {
         secrets_controller=Footprint(2, "50m", "64Mi", "250m", "128Mi"),
         # Flux's controllers elect a leader; one replica each, restarted on failure.
         flux_controller=Footprint(1, "100m", "128Mi", "1", "512Mi"),
+        kyverno_controller=Footprint(1, "100m", "256Mi", "1", "768Mi"),
+        # Three admission controllers and a PDB: webhooks fail closed in prod.
+        kyverno_admission_replicas=3,
     ),
 }

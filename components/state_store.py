@@ -134,7 +134,8 @@ class StateStore(pulumi.ComponentResource):
         labels = naming.standard_labels("minio", name)
         ns = k8s.core.v1.Namespace(
             naming.child_name(name, "minio-ns"),
-            metadata={"name": namespace, "labels": labels}, opts=child)
+            metadata={"name": namespace,
+                      "labels": naming.platform_namespace_labels("minio", name)}, opts=child)
         in_ns = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[ns]))
 
         # Root credentials stay with MinIO; Kratix gets its own user.

@@ -19,13 +19,15 @@ import pulumi_kubernetes as k8s
 
 from components import charts
 from components.clusters import cluster_provider, render_directory
-from components.config import REPOSITORY_CREDENTIALS, StackConfig
-from components.flux import FluxBucketAgent, FluxBucketAgentArgs
+from components.config import KRATIX_NAMESPACE, REPOSITORY_CREDENTIALS, StackConfig
+from components.flux import FLUX_NAMESPACE, FluxBucketAgent, FluxBucketAgentArgs
 from components.destination import Destination, DestinationArgs, WorkloadSync
-from components.gitops import (ROOT_APPLICATION, ArgoCDAppOfApps, ArgoCDAppOfAppsArgs, ArgoCDCluster,
+from components.gitops import (ARGOCD_NAMESPACE, ROOT_APPLICATION, SECRET_MANAGER_NAMESPACES, ArgoCDAppOfApps, ArgoCDAppOfAppsArgs, ArgoCDCluster,
                                KratixDestinationSync, cluster_config, in_cluster_config)
 from components.kratix_platform import CERT_MANAGER_NAMESPACE, KratixPlatform, KratixPlatformArgs
 from components.profiles import PROFILES
+from components.security_baseline import (SecurityBaseline, SecurityBaselineArgs,
+                                          team_namespaces_by_cluster)
 from components.state_store import StateStore, StateStoreArgs
 
 
@@ -38,6 +40,7 @@ class Topology:
     state_stores: Mapping[str, StateStore]
     destinations: Mapping[str, Destination]
     gitops: ArgoCDAppOfApps | None = None
+    security: Mapping[str, SecurityBaseline] = dataclasses.field(default_factory=dict)
 
     def outputs(self) -> dict[str, object]:
         """Stack outputs: what an operator needs to find and reach each piece."""
@@ -69,7 +72,33 @@ class Topology:
             outputs["gitops"] = {"namespace": self.gitops.namespace,
                                  "rootApplication": ROOT_APPLICATION,
                                  "applicationSets": self.gitops.application_sets}
+        if self.security:
+            outputs["security"] = {cluster: {"enforce": baseline.enforce,
+                                             "teamNamespaces": baseline.namespaces}
+                                   for cluster, baseline in self.security.items()}
         return outputs
+
+
+def platform_namespaces(config: StackConfig) -> list[str]:
+    """The namespaces the platform's own components and charts use (Kyverno leaves them alone)."""
+    namespaces = {CERT_MANAGER_NAMESPACE, KRATIX_NAMESPACE, FLUX_NAMESPACE}
+    namespaces |= {s.secret_namespace for s in config.state_stores}
+    namespaces |= {f"statestore-{s.name}" for s in config.state_stores
+                   if s.bucket and s.bucket.embedded}
+    if config.gitops.enabled:
+        namespaces |= {ARGOCD_NAMESPACE, SECRET_MANAGER_NAMESPACES[config.gitops.secrets]}
+    return sorted(namespaces)
+
+
+def environments_by_cluster(config: StackConfig) -> dict[str, list[str]]:
+    """The environments each cluster serves: those of the destinations it syncs."""
+    served: dict[str, list[str]] = {}
+    for destination in config.destinations:
+        assert destination.cluster and destination.environment
+        environments = served.setdefault(destination.cluster, [])
+        if destination.environment not in environments:
+            environments.append(destination.environment)
+    return served
 
 
 def platform_facts(config: StackConfig) -> dict[str, str]:
@@ -138,9 +167,21 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
             depends_on=[state_stores[spec.state_store].resource],
             workload_sync=workload_sync))
 
+    security = {}
+    if config.security.enabled:
+        team_namespaces = team_namespaces_by_cluster(config.teams, environments_by_cluster(config))
+        security = {
+            cluster.name: SecurityBaseline(f"security-{cluster.name}", SecurityBaselineArgs(
+                provider=providers[cluster.name], chart=config.chart("kyverno", project_dir),
+                profile=profile, settings=config.security,
+                team_namespaces=team_namespaces.get(cluster.name, []),
+                platform_namespaces=platform_namespaces(config)))
+            for cluster in config.clusters}
+
     pulumi.log.info(f"idp: {config.topology} platform with {len(destinations)} destination(s) "
                     f"on {len(config.clusters)} cluster(s), profile {config.profile}")
-    return Topology(config, stack, providers, platform, state_stores, destinations, gitops)
+    return Topology(config, stack, providers, platform, state_stores, destinations, gitops,
+                    security)
 
 
 def clusters_syncing_buckets(config: StackConfig) -> list[str]:

@@ -154,6 +154,19 @@ CASES = [
     ("gitops-bearer-token-missing", "prod",
      edit(PROD, lambda c: c["gitops"].update(clusterAuth="bearerToken")),
      "idp:gitopsCredentials.prod-eu-west-1.bearerToken", "pulumi config set --secret"),
+    ("security-signatures-without-key", "prod",
+     edit(PROD, lambda c: c["security"]["imageSignatures"].pop("keylessSubject")),
+     "idp:security.imageSignatures", "need a publicKey, or both keylessIssuer"),
+    ("security-signatures-key-and-keyless", "prod",
+     edit(PROD, lambda c: c["security"]["imageSignatures"].update(publicKey="-----BEGIN")),
+     "idp:security.imageSignatures", "not both"),
+    ("team-bad-size", "dev", edit(DEV, lambda c: c["teams"][0].update(size="huge")),
+     "idp:teams[0].size", "small, medium, large"),
+    ("team-bad-department", "dev", edit(DEV, lambda c: c["teams"][1].update(department="R&D")),
+     "idp:teams[1].department", "label value 'R&D' is invalid"),
+    ("security-bad-monitoring-namespace", "dev",
+     edit(DEV, lambda c: c["security"].update(monitoringNamespace="Monitoring")),
+     "idp:security.monitoringNamespace", "DNS-1123"),
 ]
 
 

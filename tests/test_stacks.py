@@ -20,6 +20,7 @@ STATE_STORE = "idp:platform:StateStore"
 DESTINATION = "idp:platform:Destination"
 GITOPS = "idp:platform:ArgoCDAppOfApps"
 FLUX = "idp:platform:FluxBucketAgent"
+SECURITY = "idp:platform:SecurityBaseline"
 
 
 # -- structure shared by both stacks -----------------------------------------------------------
@@ -28,7 +29,7 @@ FLUX = "idp:platform:FluxBucketAgent"
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_resource_is_parented_to_a_component_or_the_stack(stack):
     registry = run_program(stack_file_config(stack), stack)
-    components = {KRATIX_PLATFORM, STATE_STORE, DESTINATION, GITOPS, FLUX}
+    components = {KRATIX_PLATFORM, STATE_STORE, DESTINATION, GITOPS, FLUX, SECURITY}
     for r in registry.all:
         if r.type in components or r.type == PROVIDER:
             assert r.parent_type == "pulumi:pulumi:Stack", r.urn
@@ -51,7 +52,7 @@ def test_kubernetes_objects_use_an_explicit_cluster_provider(stack):
 
 def test_dev_registers_the_expected_resources(dev):
     assert dev.counts() == {
-        CHART: 5,
+        CHART: 6,
         "idp:platform:Destination": 1,
         GITOPS: 1,
         FLUX: 1,
@@ -65,7 +66,7 @@ def test_dev_registers_the_expected_resources(dev):
         "kubernetes:apps/v1:Deployment": 1,
         "kubernetes:batch/v1:Job": 1,
         "kubernetes:core/v1:ConfigMap": 1,
-        NAMESPACE: 4,
+        NAMESPACE: 7,
         "kubernetes:core/v1:PersistentVolumeClaim": 1,
         SECRET: 5,
         "kubernetes:core/v1:Service": 1,
@@ -73,6 +74,15 @@ def test_dev_registers_the_expected_resources(dev):
         "kubernetes:platform.kratix.io/v1alpha1:Destination": 1,
         PROVIDER: 1,
         "random:index/randomPassword:RandomPassword": 4,
+        # The security baseline: Kyverno and its policies, two team namespaces (payments-dev,
+        # search-dev) with quota, default limits, four NetworkPolicies and a RoleBinding each.
+        SECURITY: 1,
+        "kubernetes:policies.kyverno.io/v1alpha1:ValidatingPolicy": 5,
+        "kubernetes:core/v1:LimitRange": 2,
+        "kubernetes:core/v1:ResourceQuota": 2,
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy": 8,
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 1,
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 2,
     }
 
 
@@ -194,7 +204,7 @@ def test_dev_outputs(dev):
 
 def test_prod_registers_the_expected_resources(prod):
     assert prod.counts() == {
-        CHART: 7,
+        CHART: 11,
         "idp:platform:Destination": 3,
         GITOPS: 1,
         FLUX: 3,
@@ -206,11 +216,21 @@ def test_prod_registers_the_expected_resources(prod):
         "idp:platform:KratixPlatform": 1,
         "idp:platform:StateStore": 1,
         "kubernetes:core/v1:ConfigMap": 1,
-        NAMESPACE: 5,
+        NAMESPACE: 24,
         SECRET: 4,
         "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore": 1,
         "kubernetes:platform.kratix.io/v1alpha1:Destination": 3,
         PROVIDER: 4,
+        # A baseline per cluster (Kyverno, 5 ValidatingPolicies and the signature policy each);
+        # 5 teams x 3 worker clusters = 15 team namespaces, none on the platform cluster.
+        SECURITY: 4,
+        "kubernetes:policies.kyverno.io/v1alpha1:ValidatingPolicy": 20,
+        "kubernetes:policies.kyverno.io/v1alpha1:ImageValidatingPolicy": 4,
+        "kubernetes:core/v1:LimitRange": 15,
+        "kubernetes:core/v1:ResourceQuota": 15,
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy": 60,
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 4,
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 15,
     }
 
 
@@ -307,6 +327,11 @@ def test_switching_to_multi_cluster_adds_only_the_worker_and_its_destination(dev
     multi = run_program(config, "dev", secret_keys=["gitopsCredentials"])
 
     before, after = _signature(dev), _signature(multi)
+    # The worker gets a security baseline of its own (tested in test_security.py).
+    worker_security = {urn for urn in after if "security-worker-1" in urn}
+    assert multi.named("security-worker-1").urn in worker_security
+    for urn in worker_security:
+        del after[urn]
     added = set(after) - set(before)
     assert set(before) <= set(after), "switching topology must not remove anything"
     # The published facts describe the topology, so they change with it, and only there.
