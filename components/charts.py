@@ -14,8 +14,11 @@ import tarfile
 from pathlib import Path
 from typing import Mapping
 
+import pulumi
 import pulumi_kubernetes as k8s
 import yaml
+
+from components import naming
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +84,29 @@ class ResolvedChart:
         if self.repository:
             args["repository_opts"] = k8s.helm.v4.RepositoryOptsArgs(repo=self.repository)
         return args
+
+
+def install_chart(resource_name: str, chart: ResolvedChart, values: dict, *, namespace: str,
+                  component: str, owner: str, opts: pulumi.ResourceOptions,
+                  namespace_resource_name: str | None = None,
+                  depends_on: list[pulumi.Resource] | None = None,
+                  transforms: list | None = None) -> k8s.helm.v4.Chart:
+    """A pinned chart installed into its platform namespace.
+
+    With `namespace_resource_name` the Namespace (platform Pod Security labels) is created first;
+    without, the chart or the cluster owns it. `opts` carries the component parent and provider.
+    """
+    waits_for = list(depends_on or [])
+    if namespace_resource_name:
+        waits_for.append(k8s.core.v1.Namespace(
+            namespace_resource_name,
+            metadata={"name": namespace,
+                      "labels": naming.platform_namespace_labels(component, owner)},
+            opts=opts))
+    return k8s.helm.v4.Chart(
+        resource_name, namespace=namespace, values=values, **chart.chart_args(),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+            depends_on=waits_for, transforms=transforms or [])))
 
 
 def is_remote_mirror(mirror: str) -> bool:

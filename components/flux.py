@@ -14,7 +14,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import naming
-from components.charts import ResolvedChart
+from components.charts import ResolvedChart, install_chart
 from components.profiles import SizeProfile
 
 FLUX_NAMESPACE = "flux-system"
@@ -42,18 +42,10 @@ class FluxBucketAgent(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("idp:platform:FluxBucketAgent", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        namespace = k8s.core.v1.Namespace(
-            naming.child_name(name, "ns"),
-            metadata={"name": FLUX_NAMESPACE,
-                      "labels": naming.platform_namespace_labels("flux", name)},
-            opts=child)
-        self.chart = k8s.helm.v4.Chart(
-            naming.child_name(name, "controllers"),
-            namespace=FLUX_NAMESPACE,
-            values=flux_values(args),
-            **args.chart.chart_args(),
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
-                depends_on=[namespace])))
+        self.chart = install_chart(
+            naming.child_name(name, "controllers"), args.chart, flux_values(args),
+            namespace=FLUX_NAMESPACE, component="flux", owner=name, opts=child,
+            namespace_resource_name=naming.child_name(name, "ns"))
         self.register_outputs({"namespace": FLUX_NAMESPACE})
 
 

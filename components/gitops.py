@@ -17,7 +17,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import naming
-from components.charts import ResolvedChart
+from components.charts import ResolvedChart, install_chart
 from components.config import GitOps, Team
 from components.destination import SyncRequest
 from components.flux import FLUX_NAMESPACE, FluxBucketAgent
@@ -170,17 +170,10 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
         settings = args.settings
         self.namespace = ARGOCD_NAMESPACE
 
-        namespace = k8s.core.v1.Namespace(
-            naming.child_name(name, "ns"),
-            metadata={"name": ARGOCD_NAMESPACE,
-                      "labels": naming.platform_namespace_labels("argocd", name)}, opts=child)
-        self.chart = k8s.helm.v4.Chart(
-            naming.child_name(name, "argocd"),
-            namespace=ARGOCD_NAMESPACE,
-            values=argocd_values(args.profile),
-            **args.argocd_chart.chart_args(),
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
-                depends_on=[namespace])))
+        self.chart = install_chart(
+            naming.child_name(name, "argocd"), args.argocd_chart, argocd_values(args.profile),
+            namespace=ARGOCD_NAMESPACE, component="argocd", owner=name, opts=child,
+            namespace_resource_name=naming.child_name(name, "ns"))
         self._after_chart = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
             depends_on=[self.chart]))
         self._secret_manager(child)
@@ -206,20 +199,13 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
     def _secret_manager(self, child: pulumi.ResourceOptions) -> None:
         manager = self._args.settings.secrets
         namespace = SECRET_MANAGER_NAMESPACES[manager]
-        depends_on: list[pulumi.Resource] = []
-        if namespace != "kube-system":
-            depends_on.append(k8s.core.v1.Namespace(
-                naming.child_name(self._name, f"{manager}-ns"),
-                metadata={"name": namespace,
-                          "labels": naming.platform_namespace_labels(manager, self._name)},
-                opts=child))
-        k8s.helm.v4.Chart(
-            naming.child_name(self._name, manager),
-            namespace=namespace,
-            values=secrets_values(manager, self._args.profile),
-            **self._args.secrets_chart.chart_args(),
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
-                depends_on=depends_on)))
+        install_chart(
+            naming.child_name(self._name, manager), self._args.secrets_chart,
+            secrets_values(manager, self._args.profile), namespace=namespace,
+            component=manager, owner=self._name, opts=child,
+            # kube-system is the cluster's own; any other namespace is created here.
+            namespace_resource_name=None if namespace == "kube-system"
+            else naming.child_name(self._name, f"{manager}-ns"))
 
     # -- credentials --------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import naming
-from components.charts import ResolvedChart
+from components.charts import ResolvedChart, install_chart
 from components.config import KRATIX_NAMESPACE
 from components.profiles import SizeProfile
 
@@ -49,30 +49,21 @@ class KratixPlatform(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         profile = args.profile
 
-        cert_manager_ns = k8s.core.v1.Namespace(
-            naming.child_name(name, "cert-manager-ns"),
-            metadata={"name": CERT_MANAGER_NAMESPACE,
-                      "labels": naming.platform_namespace_labels("cert-manager", name)},
-            opts=child)
-        cert_manager = k8s.helm.v4.Chart(
-            naming.child_name(name, "cert-manager"),
-            namespace=CERT_MANAGER_NAMESPACE,
-            values=cert_manager_values(profile),
-            **args.cert_manager_chart.chart_args(),
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
-                depends_on=[cert_manager_ns])))
+        cert_manager = install_chart(
+            naming.child_name(name, "cert-manager"), args.cert_manager_chart,
+            cert_manager_values(profile), namespace=CERT_MANAGER_NAMESPACE,
+            component="cert-manager", owner=name, opts=child,
+            namespace_resource_name=naming.child_name(name, "cert-manager-ns"))
 
         transforms = []
         if profile.kratix_controller.replicas > 1:
             transforms.append(controller_replicas_transform(profile.kratix_controller.replicas))
-        self.controller = k8s.helm.v4.Chart(
-            naming.child_name(name, "controller"),
-            namespace=KRATIX_NAMESPACE,
-            values=kratix_values(args),
-            **args.kratix_chart.chart_args(),
-            # Kratix's chart creates Issuer and Certificate objects: cert-manager goes first.
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
-                depends_on=[cert_manager], transforms=transforms)))
+        # The kratix chart creates its namespace itself. Its Issuer and Certificate objects need
+        # cert-manager first.
+        self.controller = install_chart(
+            naming.child_name(name, "controller"), args.kratix_chart, kratix_values(args),
+            namespace=KRATIX_NAMESPACE, component="kratix", owner=name, opts=child,
+            depends_on=[cert_manager], transforms=transforms)
         self.namespace = KRATIX_NAMESPACE
         k8s.core.v1.ConfigMap(
             naming.child_name(name, "facts"),

@@ -18,7 +18,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import naming
-from components.charts import ResolvedChart
+from components.charts import ResolvedChart, install_chart
 from components.config import Security, Team
 from components.profiles import SizeProfile
 
@@ -83,17 +83,10 @@ class SecurityBaseline(pulumi.ComponentResource):
         self.enforce = args.profile.highly_available
         excluded = sorted(set(SYSTEM_NAMESPACES) | set(args.platform_namespaces))
 
-        kyverno_namespace = k8s.core.v1.Namespace(
-            naming.child_name(name, "kyverno-ns"),
-            metadata={"name": KYVERNO_NAMESPACE,
-                      "labels": naming.platform_namespace_labels("kyverno", name)},
-            opts=self._child)
-        kyverno = k8s.helm.v4.Chart(
-            naming.child_name(name, "kyverno"),
-            namespace=KYVERNO_NAMESPACE,
-            values=kyverno_values(args.profile, excluded),
-            **args.chart.chart_args(),
-            opts=self._merge(depends_on=[kyverno_namespace]))
+        kyverno = install_chart(
+            naming.child_name(name, "kyverno"), args.chart, kyverno_values(args.profile, excluded),
+            namespace=KYVERNO_NAMESPACE, component="kyverno", owner=name, opts=self._child,
+            namespace_resource_name=naming.child_name(name, "kyverno-ns"))
         policy_opts = self._merge(depends_on=[kyverno])
         self.policies = [
             k8s.apiextensions.CustomResource(
