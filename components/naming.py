@@ -43,6 +43,25 @@ FACTS_CONFIGMAP = "idp-platform-facts"
 # the kratix policy pack reads it. Git stores keep history by themselves.
 VERSIONING_ANNOTATION = "idp-as-code.io/versioning"
 
+# Observability seams. The ObservabilityStack owns this namespace on the platform cluster; other
+# layers (FinOps, DORA, promises) add their dashboards and alert rules there.
+OBSERVABILITY_NAMESPACE = "monitoring"
+# ConfigMaps labelled GRAFANA_DASHBOARD_LABEL="1" are loaded by Grafana's dashboard sidecar, into
+# the folder named by GRAFANA_FOLDER_ANNOTATION.
+GRAFANA_DASHBOARD_LABEL = "grafana_dashboard"
+GRAFANA_FOLDER_ANNOTATION = "grafana_folder"
+# The OpenTelemetry Instrumentation every Golden Path service opts into with one annotation.
+INSTRUMENTATION_NAME = "idp-auto-instrumentation"
+INSTRUMENTATION_LANGUAGES = ("java", "go", "python", "nodejs")
+
+
+def instrumentation_annotation(language: str) -> dict[str, str]:
+    """The pod annotation that opts a workload into auto-instrumentation for `language`."""
+    assert language in INSTRUMENTATION_LANGUAGES, language
+    return {f"instrumentation.opentelemetry.io/inject-{language}":
+            f"{OBSERVABILITY_NAMESPACE}/{INSTRUMENTATION_NAME}"}
+
+
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 _LABEL_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
