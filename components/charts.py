@@ -57,6 +57,31 @@ CHARTS: Mapping[str, ChartSource] = {
         repository="https://kyverno.github.io/kyverno/", chart="kyverno", version="3.9.0",
         note="Kyverno v1.19.0: CEL ValidatingPolicy and ImageValidatingPolicy "
              "(policies.kyverno.io)."),
+    # Observability (issue 5). Grafana, Loki and Tempo moved to grafana-community in 2026.
+    "prometheus-operator-crds": ChartSource(
+        repository="https://prometheus-community.github.io/helm-charts",
+        chart="prometheus-operator-crds", version="31.0.1",
+        note="Prometheus Operator v0.93.1 CRDs, applied server-side before anything uses them."),
+    "kube-prometheus-stack": ChartSource(
+        repository="https://prometheus-community.github.io/helm-charts",
+        chart="kube-prometheus-stack", version="88.5.3",
+        note="Prometheus, Alertmanager, the operator, kube-state-metrics, node-exporter and "
+             "its Grafana subchart (from grafana-community); CRDs come from the chart above."),
+    "loki": ChartSource(
+        repository="https://grafana-community.github.io/helm-charts", chart="loki",
+        version="18.11.0", note="Loki 3.7 in monolithic mode on the filesystem."),
+    "tempo": ChartSource(
+        repository="https://grafana-community.github.io/helm-charts", chart="tempo",
+        version="2.2.4", note="Tempo 2.10 single binary (tempo-distributed 3.x needs Kafka)."),
+    "opentelemetry-operator": ChartSource(
+        repository="https://open-telemetry.github.io/opentelemetry-helm-charts",
+        chart="opentelemetry-operator", version="0.122.0",
+        note="Auto-instrumentation injection; its webhook certificate comes from cert-manager."),
+    "opentelemetry-collector": ChartSource(
+        repository="https://open-telemetry.github.io/opentelemetry-helm-charts",
+        chart="opentelemetry-collector", version="0.170.0",
+        note="Installed per role (node agent, gateway, cluster collector); image.repository "
+             "must be set explicitly."),
 }
 
 IMAGES: Mapping[str, str] = {
@@ -65,6 +90,10 @@ IMAGES: Mapping[str, str] = {
                          "edb7c9109d8f4f56862568c50ea68f6bda099df30ecc34f708da38abe84ce3b4",
     "minio": "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z",
     "minio-client": "quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z",
+    # The contrib distribution: tail sampling, the spanmetrics and forward connectors,
+    # filelog, kubeletstats, k8s_cluster and Prometheus remote write are all in it.
+    "otel-collector": "ghcr.io/open-telemetry/opentelemetry-collector-releases/"
+                      "opentelemetry-collector-contrib:0.158.0",
 }
 
 

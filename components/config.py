@@ -226,13 +226,35 @@ class Security:
     image_signatures: ImageSignatures = setting("imageSignatures", "cosign signature "
                                                 "verification", default=ImageSignatures)
     monitoring_namespace: str = setting("monitoringNamespace", "namespace allowed to scrape "
-                                        "team pods", default="monitoring", dns_name=True)
+                                        "team pods", default=naming.OBSERVABILITY_NAMESPACE,
+                                        dns_name=True)
     ingress_namespace: str = setting("ingressNamespace", "namespace of the ingress controller "
                                      "allowed to reach team pods", default="ingress-nginx",
                                      dns_name=True)
     platform_admins_group: str = setting("platformAdminsGroup", "identity-provider group bound "
                                          "to cluster-admin on every cluster",
                                          default="platform-admins")
+
+
+@dataclasses.dataclass(frozen=True)
+class Observability:
+    """OpenTelemetry collectors and auto-instrumentation, Prometheus, Grafana, Tempo, Loki."""
+
+    enabled: bool = setting("enabled", "install the observability stack", default=False)
+    gateway_endpoint: Optional[str] = setting(
+        "gatewayEndpoint", "host:port where workers' collectors reach the platform cluster's "
+        "OTLP gateway over TLS (multi-cluster)", default=None)
+    trace_sample_percent: int = setting(
+        "traceSamplePercent", "share of ordinary traces the gateway keeps (1-100); traces with "
+        "an error or slower than latencyThresholdMs are always kept", default=10)
+    latency_threshold_ms: int = setting(
+        "latencyThresholdMs", "p99 latency alert threshold, and the duration above which a "
+        "trace is always kept", default=1000)
+    error_rate_percent: int = setting(
+        "errorRatePercent", "error ratio of a service (percent of calls) that fires "
+        "HighErrorRate", default=5)
+    runbook_url: str = setting("runbookURL", "where alert runbooks are published (each alert "
+                               "links to its #section)", default="docs/runbooks.md")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -331,6 +353,8 @@ class StackConfig:
         "`pulumi config set --secret --path`)", default=dict, secret=True)
     gitops: GitOps = setting("gitops", "GitOps with ArgoCD", default=GitOps)
     security: Security = setting("security", "security baseline", default=Security)
+    observability: Observability = setting("observability", "telemetry collection, storage, "
+                                           "dashboards and alerts", default=Observability)
     gitops_credentials: Mapping[str, Mapping[str, str]] = setting(
         "gitopsCredentials", "secret credentials: repository.username/password or "
         "repository.sshPrivateKey, and <cluster>.bearerToken (set with `pulumi config set "
@@ -453,6 +477,8 @@ def _resolve_and_check(config: StackConfig, secret_keys: frozenset[str], base_di
     if problems.items:
         return config
     destinations = _resolve_destinations(config, problems)
+    # Last: a stack made multi-cluster reports its destinations' problems first.
+    _check_observability(config, problems)
     return dataclasses.replace(config, destinations=destinations)
 
 
@@ -576,6 +602,26 @@ def _check_security(config: StackConfig, problems: Problems) -> None:
     elif not signatures.public_key and not all(keyless):
         problems.add(key, "registries need a publicKey, or both keylessIssuer and "
                      "keylessSubject, to verify signatures with")
+
+
+def _check_observability(config: StackConfig, problems: Problems) -> None:
+    settings, key = config.observability, f"{NAMESPACE}:observability"
+    if not settings.enabled:
+        return
+    for name, value in (("traceSamplePercent", settings.trace_sample_percent),
+                        ("errorRatePercent", settings.error_rate_percent)):
+        if not 1 <= value <= 100:
+            problems.add(f"{key}.{name}", f"must be a percentage from 1 to 100, got {value}")
+    if settings.latency_threshold_ms < 1:
+        problems.add(f"{key}.latencyThresholdMs", "must be a positive number of milliseconds")
+    workers = [c.name for c in config.clusters if c.role == "worker"]
+    endpoint = settings.gateway_endpoint
+    if workers and not endpoint:
+        problems.add(f"{key}.gatewayEndpoint", "workers (" + ", ".join(workers) + ") send "
+                     "telemetry to the platform cluster: set the host:port of its OTLP gateway")
+    elif endpoint and ("://" in endpoint or ":" not in endpoint):
+        problems.add(f"{key}.gatewayEndpoint", f"'{endpoint}' must be host:port without a "
+                     "scheme, e.g. otlp.platform.example.com:4317")
 
 
 def _check_charts(config: StackConfig, base_dir: Path | None, problems: Problems) -> None:

@@ -42,6 +42,8 @@ class KratixPlatform(pulumi.ComponentResource):
     """Namespace the Kratix controller runs in."""
     controller: k8s.helm.v4.Chart
     """The Kratix chart; depend on it before creating Kratix objects."""
+    cert_manager: k8s.helm.v4.Chart
+    """cert-manager on the platform cluster; depend on it before creating Certificates."""
 
     def __init__(self, name: str, args: KratixPlatformArgs,
                  opts: pulumi.ResourceOptions | None = None):
@@ -49,7 +51,7 @@ class KratixPlatform(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         profile = args.profile
 
-        cert_manager = install_chart(
+        self.cert_manager = cert_manager = install_chart(
             naming.child_name(name, "cert-manager"), args.cert_manager_chart,
             cert_manager_values(profile), namespace=CERT_MANAGER_NAMESPACE,
             component="cert-manager", owner=name, opts=child,

@@ -33,6 +33,8 @@ TEAM_ROLE_DEFAULT = "view"
 # Pods carry these labels, like the namespaces the platform-cost-labels policy reads.
 REQUIRED_POD_LABELS = naming.COST_LABELS
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+# OTLP gRPC and HTTP: what instrumented team pods send to the collector agent.
+OTLP_PORTS = (4317, 4318)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,10 +193,14 @@ def network_policies(settings: Security) -> dict[str, dict]:
             "podSelector": every_pod, "policyTypes": ["Ingress", "Egress"],
             "ingress": [{"from": [{"podSelector": every_pod}]}],
             "egress": [{"to": [{"podSelector": every_pod}]}]},
+        # Scrapes from monitoring and traffic from ingress in; OTLP out to the node's
+        # collector agent (auto-instrumented services).
         "allow-monitoring-and-ingress": {
-            "podSelector": every_pod, "policyTypes": ["Ingress"],
+            "podSelector": every_pod, "policyTypes": ["Ingress", "Egress"],
             "ingress": [{"from": [from_namespace(settings.monitoring_namespace),
-                                  from_namespace(settings.ingress_namespace)]}]},
+                                  from_namespace(settings.ingress_namespace)]}],
+            "egress": [{"to": [from_namespace(settings.monitoring_namespace)],
+                        "ports": [{"protocol": "TCP", "port": port} for port in OTLP_PORTS]}]},
     }
 
 

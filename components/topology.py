@@ -17,7 +17,7 @@ from typing import Mapping
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import charts
+from components import charts, naming
 from components.clusters import cluster_provider, render_directory
 from components.config import KRATIX_NAMESPACE, REPOSITORY_CREDENTIALS, StackConfig
 from components.flux import FLUX_NAMESPACE, FluxBucketAgent, FluxBucketAgentArgs
@@ -25,6 +25,8 @@ from components.destination import Destination, DestinationArgs, WorkloadSync
 from components.gitops import (ARGOCD_NAMESPACE, ROOT_APPLICATION, SECRET_MANAGER_NAMESPACES, ArgoCDAppOfApps, ArgoCDAppOfAppsArgs, ArgoCDCluster,
                                KratixDestinationSync, cluster_config, in_cluster_config)
 from components.kratix_platform import CERT_MANAGER_NAMESPACE, KratixPlatform, KratixPlatformArgs
+from components.observability import (ObservabilityCharts, ObservabilityStack,
+                                      ObservabilityStackArgs)
 from components.profiles import PROFILES
 from components.security_baseline import (SecurityBaseline, SecurityBaselineArgs,
                                           team_namespaces_by_cluster)
@@ -41,6 +43,7 @@ class Topology:
     destinations: Mapping[str, Destination]
     gitops: ArgoCDAppOfApps | None = None
     security: Mapping[str, SecurityBaseline] = dataclasses.field(default_factory=dict)
+    observability: ObservabilityStack | None = None
 
     def outputs(self) -> dict[str, object]:
         """Stack outputs: what an operator needs to find and reach each piece."""
@@ -76,6 +79,9 @@ class Topology:
             outputs["security"] = {cluster: {"enforce": baseline.enforce,
                                              "teamNamespaces": baseline.namespaces}
                                    for cluster, baseline in self.security.items()}
+        if self.observability is not None:
+            outputs["observability"] = {"namespace": self.observability.namespace,
+                                        "endpoints": self.observability.endpoints}
         return outputs
 
 
@@ -87,6 +93,8 @@ def platform_namespaces(config: StackConfig) -> list[str]:
                    if s.bucket and s.bucket.embedded}
     if config.gitops.enabled:
         namespaces |= {ARGOCD_NAMESPACE, SECRET_MANAGER_NAMESPACES[config.gitops.secrets]}
+    if config.observability.enabled:
+        namespaces.add(naming.OBSERVABILITY_NAMESPACE)
     return sorted(namespaces)
 
 
@@ -112,6 +120,7 @@ def platform_facts(config: StackConfig) -> dict[str, str]:
         "destinations": json.dumps(sorted(d.name for d in config.destinations)),
         "clusters": json.dumps(sorted(c.name for c in config.clusters)),
         "gitops": "true" if config.gitops.enabled else "false",
+        "observability": "true" if config.observability.enabled else "false",
         # Layers that later issues add; published now so readers can rely on the keys.
         "portal": "false",
         "crossplane": "false",
@@ -178,10 +187,27 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
                 platform_namespaces=platform_namespaces(config)))
             for cluster in config.clusters}
 
+    observability = None
+    if config.observability.enabled:
+        observability = ObservabilityStack("observability", ObservabilityStackArgs(
+            platform_provider=platform_provider, platform_cluster=config.platform_cluster.name,
+            worker_providers={c.name: providers[c.name] for c in config.clusters
+                              if c.role == "worker"},
+            charts=ObservabilityCharts(
+                operator_crds=config.chart("prometheus-operator-crds", project_dir),
+                kube_prometheus_stack=config.chart("kube-prometheus-stack", project_dir),
+                loki=config.chart("loki", project_dir),
+                tempo=config.chart("tempo", project_dir),
+                otel_operator=config.chart("opentelemetry-operator", project_dir),
+                otel_collector=config.chart("opentelemetry-collector", project_dir),
+                cert_manager=config.chart("cert-manager", project_dir)),
+            profile=profile, settings=config.observability,
+            platform_cert_manager=[platform.cert_manager]))
+
     pulumi.log.info(f"idp: {config.topology} platform with {len(destinations)} destination(s) "
                     f"on {len(config.clusters)} cluster(s), profile {config.profile}")
     return Topology(config, stack, providers, platform, state_stores, destinations, gitops,
-                    security)
+                    security, observability)
 
 
 def clusters_syncing_buckets(config: StackConfig) -> list[str]:

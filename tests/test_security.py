@@ -212,6 +212,11 @@ def test_allow_policies_open_only_dns_the_namespace_and_monitoring_and_ingress(d
     peers = policies["allow-monitoring-and-ingress"]["ingress"][0]["from"]
     assert [p["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
             for p in peers] == ["monitoring", "ingress-nginx"]
+    # Instrumented services reach the collector agent in monitoring, on OTLP ports only.
+    assert policies["allow-monitoring-and-ingress"]["egress"] == [{
+        "to": [{"namespaceSelector": {"matchLabels": {
+            "kubernetes.io/metadata.name": "monitoring"}}}],
+        "ports": [{"protocol": "TCP", "port": 4317}, {"protocol": "TCP", "port": 4318}]}]
 
 
 # -- quotas and RBAC ------------------------------------------------------------------------------
@@ -281,5 +286,9 @@ def test_every_namespace_the_program_creates_declares_its_pod_security_class(sta
     for namespace in registry.kind("Namespace"):
         labels = namespace.get("metadata", "labels")
         team = naming.TEAM_LABEL in labels
-        expected = naming.pod_security_labels("restricted" if team else "baseline")
+        # Observability's node agents and node-exporter need host access.
+        monitoring = labels.get("kubernetes.io/metadata.name", namespace.get("metadata", "name")) \
+            == naming.OBSERVABILITY_NAMESPACE
+        level = "restricted" if team else "privileged" if monitoring else "baseline"
+        expected = naming.pod_security_labels(level)
         assert expected.items() <= labels.items(), namespace.name

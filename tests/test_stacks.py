@@ -21,6 +21,7 @@ DESTINATION = "idp:platform:Destination"
 GITOPS = "idp:platform:ArgoCDAppOfApps"
 FLUX = "idp:platform:FluxBucketAgent"
 SECURITY = "idp:platform:SecurityBaseline"
+OBSERVABILITY = "idp:platform:ObservabilityStack"
 
 
 # -- structure shared by both stacks -----------------------------------------------------------
@@ -29,7 +30,8 @@ SECURITY = "idp:platform:SecurityBaseline"
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_resource_is_parented_to_a_component_or_the_stack(stack):
     registry = run_program(stack_file_config(stack), stack)
-    components = {KRATIX_PLATFORM, STATE_STORE, DESTINATION, GITOPS, FLUX, SECURITY}
+    components = {KRATIX_PLATFORM, STATE_STORE, DESTINATION, GITOPS, FLUX, SECURITY,
+                  OBSERVABILITY}
     for r in registry.all:
         if r.type in components or r.type == PROVIDER:
             assert r.parent_type == "pulumi:pulumi:Stack", r.urn
@@ -52,7 +54,7 @@ def test_kubernetes_objects_use_an_explicit_cluster_provider(stack):
 
 def test_dev_registers_the_expected_resources(dev):
     assert dev.counts() == {
-        CHART: 6,
+        CHART: 13,
         "idp:platform:Destination": 1,
         GITOPS: 1,
         FLUX: 1,
@@ -65,15 +67,15 @@ def test_dev_registers_the_expected_resources(dev):
         "idp:platform:StateStore": 1,
         "kubernetes:apps/v1:Deployment": 1,
         "kubernetes:batch/v1:Job": 1,
-        "kubernetes:core/v1:ConfigMap": 1,
-        NAMESPACE: 7,
+        "kubernetes:core/v1:ConfigMap": 3,
+        NAMESPACE: 8,
         "kubernetes:core/v1:PersistentVolumeClaim": 1,
-        SECRET: 5,
+        SECRET: 6,
         "kubernetes:core/v1:Service": 1,
         "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore": 1,
         "kubernetes:platform.kratix.io/v1alpha1:Destination": 1,
         PROVIDER: 1,
-        "random:index/randomPassword:RandomPassword": 4,
+        "random:index/randomPassword:RandomPassword": 5,
         # The security baseline: Kyverno and its policies, two team namespaces (payments-dev,
         # search-dev) with quota, default limits, four NetworkPolicies and a RoleBinding each.
         SECURITY: 1,
@@ -83,6 +85,13 @@ def test_dev_registers_the_expected_resources(dev):
         "kubernetes:networking.k8s.io/v1:NetworkPolicy": 8,
         "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 1,
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 2,
+        # Observability: 7 charts (CRDs, kube-prometheus-stack, Loki, Tempo, gateway, agent,
+        # operator), the monitoring Namespace, Grafana's admin Secret and password, two
+        # dashboard ConfigMaps, the alert rules, two PodMonitors and the Instrumentation.
+        OBSERVABILITY: 1,
+        "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 1,
+        "kubernetes:monitoring.coreos.com/v1:PodMonitor": 2,
+        "kubernetes:opentelemetry.io/v1alpha1:Instrumentation": 1,
     }
 
 
@@ -204,7 +213,7 @@ def test_dev_outputs(dev):
 
 def test_prod_registers_the_expected_resources(prod):
     assert prod.counts() == {
-        CHART: 11,
+        CHART: 30,
         "idp:platform:Destination": 3,
         GITOPS: 1,
         FLUX: 3,
@@ -215,9 +224,9 @@ def test_prod_registers_the_expected_resources(prod):
         "kubernetes:source.toolkit.fluxcd.io/v1:Bucket": 3,
         "idp:platform:KratixPlatform": 1,
         "idp:platform:StateStore": 1,
-        "kubernetes:core/v1:ConfigMap": 1,
-        NAMESPACE: 24,
-        SECRET: 4,
+        "kubernetes:core/v1:ConfigMap": 3,
+        NAMESPACE: 31,
+        SECRET: 5,
         "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore": 1,
         "kubernetes:platform.kratix.io/v1alpha1:Destination": 3,
         PROVIDER: 4,
@@ -231,6 +240,13 @@ def test_prod_registers_the_expected_resources(prod):
         "kubernetes:networking.k8s.io/v1:NetworkPolicy": 60,
         "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 4,
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 15,
+        # Observability: the platform's 7 charts, and per worker cert-manager, the agent, the
+        # operator and the cluster collector (12); monitoring on 4 clusters, cert-manager on 3.
+        OBSERVABILITY: 1,
+        "random:index/randomPassword:RandomPassword": 1,
+        "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 1,
+        "kubernetes:monitoring.coreos.com/v1:PodMonitor": 2,
+        "kubernetes:opentelemetry.io/v1alpha1:Instrumentation": 4,
     }
 
 
@@ -274,9 +290,11 @@ def test_prod_state_store_uses_iam_and_no_static_secret(prod):
         "insecure": False,
         "authMethod": "IAM",
     }
-    # The only Secrets are ArgoCD's repository and cluster Secrets (IAM, no tokens).
+    # Besides Grafana's generated admin password, the only Secrets are ArgoCD's repository
+    # and cluster Secrets (IAM, no tokens).
     assert {r.get("metadata", "labels", "argocd.argoproj.io/secret-type")
-            for r in prod.of_type(SECRET)} == {"repository", "cluster"}
+            for r in prod.of_type(SECRET)
+            if r.name != "observability-grafana-admin"} == {"repository", "cluster"}
     kratix = prod.named("kratix-controller")
     assert kratix.get("values", "serviceAccount", "annotations") == {
         "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/idp-kratix-state-store"}
@@ -324,13 +342,17 @@ def test_switching_to_multi_cluster_adds_only_the_worker_and_its_destination(dev
     config["destinations"].append({"name": "worker-1", "cluster": "worker-1",
                                    "stateStore": "worker-state"})
     config["gitopsCredentials"] = {"worker-1": {"bearerToken": "token"}}
+    config["observability"]["gatewayEndpoint"] = "otlp.platform.example.com:4317"
     multi = run_program(config, "dev", secret_keys=["gitopsCredentials"])
 
     before, after = _signature(dev), _signature(multi)
-    # The worker gets a security baseline of its own (tested in test_security.py).
-    worker_security = {urn for urn in after if "security-worker-1" in urn}
-    assert multi.named("security-worker-1").urn in worker_security
-    for urn in worker_security:
+    # The worker gets a security baseline and telemetry collection of its own (tested in
+    # test_security.py and test_observability.py).
+    worker_layers = {urn for urn in after
+                     if "security-worker-1" in urn or "observability-worker-1" in urn}
+    assert multi.named("security-worker-1").urn in worker_layers
+    assert multi.named("observability-worker-1-agent").urn in worker_layers
+    for urn in worker_layers:
         del after[urn]
     added = set(after) - set(before)
     assert set(before) <= set(after), "switching topology must not remove anything"
