@@ -65,7 +65,7 @@ CHARTS: Mapping[str, ChartSource] = {
     "kube-prometheus-stack": ChartSource(
         repository="https://prometheus-community.github.io/helm-charts",
         chart="kube-prometheus-stack", version="88.5.3",
-        note="Prometheus, Alertmanager, the operator, kube-state-metrics, node-exporter and "
+        note="Prometheus, Alertmanager, the operator, kube-state-metrics (node-exporter off) and "
              "its Grafana subchart (from grafana-community); CRDs come from the chart above."),
     "loki": ChartSource(
         repository="https://grafana-community.github.io/helm-charts", chart="loki",

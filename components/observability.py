@@ -277,7 +277,10 @@ def kube_prometheus_stack_values(profile: SizeProfile, cluster: str) -> dict:
                                   "patch": {"enabled": False}},
         },
         "kube-state-metrics": {"resources": o.kube_state_metrics.resources()},
-        "prometheus-node-exporter": {"resources": o.node_exporter.resources()},
+        # The node agents' hostmetrics receiver reads /proc and /sys through a read-only host
+        # mount; node-exporter would also need the host network and PID namespaces, which the
+        # platform-no-privileged policy refuses.
+        "nodeExporter": {"enabled": False},
         "grafana": grafana_values(profile),
     }
 

@@ -67,7 +67,6 @@ class ObservabilityFootprint:
     alertmanager: Footprint
     prometheus_operator: Footprint
     kube_state_metrics: Footprint
-    node_exporter: Footprint
     grafana: Footprint
     grafana_sidecar: Footprint
     loki: Footprint
@@ -86,7 +85,7 @@ class ObservabilityFootprint:
     def dev_budget_workloads(self) -> list[Footprint]:
         """One pod of each workload on the one dev node (Grafana has two sidecars)."""
         return [self.prometheus, self.alertmanager, self.prometheus_operator,
-                self.kube_state_metrics, self.node_exporter, self.grafana, self.grafana_sidecar,
+                self.kube_state_metrics, self.grafana, self.grafana_sidecar,
                 self.grafana_sidecar, self.loki, self.tempo, self.otel_operator,
                 self.collector_agent, self.collector_gateway]
 
@@ -135,14 +134,13 @@ PROFILES: Mapping[str, SizeProfile] = {
         flux_controller=Footprint(1, "50m", "64Mi", "500m", "256Mi"),
         kyverno_controller=Footprint(1, "50m", "128Mi", "500m", "384Mi"),
         kyverno_admission_replicas=1,
-        # All together 390m CPU and 848Mi requested: the layer's share of the one dev node.
+        # All together 380m CPU and 824Mi requested: the layer's share of the one dev node.
         observability=ObservabilityFootprint(
             prometheus=Footprint(1, "100m", "192Mi", "1", "512Mi"),
             prometheus_retention="2d", prometheus_storage="",
             alertmanager=Footprint(1, "10m", "24Mi", "100m", "64Mi"),
             prometheus_operator=Footprint(1, "20m", "48Mi", "200m", "128Mi"),
             kube_state_metrics=Footprint(1, "10m", "32Mi", "100m", "128Mi"),
-            node_exporter=Footprint(1, "10m", "24Mi", "100m", "64Mi"),
             grafana=Footprint(1, "50m", "96Mi", "500m", "256Mi"),
             grafana_sidecar=Footprint(1, "10m", "24Mi", "100m", "64Mi"),
             loki=Footprint(1, "50m", "112Mi", "500m", "384Mi"),
@@ -185,7 +183,6 @@ PROFILES: Mapping[str, SizeProfile] = {
             alertmanager=Footprint(2, "50m", "64Mi", "250m", "128Mi"),
             prometheus_operator=Footprint(1, "100m", "128Mi", "500m", "256Mi"),
             kube_state_metrics=Footprint(1, "50m", "128Mi", "500m", "512Mi"),
-            node_exporter=Footprint(1, "50m", "32Mi", "250m", "64Mi"),
             grafana=Footprint(1, "100m", "256Mi", "1", "512Mi"),
             grafana_sidecar=Footprint(1, "20m", "64Mi", "200m", "128Mi"),
             loki=Footprint(1, "500m", "1Gi", "2", "4Gi"),
