@@ -47,12 +47,19 @@ GRAFANA_ADMIN_SECRET = "grafana-admin"
 OTLP_GRPC_PORT = 4317
 OTLP_HTTP_PORT = 4318
 COLLECTOR_METRICS_PORT = 8888
+# The contrib image's own non-root user.
+COLLECTOR_UID = 10001
 INSTRUMENTATION_API = "opentelemetry.io/v1alpha1"
 MONITOR_API = "monitoring.coreos.com/v1"
 
 
-def service_url(service: str, port: int, scheme: str = "http") -> str:
-    return f"{scheme}://{service}.{NAMESPACE}.svc.cluster.local:{port}"
+def service_address(service: str, port: int) -> str:
+    """host:port of a Service of this layer, as gRPC exporters take it."""
+    return f"{service}.{NAMESPACE}.svc.cluster.local:{port}"
+
+
+def service_url(service: str, port: int) -> str:
+    return f"http://{service_address(service, port)}"
 
 
 ENDPOINTS = {
@@ -145,7 +152,7 @@ class ObservabilityStack(pulumi.ComponentResource):
                       component="otel-gateway", owner=name, opts=platform,
                       depends_on=[namespace])
         self._collection(args.platform_cluster, platform, namespace, args.platform_cert_manager,
-                         gateway=service_url(GATEWAY_NAME, OTLP_GRPC_PORT).split("//")[1],
+                         gateway=service_address(GATEWAY_NAME, OTLP_GRPC_PORT),
                          gateway_tls=False)
 
         grafana_dashboard_config_map(
@@ -227,7 +234,7 @@ class ObservabilityStack(pulumi.ComponentResource):
                          gateway=args.settings.gateway_endpoint, gateway_tls=True)
         install_chart(naming.child_name(prefix, "cluster-collector"), args.charts.otel_collector,
                       cluster_collector_values(args.profile, cluster,
-                                               service_url(AGENT_NAME, OTLP_GRPC_PORT)),
+                                               service_address(AGENT_NAME, OTLP_GRPC_PORT)),
                       namespace=NAMESPACE, component="otel-cluster", owner=self._name,
                       opts=opts, depends_on=[namespace])
 
@@ -410,10 +417,15 @@ def tempo_values(profile: SizeProfile) -> dict:
 # -- OpenTelemetry ----------------------------------------------------------------------------------
 
 
-def collector_base(name: str, mode: str, footprint: Footprint) -> dict:
-    """Values every collector release shares: the pinned contrib image, names, footprint."""
+def collector_base(name: str, mode: str, footprint: Footprint, *, root: bool = False) -> dict:
+    """Values every collector release shares: the pinned contrib image, names, footprint, and
+    a locked-down container (root only where it must read root-owned host files)."""
     repository, tag = charts.IMAGES["otel-collector"].rsplit(":", 1)
+    user = 0 if root else COLLECTOR_UID
     return {
+        "securityContext": {"runAsUser": user, "runAsGroup": user, "runAsNonRoot": not root,
+                            "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                            "capabilities": {"drop": ["ALL"]}},
         "mode": mode,
         "nameOverride": name,
         "fullnameOverride": name,
@@ -503,7 +515,9 @@ def agent_values(profile: SizeProfile, cluster: str, gateway: str, gateway_tls: 
         }},
     }
     return {
-        **collector_base(AGENT_NAME, "daemonset", profile.observability.collector_agent),
+        # Root: the kubelet writes pod logs root-owned and not world-readable.
+        **collector_base(AGENT_NAME, "daemonset", profile.observability.collector_agent,
+                         root=True),
         "config": config,
         # Pods on a node reach the agent on that node.
         "service": {"enabled": True, "internalTrafficPolicy": "Local"},
@@ -562,8 +576,7 @@ def gateway_values(profile: SizeProfile, settings: Observability) -> dict:
                 ]},
         },
         "exporters": {
-            "otlp/tempo": otlp_exporter(f"{TEMPO_NAME}.{NAMESPACE}.svc.cluster.local:"
-                                        f"{OTLP_GRPC_PORT}", tls=False),
+            "otlp/tempo": otlp_exporter(service_address(TEMPO_NAME, OTLP_GRPC_PORT), tls=False),
             "prometheusremotewrite": {
                 "endpoint": f"{ENDPOINTS['prometheus']}/api/v1/write",
                 # service.name, k8s.cluster.name, ... become labels (service_name, ...).
@@ -604,7 +617,7 @@ def cluster_collector_values(profile: SizeProfile, cluster: str, agent: str) -> 
                       "prometheus/self": self_metrics_receiver(CLUSTER_COLLECTOR_NAME)},
         "processors": {"memory_limiter": MEMORY_LIMITER,
                        "resource/cluster": cluster_resource(cluster), "batch": BATCH},
-        "exporters": {"otlp/agent": otlp_exporter(agent.split("//")[1], tls=False)},
+        "exporters": {"otlp/agent": otlp_exporter(agent, tls=False)},
         "service": {"pipelines": {
             "metrics": pipeline(["k8s_cluster", "prometheus/self"],
                                 ["memory_limiter", "resource/cluster", "batch"],
