@@ -21,11 +21,11 @@ import pulumi_random as random
 from components import charts, naming
 from components.charts import ResolvedChart, install_chart
 from components.config import Observability
-from components.gitops import ARGOCD_NAMESPACE
-from components.kratix_platform import CERT_MANAGER_NAMESPACE, cert_manager_values
 from components.dashboards import (LOKI_DATASOURCE_UID, PROMETHEUS_DATASOURCE_UID,
                                    TEMPO_DATASOURCE_UID, grafana_dashboard_config_map,
                                    prometheus_rule)
+from components.gitops import ARGOCD_NAMESPACE
+from components.kratix_platform import CERT_MANAGER_NAMESPACE, cert_manager_values
 from components.observability_content import (DASHBOARD_FOLDER, alert_groups,
                                               platform_dashboard, red_dashboard)
 from components.profiles import Footprint, SizeProfile
@@ -121,7 +121,6 @@ class ObservabilityStack(pulumi.ComponentResource):
         super().__init__("idp:platform:ObservabilityStack", name, {}, opts)
         self._name = name
         self._args = args
-        footprint = args.profile.observability
         self.namespace = NAMESPACE
         self.endpoints = dict(ENDPOINTS)
         self.runbook_base = args.settings.runbook_url
