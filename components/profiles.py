@@ -76,6 +76,8 @@ class SizeProfile:
     flux_controller: Footprint
     kyverno_controller: Footprint
     kyverno_admission_replicas: int
+    promise_operator: Footprint
+    """Each promise's operator (CloudNativePG, redis-operator) on every destination."""
     team_quotas: Mapping[str, TeamQuota] = dataclasses.field(default_factory=lambda: TEAM_QUOTAS)
 
 
@@ -100,6 +102,7 @@ PROFILES: Mapping[str, SizeProfile] = {
         flux_controller=Footprint(1, "50m", "64Mi", "500m", "256Mi"),
         kyverno_controller=Footprint(1, "50m", "128Mi", "500m", "384Mi"),
         kyverno_admission_replicas=1,
+        promise_operator=Footprint(1, "25m", "64Mi", "200m", "256Mi"),
     ),
     "prod": SizeProfile(
         name="prod",
@@ -123,5 +126,6 @@ PROFILES: Mapping[str, SizeProfile] = {
         kyverno_controller=Footprint(1, "100m", "256Mi", "1", "768Mi"),
         # Three admission controllers and a PDB: webhooks fail closed in prod.
         kyverno_admission_replicas=3,
+        promise_operator=Footprint(1, "100m", "128Mi", "500m", "512Mi"),
     ),
 }

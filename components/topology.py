@@ -26,9 +26,11 @@ from components.gitops import (ARGOCD_NAMESPACE, ROOT_APPLICATION, SECRET_MANAGE
                                KratixDestinationSync, cluster_config, in_cluster_config)
 from components.kratix_platform import CERT_MANAGER_NAMESPACE, KratixPlatform, KratixPlatformArgs
 from components.profiles import PROFILES
+from components.promise import KratixPromise, KratixPromiseArgs
 from components.security_baseline import (SecurityBaseline, SecurityBaselineArgs,
                                           team_namespaces_by_cluster)
 from components.state_store import StateStore, StateStoreArgs
+from promises import all_promises
 
 
 @dataclasses.dataclass
@@ -41,6 +43,7 @@ class Topology:
     destinations: Mapping[str, Destination]
     gitops: ArgoCDAppOfApps | None = None
     security: Mapping[str, SecurityBaseline] = dataclasses.field(default_factory=dict)
+    promises: Mapping[str, KratixPromise] = dataclasses.field(default_factory=dict)
 
     def outputs(self) -> dict[str, object]:
         """Stack outputs: what an operator needs to find and reach each piece."""
@@ -76,6 +79,9 @@ class Topology:
             outputs["security"] = {cluster: {"enforce": baseline.enforce,
                                              "teamNamespaces": baseline.namespaces}
                                    for cluster, baseline in self.security.items()}
+        if self.promises:
+            outputs["promises"] = {name: {"version": p.version, "image": p.image}
+                                   for name, p in self.promises.items()}
         return outputs
 
 
@@ -87,6 +93,8 @@ def platform_namespaces(config: StackConfig) -> list[str]:
                    if s.bucket and s.bucket.embedded}
     if config.gitops.enabled:
         namespaces |= {ARGOCD_NAMESPACE, SECRET_MANAGER_NAMESPACES[config.gitops.secrets]}
+    if config.promises.enabled:  # the promises' operators on the destinations
+        namespaces |= {d.operator.namespace for d in all_promises() if d.operator}
     return sorted(namespaces)
 
 
@@ -112,6 +120,8 @@ def platform_facts(config: StackConfig) -> dict[str, str]:
         "destinations": json.dumps(sorted(d.name for d in config.destinations)),
         "clusters": json.dumps(sorted(c.name for c in config.clusters)),
         "gitops": "true" if config.gitops.enabled else "false",
+        "promises": json.dumps(sorted(d.name for d in all_promises())
+                               if config.promises.enabled else []),
         # Layers that later issues add; published now so readers can rely on the keys.
         "portal": "false",
         "crossplane": "false",
@@ -153,7 +163,7 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
             flux_agents = {
                 cluster: FluxBucketAgent(f"flux-{cluster}", FluxBucketAgentArgs(
                     provider=providers[cluster], chart=config.chart("flux2", project_dir),
-                    profile=profile))
+                    profile=profile, helm_controller=config.promises.enabled))
                 for cluster in clusters_syncing_buckets(config)}
             workload_sync = KratixDestinationSync(gitops, platform_provider, flux_agents)
 
@@ -178,10 +188,25 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
                 platform_namespaces=platform_namespaces(config)))
             for cluster in config.clusters}
 
+    promises = {}
+    if config.promises.enabled:
+        settings = config.promises
+        for definition in all_promises():
+            operator = definition.operator
+            promises[definition.name] = KratixPromise(
+                f"promise-{definition.name}", KratixPromiseArgs(
+                    definition=definition, provider=platform_provider,
+                    image_registry=settings.image_registry,
+                    destination_selectors=settings.destination_selectors,
+                    operator_chart=(charts.operator_chart(operator.chart, config.chart_mirror)
+                                    if operator else None),
+                    operator_footprint=profile.promise_operator,
+                    depends_on=[platform.controller]))
+
     pulumi.log.info(f"idp: {config.topology} platform with {len(destinations)} destination(s) "
                     f"on {len(config.clusters)} cluster(s), profile {config.profile}")
     return Topology(config, stack, providers, platform, state_stores, destinations, gitops,
-                    security)
+                    security, promises)
 
 
 def clusters_syncing_buckets(config: StackConfig) -> list[str]:
