@@ -14,6 +14,8 @@ from typing import Any, Mapping
 VERSION_LABEL = "kratix.io/promise-version"
 KRATIX_API = "platform.kratix.io/v1alpha1"
 _SEMVER = re.compile(r"^v\d+\.\d+\.\d+$")
+# A Kubernetes name, or empty for "derive it" (a CRD default must match its own pattern).
+DNS_LABEL_OR_EMPTY = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$"
 
 
 class RequestError(ValueError):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from promises.definition import Operator, Option, PromiseDefinition
-
-DNS_LABEL_OR_EMPTY = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$"
+from promises.definition import DNS_LABEL_OR_EMPTY, Operator, Option, PromiseDefinition
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from promises.definition import Operator, Option, PromiseDefinition
-from promises.postgresql.api import DNS_LABEL_OR_EMPTY
+from promises.definition import DNS_LABEL_OR_EMPTY, Operator, Option, PromiseDefinition
 
 MODES = ("standalone", "sentinel", "cluster")
 # Redis versions offered, and the operand image the OT redis-operator runs for each (inferred
