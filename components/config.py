@@ -634,13 +634,6 @@ def _check_promises(config: StackConfig, problems: Problems) -> None:
         problem = naming.label_key_problem(label_key) or naming.label_value_problem(str(value))
         if problem:
             problems.add(f"{key}.destinationSelectors.{label_key}", problem)
-    for destination in promise_destinations(config):
-        assert destination.state_store
-        if config.state_store(destination.state_store).kind == "git":
-            problems.add(f"{key}.destinationSelectors", f"reach destination "
-                         f"'{destination.name}', which syncs a git store through ArgoCD; the "
-                         "promises' operators are Flux HelmReleases and need the Flux agent of "
-                         "bucket-store destinations: select only those")
     if not promise_destinations(config):
         labels = "; ".join(f"{d.name}: {d.all_labels}" for d in config.destinations)
         problems.add(f"{key}.destinationSelectors", "match no destination, so no operator or "

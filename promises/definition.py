@@ -22,7 +22,7 @@ class RequestError(ValueError):
     """A resource request the promise refuses: names the field and what is accepted."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(f"spec.{field}: {message}")
+        super().__init__(f"spec.{field}: {message}" if field else message)
         self.field = field
 
 
@@ -163,7 +163,7 @@ class PromiseDefinition:
         """Every option's value for a request `spec`; RequestError naming the first bad field."""
         spec = spec or {}
         if not isinstance(spec, Mapping):
-            raise RequestError("", "must be an object")
+            raise RequestError("", f"spec must be an object, got {type(spec).__name__}")
         known = {o.name for o in self.options}
         for field in spec:
             if field not in known:

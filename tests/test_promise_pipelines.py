@@ -262,6 +262,13 @@ def test_a_bad_request_fails_naming_the_field_and_writes_nothing(tmp_path, promi
     assert run.written == []
 
 
+def test_a_spec_that_is_not_an_object_is_refused(tmp_path):
+    bad = {**request(REDIS), "spec": ["standalone"]}
+    run = run_pipeline(tmp_path, "redis", bad)
+    assert run.returncode == runtime.REFUSED
+    assert "spec must be an object, got list" in run.stderr and run.written == []
+
+
 def test_a_request_for_another_promise_is_refused(tmp_path):
     run = run_pipeline(tmp_path, "redis", request(POSTGRESQL, size="small"))
     assert run.returncode != 0 and "this pipeline serves" in run.stderr

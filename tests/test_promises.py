@@ -192,20 +192,6 @@ def test_selectors_matching_no_destination_are_a_config_error():
     assert "prod-eu-west-1" in message
 
 
-def test_selectors_reaching_a_git_store_destination_are_a_config_error():
-    # Operators arrive as Flux HelmReleases; git stores sync through ArgoCD, without Flux.
-    config = copy.deepcopy(stack_file_config("prod"))
-    config["stateStores"].append({"name": "git-state", "kind": "git",
-                                  "git": {"url": "https://git.example.com/state.git"}})
-    for destination in config["destinations"]:
-        destination["stateStore"] = "s3-state"
-    config["destinations"][2]["stateStore"] = "git-state"
-    config["stateStoreCredentials"] = {"git-state": {"password": "token"}}
-    message = expect_config_error(config, "prod", secret_keys=["stateStoreCredentials"])
-    assert "idp:promises.destinationSelectors: reach destination 'staging-eu-west-1'" in message
-    assert "Flux HelmReleases" in message
-
-
 def test_without_selectors_strict_destinations_are_not_reached():
     config = copy.deepcopy(stack_file_config("prod"))
     config["promises"]["destinationSelectors"] = {}
