@@ -84,6 +84,18 @@ CHARTS: Mapping[str, ChartSource] = {
              "must be set explicitly."),
 }
 
+# Operators that promises deliver to their destinations as Flux HelmReleases (never installed by
+# this program, so no fixture chart): versions seen pinned in public GitOps repositories.
+OPERATOR_CHARTS: Mapping[str, ChartSource] = {
+    "cloudnative-pg": ChartSource(
+        repository="https://cloudnative-pg.github.io/charts", chart="cloudnative-pg",
+        version="0.27.1", note="CloudNativePG operator, for the postgresql promise."),
+    "redis-operator": ChartSource(
+        repository="https://ot-container-kit.github.io/helm-charts/", chart="redis-operator",
+        version="0.22.1", note="OT-Container-Kit redis-operator (standalone, replication with "
+                               "sentinel, cluster), for the redis promise."),
+}
+
 IMAGES: Mapping[str, str] = {
     # Kratix publishes no versioned tags, so the controller is pinned by digest.
     "kratix-controller": "docker.io/syntasso/kratix-platform@sha256:"
@@ -136,6 +148,15 @@ def install_chart(resource_name: str, chart: ResolvedChart, values: dict, *, nam
         resource_name, namespace=namespace, values=values, **chart.chart_args(),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
             depends_on=waits_for, transforms=transforms or [])))
+
+
+def operator_chart(key: str, mirror: str) -> ChartSource:
+    """An operator chart as a destination fetches it: from a remote mirror when one is set (a
+    local mirror directory exists only where Pulumi runs, so destinations use upstream)."""
+    source = OPERATOR_CHARTS[key]
+    if is_remote_mirror(mirror):
+        return dataclasses.replace(source, repository=mirror.rstrip("/"))
+    return source
 
 
 def is_remote_mirror(mirror: str) -> bool:

@@ -314,6 +314,20 @@ class GitOps:
                                            default=SyncWindow)
 
 
+@dataclasses.dataclass(frozen=True)
+class Promises:
+    """The PostgreSQL and Redis promises (promises/), installed after Kratix."""
+
+    enabled: bool = setting("enabled", "install every promise in promises/", default=False)
+    image_registry: str = setting(
+        "imageRegistry", "registry and path of the pipeline images, pulled as "
+        "<imageRegistry>/<promise>-pipeline:<promise version>",
+        default="ghcr.io/idp-as-code/promises")
+    destination_selectors: Mapping[str, str] = setting(
+        "destinationSelectors", "destination labels every promise's operator and resources "
+        "are scheduled to; must match at least one destination", default=dict)
+
+
 def _default_clusters() -> tuple[Cluster, ...]:
     return (Cluster(name="platform", role="platform", environment="dev", region="local"),)
 
@@ -355,6 +369,8 @@ class StackConfig:
     security: Security = setting("security", "security baseline", default=Security)
     observability: Observability = setting("observability", "telemetry collection, storage, "
                                            "dashboards and alerts", default=Observability)
+    promises: Promises = setting("promises", "PostgreSQL and Redis as a service",
+                                 default=Promises)
     gitops_credentials: Mapping[str, Mapping[str, str]] = setting(
         "gitopsCredentials", "secret credentials: repository.username/password or "
         "repository.sshPrivateKey, and <cluster>.bearerToken (set with `pulumi config set "
@@ -479,7 +495,10 @@ def _resolve_and_check(config: StackConfig, secret_keys: frozenset[str], base_di
     destinations = _resolve_destinations(config, problems)
     # Last: a stack made multi-cluster reports its destinations' problems first.
     _check_observability(config, problems)
-    return dataclasses.replace(config, destinations=destinations)
+    config = dataclasses.replace(config, destinations=destinations)
+    if not problems.items:
+        _check_promises(config, problems)
+    return config
 
 
 def _check_clusters(config: StackConfig, problems: Problems) -> None:
@@ -634,6 +653,37 @@ def _check_charts(config: StackConfig, base_dir: Path | None, problems: Problems
             config.chart(key, base_dir)
         except ValueError as error:
             problems.add(f"{NAMESPACE}:chartMirror", str(error))
+
+
+def promise_destinations(config: StackConfig) -> list[Destination]:
+    """Destinations the promises schedule to: every label of the selectors matches (Kratix
+    ANDs them); with no selectors, every destination without strictMatchLabels."""
+    selectors = config.promises.destination_selectors
+    if not selectors:
+        return [d for d in config.destinations if not d.strict_match_labels]
+    return [d for d in config.destinations
+            if all(d.all_labels.get(key) == value for key, value in selectors.items())]
+
+
+def _check_promises(config: StackConfig, problems: Problems) -> None:
+    key = f"{NAMESPACE}:promises"
+    settings = config.promises
+    if not settings.enabled:
+        return
+    registry = settings.image_registry
+    if not registry or "://" in registry or ":" in registry.rsplit("/", 1)[-1] \
+            or "@" in registry:
+        problems.add(f"{key}.imageRegistry", f"'{registry}' must be a registry and path "
+                     "without scheme, tag or digest (for example ghcr.io/acme/promises); the "
+                     "promise version is the tag")
+    for label_key, value in settings.destination_selectors.items():
+        problem = naming.label_key_problem(label_key) or naming.label_value_problem(str(value))
+        if problem:
+            problems.add(f"{key}.destinationSelectors.{label_key}", problem)
+    if not promise_destinations(config):
+        labels = "; ".join(f"{d.name}: {d.all_labels}" for d in config.destinations)
+        problems.add(f"{key}.destinationSelectors", "match no destination, so no operator or "
+                     f"service would ever be scheduled; destinations and their labels: {labels}")
 
 
 def gitops_workers(config: StackConfig) -> list[Cluster]:

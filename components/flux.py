@@ -30,6 +30,8 @@ class FluxBucketAgentArgs:
     """Where the flux2 chart comes from (upstream or the mirror)."""
     profile: SizeProfile
     """Footprint of the controllers."""
+    helm_controller: bool = False
+    """Also run helm-controller: promises deliver their operators as HelmReleases."""
 
 
 class FluxBucketAgent(pulumi.ComponentResource):
@@ -52,6 +54,8 @@ class FluxBucketAgent(pulumi.ComponentResource):
 def flux_values(args: FluxBucketAgentArgs) -> dict:
     footprint = args.profile.flux_controller.resources()
     values: dict = {controller: {"create": False} for controller in UNUSED_CONTROLLERS}
+    if args.helm_controller:
+        values["helmController"] = {"create": True, "resources": footprint}
     values["installCRDs"] = True
     values["sourceController"] = {"create": True, "resources": footprint}
     values["kustomizeController"] = {"create": True, "resources": footprint}

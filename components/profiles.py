@@ -110,6 +110,8 @@ class SizeProfile:
     kyverno_controller: Footprint
     kyverno_admission_replicas: int
     observability: ObservabilityFootprint
+    promise_operator: Footprint
+    """Each promise's operator (CloudNativePG, redis-operator) on every destination."""
     team_quotas: Mapping[str, TeamQuota] = dataclasses.field(default_factory=lambda: TEAM_QUOTAS)
 
 
@@ -152,6 +154,7 @@ PROFILES: Mapping[str, SizeProfile] = {
             collector_gateway=Footprint(1, "40m", "80Mi", "500m", "256Mi"),
             collector_cluster=Footprint(1, "20m", "48Mi", "200m", "128Mi"),
             tail_sampling_traces=5000),
+        promise_operator=Footprint(1, "25m", "64Mi", "200m", "256Mi"),
     ),
     "prod": SizeProfile(
         name="prod",
@@ -194,5 +197,6 @@ PROFILES: Mapping[str, SizeProfile] = {
             collector_gateway=Footprint(2, "250m", "512Mi", "1", "1Gi"),
             collector_cluster=Footprint(1, "50m", "128Mi", "250m", "256Mi"),
             tail_sampling_traces=50000),
+        promise_operator=Footprint(1, "100m", "128Mi", "500m", "512Mi"),
     ),
 }

@@ -28,9 +28,11 @@ from components.kratix_platform import CERT_MANAGER_NAMESPACE, KratixPlatform, K
 from components.observability import (ObservabilityCharts, ObservabilityStack,
                                       ObservabilityStackArgs)
 from components.profiles import PROFILES
+from components.promise import KratixPromise, KratixPromiseArgs
 from components.security_baseline import (SecurityBaseline, SecurityBaselineArgs,
                                           team_namespaces_by_cluster)
 from components.state_store import StateStore, StateStoreArgs
+from promises import all_promises
 
 
 @dataclasses.dataclass
@@ -44,6 +46,7 @@ class Topology:
     gitops: ArgoCDAppOfApps | None = None
     security: Mapping[str, SecurityBaseline] = dataclasses.field(default_factory=dict)
     observability: ObservabilityStack | None = None
+    promises: Mapping[str, KratixPromise] = dataclasses.field(default_factory=dict)
 
     def outputs(self) -> dict[str, object]:
         """Stack outputs: what an operator needs to find and reach each piece."""
@@ -82,6 +85,9 @@ class Topology:
         if self.observability is not None:
             outputs["observability"] = {"namespace": self.observability.namespace,
                                         "endpoints": self.observability.endpoints}
+        if self.promises:
+            outputs["promises"] = {name: {"version": p.version, "image": p.image}
+                                   for name, p in self.promises.items()}
         return outputs
 
 
@@ -95,6 +101,8 @@ def platform_namespaces(config: StackConfig) -> list[str]:
         namespaces |= {ARGOCD_NAMESPACE, SECRET_MANAGER_NAMESPACES[config.gitops.secrets]}
     if config.observability.enabled:
         namespaces.add(naming.OBSERVABILITY_NAMESPACE)
+    if config.promises.enabled:  # the promises' operators on the destinations
+        namespaces |= {d.operator.namespace for d in all_promises() if d.operator}
     return sorted(namespaces)
 
 
@@ -121,6 +129,8 @@ def platform_facts(config: StackConfig) -> dict[str, str]:
         "clusters": json.dumps(sorted(c.name for c in config.clusters)),
         "gitops": "true" if config.gitops.enabled else "false",
         "observability": "true" if config.observability.enabled else "false",
+        "promises": json.dumps(sorted(d.name for d in all_promises())
+                               if config.promises.enabled else []),
         # Layers that later issues add; published now so readers can rely on the keys.
         "portal": "false",
         "crossplane": "false",
@@ -162,7 +172,7 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
             flux_agents = {
                 cluster: FluxBucketAgent(f"flux-{cluster}", FluxBucketAgentArgs(
                     provider=providers[cluster], chart=config.chart("flux2", project_dir),
-                    profile=profile))
+                    profile=profile, helm_controller=config.promises.enabled))
                 for cluster in clusters_syncing_buckets(config)}
             workload_sync = KratixDestinationSync(gitops, platform_provider, flux_agents)
 
@@ -204,10 +214,25 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
             profile=profile, settings=config.observability,
             platform_cert_manager=[platform.cert_manager]))
 
+    promises = {}
+    if config.promises.enabled:
+        settings = config.promises
+        for definition in all_promises():
+            operator = definition.operator
+            promises[definition.name] = KratixPromise(
+                f"promise-{definition.name}", KratixPromiseArgs(
+                    definition=definition, provider=platform_provider,
+                    image_registry=settings.image_registry,
+                    destination_selectors=settings.destination_selectors,
+                    operator_chart=(charts.operator_chart(operator.chart, config.chart_mirror)
+                                    if operator else None),
+                    operator_footprint=profile.promise_operator,
+                    depends_on=[platform.controller]))
+
     pulumi.log.info(f"idp: {config.topology} platform with {len(destinations)} destination(s) "
                     f"on {len(config.clusters)} cluster(s), profile {config.profile}")
     return Topology(config, stack, providers, platform, state_stores, destinations, gitops,
-                    security, observability)
+                    security, observability, promises)
 
 
 def clusters_syncing_buckets(config: StackConfig) -> list[str]:

@@ -22,6 +22,7 @@ GITOPS = "idp:platform:ArgoCDAppOfApps"
 FLUX = "idp:platform:FluxBucketAgent"
 SECURITY = "idp:platform:SecurityBaseline"
 OBSERVABILITY = "idp:platform:ObservabilityStack"
+PROMISE = "idp:platform:KratixPromise"
 
 
 # -- structure shared by both stacks -----------------------------------------------------------
@@ -31,7 +32,7 @@ OBSERVABILITY = "idp:platform:ObservabilityStack"
 def test_every_resource_is_parented_to_a_component_or_the_stack(stack):
     registry = run_program(stack_file_config(stack), stack)
     components = {KRATIX_PLATFORM, STATE_STORE, DESTINATION, GITOPS, FLUX, SECURITY,
-                  OBSERVABILITY}
+                  OBSERVABILITY, PROMISE}
     for r in registry.all:
         if r.type in components or r.type == PROVIDER:
             assert r.parent_type == "pulumi:pulumi:Stack", r.urn
@@ -79,6 +80,9 @@ def test_dev_registers_the_expected_resources(dev):
         # The security baseline: Kyverno and its policies, two team namespaces (payments-dev,
         # search-dev) with quota, default limits, four NetworkPolicies and a RoleBinding each.
         SECURITY: 1,
+        # The postgresql and redis promises.
+        PROMISE: 2,
+        "kubernetes:platform.kratix.io/v1alpha1:Promise": 2,
         "kubernetes:policies.kyverno.io/v1alpha1:ValidatingPolicy": 5,
         "kubernetes:core/v1:LimitRange": 2,
         "kubernetes:core/v1:ResourceQuota": 2,
@@ -233,6 +237,9 @@ def test_prod_registers_the_expected_resources(prod):
         # A baseline per cluster (Kyverno, 5 ValidatingPolicies and the signature policy each);
         # 5 teams x 3 worker clusters = 15 team namespaces, none on the platform cluster.
         SECURITY: 4,
+        # The postgresql and redis promises, on the platform cluster.
+        PROMISE: 2,
+        "kubernetes:platform.kratix.io/v1alpha1:Promise": 2,
         "kubernetes:policies.kyverno.io/v1alpha1:ValidatingPolicy": 20,
         "kubernetes:policies.kyverno.io/v1alpha1:ImageValidatingPolicy": 4,
         "kubernetes:core/v1:LimitRange": 15,
@@ -274,7 +281,9 @@ def test_prod_destinations_live_on_the_platform_with_unique_labelled_paths(prod)
         assert destination.provider_name == "platform", "Destination objects live on the platform"
         labels = destination.get("metadata", "labels")
         environment, region = name.split("-", 1)
-        assert labels == {"environment": environment, "region": region, "cluster": name}
+        # `promises: enabled` is what the promises' destination selectors match on.
+        assert labels == {"environment": environment, "region": region, "cluster": name,
+                          "promises": "enabled"}
         assert destination.get("spec", "stateStoreRef") == {"kind": "BucketStateStore",
                                                             "name": "s3-state"}
     assert destinations["prod-eu-west-1"].get("spec", "strictMatchLabels") is True
@@ -313,7 +322,8 @@ def test_prod_outputs_give_each_destination_its_sync_paths(prod):
     destinations = prod.outputs["destinations"]
     assert destinations["prod-us-east-1"] == {
         "cluster": "prod-us-east-1", "stateStore": "s3-state",
-        "labels": {"environment": "prod", "cluster": "prod-us-east-1", "region": "us-east-1"},
+        "labels": {"environment": "prod", "cluster": "prod-us-east-1", "region": "us-east-1",
+                   "promises": "enabled"},
         "path": "kratix/prod/us-east-1",
         "dependenciesPath": "kratix/prod/us-east-1/dependencies",
         "resourcesPath": "kratix/prod/us-east-1/resources"}
@@ -531,8 +541,11 @@ def test_flux_runs_only_the_controllers_a_bucket_sync_needs(dev, prod):
     assert chart.get("chart") == "flux2" and chart.get("version") == charts.CHARTS["flux2"].version
     assert chart.get("namespace") == "flux-system"
     values = chart.get("values")
-    assert all(values[c] == {"create": False} for c in UNUSED_CONTROLLERS)
     footprint = PROFILES["dev"].flux_controller.resources()
+    # helm-controller installs the promises' operators (Flux HelmReleases); the rest stay off.
+    assert values["helmController"] == {"create": True, "resources": footprint}
+    assert all(values[c] == {"create": False} for c in UNUSED_CONTROLLERS
+               if c != "helmController")
     assert values["sourceController"] == {"create": True, "resources": footprint}
     assert values["kustomizeController"] == {"create": True, "resources": footprint}
     # prod: one Flux per worker, on that worker's cluster; none on the platform cluster.
