@@ -22,6 +22,10 @@ from components.clusters import cluster_provider, render_directory
 from components.config import KRATIX_NAMESPACE, REPOSITORY_CREDENTIALS, StackConfig
 from components.flux import FLUX_NAMESPACE, FluxBucketAgent, FluxBucketAgentArgs
 from components.destination import Destination, DestinationArgs, WorkloadSync
+from components.dora import DeliveryMetrics, DeliveryMetricsArgs, dora_summary
+from components import dora, naming
+from components.finops import (KUBECOST_LABEL_CONCEPTS, KUBECOST_NAMESPACE, CostAllocation,
+                               CostAllocationArgs, allocation_query)
 from components.gitops import (ARGOCD_NAMESPACE, ROOT_APPLICATION, SECRET_MANAGER_NAMESPACES, ArgoCDAppOfApps, ArgoCDAppOfAppsArgs, ArgoCDCluster,
                                KratixDestinationSync, cluster_config, in_cluster_config)
 from components.kratix_platform import CERT_MANAGER_NAMESPACE, KratixPlatform, KratixPlatformArgs
@@ -41,6 +45,8 @@ class Topology:
     destinations: Mapping[str, Destination]
     gitops: ArgoCDAppOfApps | None = None
     security: Mapping[str, SecurityBaseline] = dataclasses.field(default_factory=dict)
+    cost: Mapping[str, CostAllocation] = dataclasses.field(default_factory=dict)
+    delivery: DeliveryMetrics | None = None
 
     def outputs(self) -> dict[str, object]:
         """Stack outputs: what an operator needs to find and reach each piece."""
@@ -76,7 +82,26 @@ class Topology:
             outputs["security"] = {cluster: {"enforce": baseline.enforce,
                                              "teamNamespaces": baseline.namespaces}
                                    for cluster, baseline in self.security.items()}
+        if self.cost:
+            outputs["finops"] = finops_outputs(self)
         return outputs
+
+
+def finops_outputs(topology: Topology) -> dict[str, object]:
+    """Where costs are allocated and how; the DORA metrics' sources and queries; the baseline."""
+    settings = topology.config.finops
+    result: dict[str, object] = {
+        "kubecost": {cluster: {"clusterId": cost.cluster_id,
+                               "role": "aggregator" if cost.primary else "agent"}
+                     for cluster, cost in topology.cost.items()},
+        "allocationQueries": {label: allocation_query(label)
+                              for label in KUBECOST_LABEL_CONCEPTS.values()},
+        "baseline": {"date": settings.baseline.date or "not recorded",
+                     "figures": dict(settings.baseline.figures)},
+    }
+    if topology.delivery is not None:
+        result["dora"] = dora_summary(topology.delivery.environments)
+    return result
 
 
 def platform_namespaces(config: StackConfig) -> list[str]:
@@ -87,7 +112,18 @@ def platform_namespaces(config: StackConfig) -> list[str]:
                    if s.bucket and s.bucket.embedded}
     if config.gitops.enabled:
         namespaces |= {ARGOCD_NAMESPACE, SECRET_MANAGER_NAMESPACES[config.gitops.secrets]}
+    if config.finops.enabled:
+        namespaces.add(KUBECOST_NAMESPACE)
     return sorted(namespaces)
+
+
+def team_environments(config: StackConfig) -> list[str]:
+    """Environments ArgoCD deploys team services to, in the order clusters declare them."""
+    environments: list[str] = []
+    for cluster in argocd_clusters(config):
+        if cluster.environment not in environments:
+            environments.append(cluster.environment)
+    return environments
 
 
 def environments_by_cluster(config: StackConfig) -> dict[str, list[str]]:
@@ -148,7 +184,9 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
             argocd_chart=config.chart("argo-cd", project_dir),
             secrets_chart=config.chart(config.gitops.secrets, project_dir),
             profile=profile, teams=config.teams, clusters=argocd_clusters(config),
-            repository_credentials=config.gitops_credentials.get(REPOSITORY_CREDENTIALS, {})))
+            repository_credentials=config.gitops_credentials.get(REPOSITORY_CREDENTIALS, {}),
+            extra_chart_values=dora.argocd_values(team_environments(config), profile)
+            if config.finops.enabled else {}))
         if workload_sync is None:
             flux_agents = {
                 cluster: FluxBucketAgent(f"flux-{cluster}", FluxBucketAgentArgs(
@@ -178,10 +216,28 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
                 platform_namespaces=platform_namespaces(config)))
             for cluster in config.clusters}
 
+    cost: dict[str, CostAllocation] = {}
+    delivery = None
+    if config.finops.enabled:
+        shared = sorted(set(platform_namespaces(config))
+                        | {"kube-system", naming.OBSERVABILITY_NAMESPACE})
+        cost = {
+            cluster.name: CostAllocation(f"finops-{cluster.name}", CostAllocationArgs(
+                provider=providers[cluster.name], chart=config.chart("kubecost", project_dir),
+                profile=profile, settings=config.finops, cluster_id=cluster.name,
+                primary=cluster.role == "platform", shared_namespaces=shared))
+            for cluster in config.clusters}
+        if gitops is not None:
+            delivery = DeliveryMetrics("dora", DeliveryMetricsArgs(
+                provider=platform_provider,
+                pushgateway_chart=config.chart("prometheus-pushgateway", project_dir),
+                profile=profile, environments=team_environments(config),
+                baseline=config.finops.baseline))
+
     pulumi.log.info(f"idp: {config.topology} platform with {len(destinations)} destination(s) "
                     f"on {len(config.clusters)} cluster(s), profile {config.profile}")
     return Topology(config, stack, providers, platform, state_stores, destinations, gitops,
-                    security)
+                    security, cost, delivery)
 
 
 def clusters_syncing_buckets(config: StackConfig) -> list[str]:

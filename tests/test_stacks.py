@@ -21,6 +21,8 @@ DESTINATION = "idp:platform:Destination"
 GITOPS = "idp:platform:ArgoCDAppOfApps"
 FLUX = "idp:platform:FluxBucketAgent"
 SECURITY = "idp:platform:SecurityBaseline"
+COST = "idp:platform:CostAllocation"
+DELIVERY = "idp:platform:DeliveryMetrics"
 
 
 # -- structure shared by both stacks -----------------------------------------------------------
@@ -29,7 +31,8 @@ SECURITY = "idp:platform:SecurityBaseline"
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_resource_is_parented_to_a_component_or_the_stack(stack):
     registry = run_program(stack_file_config(stack), stack)
-    components = {KRATIX_PLATFORM, STATE_STORE, DESTINATION, GITOPS, FLUX, SECURITY}
+    components = {KRATIX_PLATFORM, STATE_STORE, DESTINATION, GITOPS, FLUX, SECURITY, COST,
+                  DELIVERY}
     for r in registry.all:
         if r.type in components or r.type == PROVIDER:
             assert r.parent_type == "pulumi:pulumi:Stack", r.urn
@@ -52,7 +55,7 @@ def test_kubernetes_objects_use_an_explicit_cluster_provider(stack):
 
 def test_dev_registers_the_expected_resources(dev):
     assert dev.counts() == {
-        CHART: 6,
+        CHART: 8,
         "idp:platform:Destination": 1,
         GITOPS: 1,
         FLUX: 1,
@@ -65,8 +68,8 @@ def test_dev_registers_the_expected_resources(dev):
         "idp:platform:StateStore": 1,
         "kubernetes:apps/v1:Deployment": 1,
         "kubernetes:batch/v1:Job": 1,
-        "kubernetes:core/v1:ConfigMap": 1,
-        NAMESPACE: 7,
+        "kubernetes:core/v1:ConfigMap": 2,
+        NAMESPACE: 8,
         "kubernetes:core/v1:PersistentVolumeClaim": 1,
         SECRET: 5,
         "kubernetes:core/v1:Service": 1,
@@ -83,6 +86,11 @@ def test_dev_registers_the_expected_resources(dev):
         "kubernetes:networking.k8s.io/v1:NetworkPolicy": 8,
         "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 1,
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 2,
+        # FinOps: Kubecost with its namespace; DORA: the Pushgateway, one PrometheusRule (a
+        # group per environment) and the Delivery dashboard ConfigMap.
+        COST: 1,
+        DELIVERY: 1,
+        "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 1,
     }
 
 
@@ -204,7 +212,7 @@ def test_dev_outputs(dev):
 
 def test_prod_registers_the_expected_resources(prod):
     assert prod.counts() == {
-        CHART: 11,
+        CHART: 16,
         "idp:platform:Destination": 3,
         GITOPS: 1,
         FLUX: 3,
@@ -215,8 +223,8 @@ def test_prod_registers_the_expected_resources(prod):
         "kubernetes:source.toolkit.fluxcd.io/v1:Bucket": 3,
         "idp:platform:KratixPlatform": 1,
         "idp:platform:StateStore": 1,
-        "kubernetes:core/v1:ConfigMap": 1,
-        NAMESPACE: 24,
+        "kubernetes:core/v1:ConfigMap": 2,
+        NAMESPACE: 28,
         SECRET: 4,
         "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore": 1,
         "kubernetes:platform.kratix.io/v1alpha1:Destination": 3,
@@ -231,6 +239,10 @@ def test_prod_registers_the_expected_resources(prod):
         "kubernetes:networking.k8s.io/v1:NetworkPolicy": 60,
         "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 4,
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 15,
+        # Kubecost on each of the 4 clusters (its namespace each); DORA on the platform cluster.
+        COST: 4,
+        DELIVERY: 1,
+        "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 1,
     }
 
 
@@ -324,14 +336,20 @@ def test_switching_to_multi_cluster_adds_only_the_worker_and_its_destination(dev
     config["destinations"].append({"name": "worker-1", "cluster": "worker-1",
                                    "stateStore": "worker-state"})
     config["gitopsCredentials"] = {"worker-1": {"bearerToken": "token"}}
+    # Its Kubecost agent reports through a bucket (tested in test_finops.py).
+    config["finops"] = {**config["finops"], "federatedStorageSecret": "kubecost-store"}
     multi = run_program(config, "dev", secret_keys=["gitopsCredentials"])
 
     before, after = _signature(dev), _signature(multi)
-    # The worker gets a security baseline of its own (tested in test_security.py).
-    worker_security = {urn for urn in after if "security-worker-1" in urn}
+    # The worker gets a security baseline of its own (tested in test_security.py), and Kubecost
+    # everywhere now reports through the bucket.
+    worker_security = {urn for urn in after if "security-worker-1" in urn
+                       or "finops-worker-1" in urn}
     assert multi.named("security-worker-1").urn in worker_security
     for urn in worker_security:
         del after[urn]
+    kubecost_urn = dev.named("finops-platform-kubecost").urn
+    del before[kubecost_urn], after[kubecost_urn]
     added = set(after) - set(before)
     assert set(before) <= set(after), "switching topology must not remove anything"
     # The published facts describe the topology, so they change with it, and only there.
