@@ -30,12 +30,15 @@ EXPECTED_IN_PREVIEW = {
             "kratix-platform-controller-manager", "cert-manager-webhook",
             "BucketStateStore", "Destination", "bucket-setup",
             "idp:platform:ArgoCDAppOfApps", "argocd-server", "gitops-teams-dev",
-            "platform-sync-resources"],
+            "platform-sync-resources", "idp:platform:CostAllocation", "kubecost-aggregator",
+            "idp:platform:DeliveryMetrics", "idp-dora-pushgateway",
+            "argocd-notifications-controller"],
     "prod": ["idp:platform:KratixPlatform", "idp:platform:StateStore", "idp:platform:Destination",
              "kratix-platform-controller-manager", "cert-manager-webhook",
              "BucketStateStore", "prod-us-east-1-destination", "staging-eu-west-1-destination",
              "idp:platform:ArgoCDAppOfApps", "argocd-redis-ha-server", "gitops-teams-prod",
-             "prod-us-east-1-sync-resources"],
+             "prod-us-east-1-sync-resources", "finops-prod-us-east-1",
+             "kubecost-finops-agent", "idp:platform:DeliveryMetrics"],
 }
 
 
@@ -104,7 +107,8 @@ def test_rendered_manifests_pass_schema_validation_and_the_security_scan(workspa
     for line in validate.stdout.splitlines():
         if line.startswith("WARN"):
             assert re.search(r"api version (platform\.kratix\.io|cert-manager\.io|argoproj\.io|"
-                             r"(source|kustomize)\.toolkit\.fluxcd\.io|policies\.kyverno\.io)/",
+                             r"(source|kustomize)\.toolkit\.fluxcd\.io|policies\.kyverno\.io|"
+                             r"monitoring\.coreos\.com)/",
                              line), line
 
     skips = yaml.safe_load((REPO / "tests" / "engine" / "checkov-skips.yaml").read_text())
