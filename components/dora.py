@@ -254,20 +254,24 @@ def pushgateway_url() -> str:
             f"{PUSHGATEWAY_PORT}")
 
 
-def argocd_values(environments: Sequence[str], profile: SizeProfile) -> dict:
+def argocd_values(environments: Sequence[str], profile: SizeProfile,
+                  service_monitors: bool) -> dict:
     """What the argo-cd chart adds for DORA: controller metrics with the Application labels
-    the rules group by, and the notifications controller posting deployment events."""
+    the rules group by, and the notifications controller posting deployment events.
+
+    `service_monitors` only once the stack has the Prometheus Operator CRDs (the observability
+    layer): a chart cannot render a ServiceMonitor the cluster does not know."""
     def dump(value) -> str:
         return yaml.safe_dump(value, sort_keys=False, width=1000)
 
     return {
         "controller": {"metrics": {
-            "enabled": True, "serviceMonitor": {"enabled": True},
+            "enabled": True, "serviceMonitor": {"enabled": service_monitors},
             "applicationLabels": {"enabled": True, "labels": list(ARGOCD_APP_LABELS)}}},
         "notifications": {
             "enabled": True,
             "resources": profile.argocd_notifications.resources(),
-            "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}},
+            "metrics": {"enabled": True, "serviceMonitor": {"enabled": service_monitors}},
             "notifiers": {f"service.webhook.{DORA_SERVICE}": dump({
                 "url": pushgateway_url(),
                 "headers": [{"name": "Content-Type", "value": "text/plain; version=0.0.4"}]})},
@@ -304,8 +308,9 @@ class DeliveryMetricsArgs:
     """Environments ArgoCD deploys team services to: one rule group each."""
     baseline: Baseline
     """The stack's recorded first figures, drawn on the dashboard."""
-    depends_on: Sequence[pulumi.Resource] = ()
-    """The observability layer's namespace and CRDs (PrometheusRule, ServiceMonitor)."""
+    monitoring_crds: Sequence[pulumi.Resource] = ()
+    """The observability layer's namespace and Prometheus Operator CRDs (its `crds_ready`);
+    without them the Pushgateway gets no ServiceMonitor."""
 
 
 class DeliveryMetrics(pulumi.ComponentResource):
@@ -319,11 +324,12 @@ class DeliveryMetrics(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("idp:platform:DeliveryMetrics", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider,
-                                       depends_on=list(args.depends_on))
+                                       depends_on=list(args.monitoring_crds))
         self.environments = list(args.environments)
         install_chart(
             naming.child_name(name, "pushgateway"), args.pushgateway_chart,
-            pushgateway_values(args.profile), namespace=naming.OBSERVABILITY_NAMESPACE,
+            pushgateway_values(args.profile, service_monitor=bool(args.monitoring_crds)),
+            namespace=naming.OBSERVABILITY_NAMESPACE,
             component="pushgateway", owner=name, opts=child)
         groups = [recording_rules(environment) for environment in self.environments]
         self.rule_groups = [group.name for group in groups]
@@ -339,7 +345,7 @@ class DeliveryMetrics(pulumi.ComponentResource):
                                "dashboard": self.dashboard_uid})
 
 
-def pushgateway_values(profile: SizeProfile) -> dict:
+def pushgateway_values(profile: SizeProfile, service_monitor: bool) -> dict:
     """One Pushgateway scraped with its pushed labels kept; prod persists what it holds (first
     deploys are pushed once). Only ArgoCD (pushes) and monitoring (scrapes) may reach it."""
     storage = profile.pushgateway_storage
@@ -351,7 +357,8 @@ def pushgateway_values(profile: SizeProfile) -> dict:
         "containerSecurityContext": {"allowPrivilegeEscalation": False,
                                      "readOnlyRootFilesystem": True,
                                      "capabilities": {"drop": ["ALL"]}},
-        "serviceMonitor": {"enabled": True, "namespace": naming.OBSERVABILITY_NAMESPACE,
+        "serviceMonitor": {"enabled": service_monitor,
+                           "namespace": naming.OBSERVABILITY_NAMESPACE,
                            "honorLabels": True},
         "networkPolicy": {"customSelectors": [
             {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}

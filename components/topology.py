@@ -17,13 +17,12 @@ from typing import Mapping
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import charts
+from components import charts, dora, naming
 from components.clusters import cluster_provider, render_directory
 from components.config import KRATIX_NAMESPACE, REPOSITORY_CREDENTIALS, StackConfig
 from components.flux import FLUX_NAMESPACE, FluxBucketAgent, FluxBucketAgentArgs
 from components.destination import Destination, DestinationArgs, WorkloadSync
 from components.dora import DeliveryMetrics, DeliveryMetricsArgs, dora_summary
-from components import dora, naming
 from components.finops import (KUBECOST_LABEL_CONCEPTS, KUBECOST_NAMESPACE, CostAllocation,
                                CostAllocationArgs, allocation_query)
 from components.gitops import (ARGOCD_NAMESPACE, ROOT_APPLICATION, SECRET_MANAGER_NAMESPACES, ArgoCDAppOfApps, ArgoCDAppOfAppsArgs, ArgoCDCluster,
@@ -177,6 +176,10 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
             images=charts.IMAGES, depends_on=[platform]))
         for spec in config.state_stores}
 
+    # The Prometheus Operator CRDs once the observability layer composes here
+    # (ObservabilityStack.crds_ready): ServiceMonitors and rules for FinOps wait for them.
+    monitoring_crds: list[pulumi.Resource] = []
+
     gitops = None
     if config.gitops.enabled:
         gitops = ArgoCDAppOfApps("gitops", ArgoCDAppOfAppsArgs(
@@ -185,7 +188,8 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
             secrets_chart=config.chart(config.gitops.secrets, project_dir),
             profile=profile, teams=config.teams, clusters=argocd_clusters(config),
             repository_credentials=config.gitops_credentials.get(REPOSITORY_CREDENTIALS, {}),
-            extra_chart_values=dora.argocd_values(team_environments(config), profile)
+            extra_chart_values=dora.argocd_values(team_environments(config), profile,
+                                                  service_monitors=bool(monitoring_crds))
             if config.finops.enabled else {}))
         if workload_sync is None:
             flux_agents = {
@@ -232,7 +236,7 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
                 provider=platform_provider,
                 pushgateway_chart=config.chart("prometheus-pushgateway", project_dir),
                 profile=profile, environments=team_environments(config),
-                baseline=config.finops.baseline))
+                baseline=config.finops.baseline, monitoring_crds=monitoring_crds))
 
     pulumi.log.info(f"idp: {config.topology} platform with {len(destinations)} destination(s) "
                     f"on {len(config.clusters)} cluster(s), profile {config.profile}")

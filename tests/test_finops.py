@@ -13,6 +13,7 @@ import yaml
 
 from components import dashboards, dora, naming
 from components.finops import KUBECOST_LABEL_CONCEPTS, KUBECOST_NAMESPACE
+from components.profiles import PROFILES
 from components.security_baseline import REQUIRED_POD_LABELS
 from policies.platform import cost_labels
 from tests.harness import Registry, run_program, run_program_capturing, stack_file_config
@@ -219,7 +220,7 @@ def test_templates_push_prometheus_samples_to_a_group_per_application():
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_argocd_exports_the_application_labels_the_rules_join_on(stack, request):
     metrics = _argocd_values(request.getfixturevalue(stack))["controller"]["metrics"]
-    assert metrics["enabled"] and metrics["serviceMonitor"]["enabled"]
+    assert metrics["enabled"]
     assert metrics["applicationLabels"] == {"enabled": True,
                                             "labels": ["environment", naming.TEAM_LABEL]}
     info = next(r.expr for r in dora.recording_rules("dev").records
@@ -227,6 +228,33 @@ def test_argocd_exports_the_application_labels_the_rules_join_on(stack, request)
     # ArgoCD turns each exported label into label_<name with non-alphanumerics as _>.
     for label in metrics["applicationLabels"]["labels"]:
         assert "label_" + re.sub(r"[^A-Za-z0-9]", "_", label) in info
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_service_monitors_wait_for_the_prometheus_operator_crds(stack, request):
+    """Without the observability layer's CRDs in the stack no chart may render a
+    ServiceMonitor (the cluster would not know the kind); with them, all three are scraped."""
+    registry = request.getfixturevalue(stack)
+    argocd = _argocd_values(registry)
+    assert argocd["controller"]["metrics"]["serviceMonitor"] == {"enabled": False}
+    assert argocd["notifications"]["metrics"]["serviceMonitor"] == {"enabled": False}
+    assert registry.named("dora-pushgateway").get("values", "serviceMonitor",
+                                                  "enabled") is False
+    profile = PROFILES[stack]
+    with_crds = dora.argocd_values(["dev"], profile, service_monitors=True)
+    assert with_crds["controller"]["metrics"]["serviceMonitor"] == {"enabled": True}
+    assert with_crds["notifications"]["metrics"]["serviceMonitor"] == {"enabled": True}
+    pushgateway = dora.pushgateway_values(profile, service_monitor=True)["serviceMonitor"]
+    # Pushed labels (team, environment, application, job) survive the scrape.
+    assert pushgateway == {"enabled": True, "namespace": naming.OBSERVABILITY_NAMESPACE,
+                           "honorLabels": True}
+
+
+def test_prod_pushgateway_persists_what_it_was_pushed(prod, dev):
+    values = prod.named("dora-pushgateway").get("values")
+    assert values["persistentVolume"] == {"enabled": True, "size": "2Gi"}
+    assert "--persistence.file=/data/pushgateway.data" in values["extraArgs"]
+    assert dev.named("dora-pushgateway").get("values", "persistentVolume") == {"enabled": False}
 
 
 # -- recording rules and the dashboard ------------------------------------------------------------
