@@ -57,6 +57,15 @@ CHARTS: Mapping[str, ChartSource] = {
         repository="https://kyverno.github.io/kyverno/", chart="kyverno", version="3.9.0",
         note="Kyverno v1.19.0: CEL ValidatingPolicy and ImageValidatingPolicy "
              "(policies.kyverno.io)."),
+    "kubecost": ChartSource(
+        repository="https://kubecost.github.io/kubecost", chart="kubecost", version="3.2.1",
+        note="Kubecost 3.x (renamed from cost-analyzer): per-team cost allocation; "
+             "global.clusterId per cluster, workers report through a federated bucket."),
+    "prometheus-pushgateway": ChartSource(
+        repository="https://prometheus-community.github.io/helm-charts",
+        chart="prometheus-pushgateway", version="3.2.0",
+        note="Pushgateway v1.11.1: receives ArgoCD's deployment notifications for the DORA "
+             "lead time and time-to-first-deploy series."),
     # Observability (issue 5). Grafana, Loki and Tempo moved to grafana-community in 2026.
     "prometheus-operator-crds": ChartSource(
         repository="https://prometheus-community.github.io/helm-charts",

@@ -8,6 +8,7 @@ is accepted, before a single resource is registered.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import posixpath
 from pathlib import Path
@@ -326,6 +327,38 @@ class Promises:
     destination_selectors: Mapping[str, str] = setting(
         "destinationSelectors", "destination labels every promise's operator and resources "
         "are scheduled to; must match at least one destination", default=dict)
+# The first DORA and onboarding figures a stack records (idp:finops.baseline.figures), in
+# whole units so they read the same in YAML and on the dashboards.
+BASELINE_FIGURES = ("deploymentsPerWeek", "leadTimeMinutes", "changeFailurePercent",
+                    "timeToRestoreMinutes", "timeToFirstDeployMinutes")
+
+
+@dataclasses.dataclass(frozen=True)
+class Baseline:
+    """The first measured figures, recorded in the stack so later ones compare against them."""
+
+    date: Optional[str] = setting("date", "day the baseline was measured (YYYY-MM-DD)",
+                                  default=None)
+    figures: Mapping[str, int] = setting(
+        "figures", "measured values keyed by " + ", ".join(BASELINE_FIGURES), default=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class FinOps:
+    """Kubecost per-team cost allocation, DORA metrics and time-to-first-deploy."""
+
+    enabled: bool = setting("enabled", "install Kubecost on every cluster and, with GitOps, "
+                            "the DORA and time-to-first-deploy collection", default=False)
+    federated_storage_secret: Optional[str] = setting(
+        "federatedStorageSecret", "Secret (key federated-store.yaml) in each cluster's kubecost "
+        "namespace naming the bucket workers report to (required multi-cluster)", default=None,
+        dns_name=True)
+    service_account_annotations: Mapping[str, str] = setting(
+        "serviceAccountAnnotations", "annotations on Kubecost's ServiceAccounts (for example "
+        "an IAM role for the federated bucket)", default=dict)
+    currency: str = setting("currency", "currency Kubecost reports in", default="USD")
+    baseline: Baseline = setting("baseline", "the first recorded DORA figures",
+                                 default=Baseline)
 
 
 def _default_clusters() -> tuple[Cluster, ...]:
@@ -371,6 +404,7 @@ class StackConfig:
                                            "dashboards and alerts", default=Observability)
     promises: Promises = setting("promises", "PostgreSQL and Redis as a service",
                                  default=Promises)
+    finops: FinOps = setting("finops", "cost allocation and delivery metrics", default=FinOps)
     gitops_credentials: Mapping[str, Mapping[str, str]] = setting(
         "gitopsCredentials", "secret credentials: repository.username/password or "
         "repository.sshPrivateKey, and <cluster>.bearerToken (set with `pulumi config set "
@@ -488,6 +522,7 @@ def _resolve_and_check(config: StackConfig, secret_keys: frozenset[str], base_di
     _check_credentials(config, secret_keys, problems)
     _check_teams(config, problems)
     _check_security(config, problems)
+    _check_finops(config, problems)
     _check_charts(config, base_dir, problems)
     _check_gitops(config, secret_keys, problems)
     if problems.items:
@@ -641,6 +676,32 @@ def _check_observability(config: StackConfig, problems: Problems) -> None:
     elif endpoint and ("://" in endpoint or ":" not in endpoint):
         problems.add(f"{key}.gatewayEndpoint", f"'{endpoint}' must be host:port without a "
                      "scheme, e.g. otlp.platform.example.com:4317")
+def _check_finops(config: StackConfig, problems: Problems) -> None:
+    finops, key = config.finops, f"{NAMESPACE}:finops"
+    if finops.enabled and len(config.clusters) > 1 and not finops.federated_storage_secret:
+        problems.add(f"{key}.federatedStorageSecret", "is required when Kubecost runs on more "
+                     "than one cluster (workers report their costs through that bucket); name "
+                     "a Secret holding federated-store.yaml in the kubecost namespace")
+    baseline = finops.baseline
+    if baseline.date and not _is_iso_date(baseline.date):
+        problems.add(f"{key}.baseline.date", f"'{baseline.date}' is not a date; use YYYY-MM-DD")
+    for name, value in baseline.figures.items():
+        if name not in BASELINE_FIGURES:
+            problems.add(f"{key}.baseline.figures.{name}", "is not a baseline figure; accepted: "
+                         + ", ".join(BASELINE_FIGURES))
+        elif value < 0:
+            problems.add(f"{key}.baseline.figures.{name}", f"must not be negative, got {value}")
+    if baseline.figures and not baseline.date:
+        problems.add(f"{key}.baseline.date", "is required with figures (the day they were "
+                     "measured)")
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
 
 
 def _check_charts(config: StackConfig, base_dir: Path | None, problems: Problems) -> None:

@@ -192,14 +192,33 @@ class AlertRule:
 
 
 @dataclasses.dataclass(frozen=True)
+class RecordingRule:
+    """A precomputed series: `record` follows Prometheus' `level:metric:operations` naming."""
+
+    record: str
+    expr: str
+
+    def __post_init__(self) -> None:
+        assert re.fullmatch(r"[a-z_]+:[a-z0-9_]+(:[a-z0-9_]+)?", self.record), self.record
+
+    def rule(self) -> dict:
+        return {"record": self.record, "expr": self.expr}
+
+
+@dataclasses.dataclass(frozen=True)
 class RuleGroup:
+    """Rules evaluated together every `interval`; recording rules come first, in order, so
+    later rules and alerts in the group read what earlier ones recorded."""
+
     name: str
     alerts: Sequence[AlertRule]
     interval: str = "1m"
+    records: Sequence[RecordingRule] = ()
 
     def spec(self, runbook_base: str) -> dict:
         return {"name": self.name, "interval": self.interval,
-                "rules": [alert.rule(runbook_base) for alert in self.alerts]}
+                "rules": [record.rule() for record in self.records]
+                         + [alert.rule(runbook_base) for alert in self.alerts]}
 
 
 def prometheus_rule(resource_name: str, name: str, groups: Sequence[RuleGroup], *,

@@ -78,6 +78,8 @@ class ArgoCDAppOfAppsArgs:
     """Clusters that sync destinations; ApplicationSets deploy team services to them."""
     repository_credentials: Mapping[str, str] = dataclasses.field(default_factory=dict)
     """Secret config for the GitOps repository (username/password or sshPrivateKey)."""
+    extra_chart_values: Mapping = dataclasses.field(default_factory=dict)
+    """argo-cd chart values other layers add (metrics, notifications), merged over ours."""
 
 
 def sync_policy(environment: str, server_side_apply: bool = False) -> dict:
@@ -134,6 +136,17 @@ def argocd_values(profile: SizeProfile) -> dict:
     }
 
 
+def merged_values(base: Mapping, extra: Mapping) -> dict:
+    """`base` with `extra` laid over it, nested objects merged key by key."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = merged_values(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def secrets_values(manager: str, profile: SizeProfile) -> dict:
     footprint = profile.secrets_controller
     if manager == "sealed-secrets":
@@ -171,7 +184,8 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
         self.namespace = ARGOCD_NAMESPACE
 
         self.chart = install_chart(
-            naming.child_name(name, "argocd"), args.argocd_chart, argocd_values(args.profile),
+            naming.child_name(name, "argocd"), args.argocd_chart,
+            merged_values(argocd_values(args.profile), args.extra_chart_values),
             namespace=ARGOCD_NAMESPACE, component="argocd", owner=name, opts=child,
             namespace_resource_name=naming.child_name(name, "ns"))
         self._after_chart = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(

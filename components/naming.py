@@ -35,6 +35,11 @@ POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
 # "true" on an ArgoCD Application: it syncs only inside its AppProject's sync windows.
 SYNC_WINDOW_ANNOTATION = "idp-as-code.io/sync-window"
 
+# RFC 3339 time a service was requested (Backstage scaffolder run or Kratix resource request),
+# set on its ArgoCD Application; time-to-first-deploy counts from it (else from the Application's
+# creation).
+REQUESTED_AT_ANNOTATION = "idp-as-code.io/requested-at"
+
 # Published facts about the platform (teams, environments, destinations, ...) that the policy
 # packs and the portal read.
 FACTS_CONFIGMAP = "idp-platform-facts"

@@ -112,6 +112,16 @@ class SizeProfile:
     observability: ObservabilityFootprint
     promise_operator: Footprint
     """Each promise's operator (CloudNativePG, redis-operator) on every destination."""
+    # FinOps and delivery metrics (components/finops.py, components/dora.py).
+    kubecost_aggregator: Footprint
+    kubecost_aggregator_storage: str
+    kubecost_agent: Footprint
+    kubecost_local_store: Footprint
+    kubecost_local_store_storage: str
+    kubecost_frontend: Footprint
+    argocd_notifications: Footprint
+    pushgateway: Footprint
+    pushgateway_storage: str | None
     team_quotas: Mapping[str, TeamQuota] = dataclasses.field(default_factory=lambda: TEAM_QUOTAS)
 
 
@@ -155,6 +165,18 @@ PROFILES: Mapping[str, SizeProfile] = {
             collector_cluster=Footprint(1, "20m", "48Mi", "200m", "128Mi"),
             tail_sampling_traces=5000),
         promise_operator=Footprint(1, "25m", "64Mi", "200m", "256Mi"),
+        # Everything FinOps and DORA add fits 100m CPU / 280Mi in requests; the aggregator's
+        # limit leaves it room to grow on a quiet single-node cluster.
+        kubecost_aggregator=Footprint(1, "40m", "112Mi", "500m", "1Gi"),
+        kubecost_aggregator_storage="2Gi",
+        kubecost_agent=Footprint(1, "20m", "48Mi", "200m", "256Mi"),
+        kubecost_local_store=Footprint(1, "10m", "32Mi", "100m", "128Mi"),
+        kubecost_local_store_storage="2Gi",
+        kubecost_frontend=Footprint(1, "10m", "32Mi", "100m", "64Mi"),
+        argocd_notifications=Footprint(1, "10m", "32Mi", "100m", "64Mi"),
+        # Deployment events live in memory: a restart forgets the last ones (dev only).
+        pushgateway=Footprint(1, "10m", "24Mi", "100m", "64Mi"),
+        pushgateway_storage=None,
     ),
     "prod": SizeProfile(
         name="prod",
@@ -198,5 +220,17 @@ PROFILES: Mapping[str, SizeProfile] = {
             collector_cluster=Footprint(1, "50m", "128Mi", "250m", "256Mi"),
             tail_sampling_traces=50000),
         promise_operator=Footprint(1, "100m", "128Mi", "500m", "512Mi"),
+        # Kubecost's chart default for the aggregator (ClickHouse needs memory), with a block
+        # volume for its database.
+        kubecost_aggregator=Footprint(1, "500m", "3Gi", "2", "6Gi"),
+        kubecost_aggregator_storage="128Gi",
+        kubecost_agent=Footprint(1, "100m", "256Mi", "1", "1Gi"),
+        kubecost_local_store=Footprint(1, "100m", "256Mi", "500m", "512Mi"),
+        kubecost_local_store_storage="32Gi",
+        kubecost_frontend=Footprint(2, "50m", "64Mi", "250m", "128Mi"),
+        argocd_notifications=Footprint(1, "50m", "64Mi", "250m", "128Mi"),
+        # One replica with a persisted store: first-deploy timestamps are pushed only once.
+        pushgateway=Footprint(1, "50m", "64Mi", "250m", "128Mi"),
+        pushgateway_storage="2Gi",
     ),
 }

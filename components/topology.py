@@ -17,11 +17,14 @@ from typing import Mapping
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import charts, naming
+from components import charts, dora, naming
 from components.clusters import cluster_provider, render_directory
 from components.config import KRATIX_NAMESPACE, REPOSITORY_CREDENTIALS, StackConfig
 from components.flux import FLUX_NAMESPACE, FluxBucketAgent, FluxBucketAgentArgs
 from components.destination import Destination, DestinationArgs, WorkloadSync
+from components.dora import DeliveryMetrics, DeliveryMetricsArgs, dora_summary
+from components.finops import (KUBECOST_LABEL_CONCEPTS, KUBECOST_NAMESPACE, CostAllocation,
+                               CostAllocationArgs, allocation_query)
 from components.gitops import (ARGOCD_NAMESPACE, ROOT_APPLICATION, SECRET_MANAGER_NAMESPACES, ArgoCDAppOfApps, ArgoCDAppOfAppsArgs, ArgoCDCluster,
                                KratixDestinationSync, cluster_config, in_cluster_config)
 from components.kratix_platform import CERT_MANAGER_NAMESPACE, KratixPlatform, KratixPlatformArgs
@@ -47,6 +50,8 @@ class Topology:
     security: Mapping[str, SecurityBaseline] = dataclasses.field(default_factory=dict)
     observability: ObservabilityStack | None = None
     promises: Mapping[str, KratixPromise] = dataclasses.field(default_factory=dict)
+    cost: Mapping[str, CostAllocation] = dataclasses.field(default_factory=dict)
+    delivery: DeliveryMetrics | None = None
 
     def outputs(self) -> dict[str, object]:
         """Stack outputs: what an operator needs to find and reach each piece."""
@@ -88,7 +93,26 @@ class Topology:
         if self.promises:
             outputs["promises"] = {name: {"version": p.version, "image": p.image}
                                    for name, p in self.promises.items()}
+        if self.cost:
+            outputs["finops"] = finops_outputs(self)
         return outputs
+
+
+def finops_outputs(topology: Topology) -> dict[str, object]:
+    """Where costs are allocated and how; the DORA metrics' sources and queries; the baseline."""
+    settings = topology.config.finops
+    result: dict[str, object] = {
+        "kubecost": {cluster: {"clusterId": cost.cluster_id,
+                               "role": "aggregator" if cost.primary else "agent"}
+                     for cluster, cost in topology.cost.items()},
+        "allocationQueries": {label: allocation_query(label)
+                              for label in KUBECOST_LABEL_CONCEPTS.values()},
+        "baseline": {"date": settings.baseline.date or "not recorded",
+                     "figures": dict(settings.baseline.figures)},
+    }
+    if topology.delivery is not None:
+        result["dora"] = dora_summary(topology.delivery.environments)
+    return result
 
 
 def platform_namespaces(config: StackConfig) -> list[str]:
@@ -103,7 +127,18 @@ def platform_namespaces(config: StackConfig) -> list[str]:
         namespaces.add(naming.OBSERVABILITY_NAMESPACE)
     if config.promises.enabled:  # the promises' operators on the destinations
         namespaces |= {d.operator.namespace for d in all_promises() if d.operator}
+    if config.finops.enabled:
+        namespaces.add(KUBECOST_NAMESPACE)
     return sorted(namespaces)
+
+
+def team_environments(config: StackConfig) -> list[str]:
+    """Environments ArgoCD deploys team services to, in the order clusters declare them."""
+    environments: list[str] = []
+    for cluster in argocd_clusters(config):
+        if cluster.environment not in environments:
+            environments.append(cluster.environment)
+    return environments
 
 
 def environments_by_cluster(config: StackConfig) -> dict[str, list[str]]:
@@ -160,6 +195,27 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
             images=charts.IMAGES, depends_on=[platform]))
         for spec in config.state_stores}
 
+    observability = None
+    if config.observability.enabled:
+        observability = ObservabilityStack("observability", ObservabilityStackArgs(
+            platform_provider=platform_provider, platform_cluster=config.platform_cluster.name,
+            worker_providers={c.name: providers[c.name] for c in config.clusters
+                              if c.role == "worker"},
+            charts=ObservabilityCharts(
+                operator_crds=config.chart("prometheus-operator-crds", project_dir),
+                kube_prometheus_stack=config.chart("kube-prometheus-stack", project_dir),
+                loki=config.chart("loki", project_dir),
+                tempo=config.chart("tempo", project_dir),
+                otel_operator=config.chart("opentelemetry-operator", project_dir),
+                otel_collector=config.chart("opentelemetry-collector", project_dir),
+                cert_manager=config.chart("cert-manager", project_dir)),
+            profile=profile, settings=config.observability,
+            platform_cert_manager=[platform.cert_manager]))
+
+    # ServiceMonitors and rules of other layers (FinOps) wait for the Prometheus Operator CRDs;
+    # without the observability layer nothing could render them.
+    monitoring_crds: list[pulumi.Resource] = list(observability.crds_ready) if observability else []
+
     gitops = None
     if config.gitops.enabled:
         gitops = ArgoCDAppOfApps("gitops", ArgoCDAppOfAppsArgs(
@@ -167,7 +223,10 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
             argocd_chart=config.chart("argo-cd", project_dir),
             secrets_chart=config.chart(config.gitops.secrets, project_dir),
             profile=profile, teams=config.teams, clusters=argocd_clusters(config),
-            repository_credentials=config.gitops_credentials.get(REPOSITORY_CREDENTIALS, {})))
+            repository_credentials=config.gitops_credentials.get(REPOSITORY_CREDENTIALS, {}),
+            extra_chart_values=dora.argocd_values(team_environments(config), profile,
+                                                  service_monitors=bool(monitoring_crds))
+            if config.finops.enabled else {}))
         if workload_sync is None:
             flux_agents = {
                 cluster: FluxBucketAgent(f"flux-{cluster}", FluxBucketAgentArgs(
@@ -197,23 +256,6 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
                 platform_namespaces=platform_namespaces(config)))
             for cluster in config.clusters}
 
-    observability = None
-    if config.observability.enabled:
-        observability = ObservabilityStack("observability", ObservabilityStackArgs(
-            platform_provider=platform_provider, platform_cluster=config.platform_cluster.name,
-            worker_providers={c.name: providers[c.name] for c in config.clusters
-                              if c.role == "worker"},
-            charts=ObservabilityCharts(
-                operator_crds=config.chart("prometheus-operator-crds", project_dir),
-                kube_prometheus_stack=config.chart("kube-prometheus-stack", project_dir),
-                loki=config.chart("loki", project_dir),
-                tempo=config.chart("tempo", project_dir),
-                otel_operator=config.chart("opentelemetry-operator", project_dir),
-                otel_collector=config.chart("opentelemetry-collector", project_dir),
-                cert_manager=config.chart("cert-manager", project_dir)),
-            profile=profile, settings=config.observability,
-            platform_cert_manager=[platform.cert_manager]))
-
     promises = {}
     if config.promises.enabled:
         settings = config.promises
@@ -229,10 +271,28 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
                     operator_footprint=profile.promise_operator,
                     depends_on=[platform.controller]))
 
+    cost: dict[str, CostAllocation] = {}
+    delivery = None
+    if config.finops.enabled:
+        shared = sorted(set(platform_namespaces(config))
+                        | {"kube-system", naming.OBSERVABILITY_NAMESPACE})
+        cost = {
+            cluster.name: CostAllocation(f"finops-{cluster.name}", CostAllocationArgs(
+                provider=providers[cluster.name], chart=config.chart("kubecost", project_dir),
+                profile=profile, settings=config.finops, cluster_id=cluster.name,
+                primary=cluster.role == "platform", shared_namespaces=shared))
+            for cluster in config.clusters}
+        if gitops is not None:
+            delivery = DeliveryMetrics("dora", DeliveryMetricsArgs(
+                provider=platform_provider,
+                pushgateway_chart=config.chart("prometheus-pushgateway", project_dir),
+                profile=profile, environments=team_environments(config),
+                baseline=config.finops.baseline, monitoring_crds=monitoring_crds))
+
     pulumi.log.info(f"idp: {config.topology} platform with {len(destinations)} destination(s) "
                     f"on {len(config.clusters)} cluster(s), profile {config.profile}")
     return Topology(config, stack, providers, platform, state_stores, destinations, gitops,
-                    security, observability, promises)
+                    security, observability, promises, cost, delivery)
 
 
 def clusters_syncing_buckets(config: StackConfig) -> list[str]:

@@ -149,7 +149,8 @@ CASES = [
          clusterAuth="awsIAM", awsRoleArn="arn:aws:iam::123456789012:role/argocd"),
          c["clusters"].append(
          {"name": "worker-1", "environment": "dev", "server": "https://worker-1.example.com"}),
-         c["destinations"].append({"name": "worker-1", "cluster": "worker-1"}))),
+         c["destinations"].append({"name": "worker-1", "cluster": "worker-1"}),
+         c["finops"].update(federatedStorageSecret="kubecost-store"))),
      "idp:destinations[1].stateStore", "worker 'worker-1' cannot sync it"),
     ("gitops-bearer-token-missing", "prod",
      edit(PROD, lambda c: c["gitops"].update(clusterAuth="bearerToken")),

@@ -39,14 +39,19 @@ def _values(registry: Registry, name: str) -> dict:
     return registry.named(name).get("values")
 
 
+# This layer's own dashboards and rules; other layers (FinOps) add theirs to the same Grafana.
+OBSERVABILITY = "idp:platform:ObservabilityStack"
+
+
 def _dashboards(registry: Registry) -> list[dict]:
     maps = [r for r in registry.kind("ConfigMap")
-            if (r.get("metadata", "labels") or {}).get(naming.GRAFANA_DASHBOARD_LABEL) == "1"]
+            if (r.get("metadata", "labels") or {}).get(naming.GRAFANA_DASHBOARD_LABEL) == "1"
+            and r.parent_type == OBSERVABILITY]
     return [json.loads(text) for r in maps for text in r.get("data").values()]
 
 
 def _rules(registry: Registry) -> list[dict]:
-    return [rule for r in registry.kind("PrometheusRule")
+    return [rule for r in registry.kind("PrometheusRule") if r.parent_type == OBSERVABILITY
             for group in r.get("spec", "groups") for rule in group["rules"]]
 
 

@@ -23,6 +23,8 @@ FLUX = "idp:platform:FluxBucketAgent"
 SECURITY = "idp:platform:SecurityBaseline"
 OBSERVABILITY = "idp:platform:ObservabilityStack"
 PROMISE = "idp:platform:KratixPromise"
+COST = "idp:platform:CostAllocation"
+DELIVERY = "idp:platform:DeliveryMetrics"
 
 
 # -- structure shared by both stacks -----------------------------------------------------------
@@ -32,7 +34,7 @@ PROMISE = "idp:platform:KratixPromise"
 def test_every_resource_is_parented_to_a_component_or_the_stack(stack):
     registry = run_program(stack_file_config(stack), stack)
     components = {KRATIX_PLATFORM, STATE_STORE, DESTINATION, GITOPS, FLUX, SECURITY,
-                  OBSERVABILITY, PROMISE}
+                  OBSERVABILITY, PROMISE, COST, DELIVERY}
     for r in registry.all:
         if r.type in components or r.type == PROVIDER:
             assert r.parent_type == "pulumi:pulumi:Stack", r.urn
@@ -55,7 +57,7 @@ def test_kubernetes_objects_use_an_explicit_cluster_provider(stack):
 
 def test_dev_registers_the_expected_resources(dev):
     assert dev.counts() == {
-        CHART: 13,
+        CHART: 15,
         "idp:platform:Destination": 1,
         GITOPS: 1,
         FLUX: 1,
@@ -68,8 +70,8 @@ def test_dev_registers_the_expected_resources(dev):
         "idp:platform:StateStore": 1,
         "kubernetes:apps/v1:Deployment": 1,
         "kubernetes:batch/v1:Job": 1,
-        "kubernetes:core/v1:ConfigMap": 3,
-        NAMESPACE: 8,
+        "kubernetes:core/v1:ConfigMap": 4,
+        NAMESPACE: 9,
         "kubernetes:core/v1:PersistentVolumeClaim": 1,
         SECRET: 6,
         "kubernetes:core/v1:Service": 1,
@@ -93,9 +95,13 @@ def test_dev_registers_the_expected_resources(dev):
         # operator), the monitoring Namespace, Grafana's admin Secret and password, two
         # dashboard ConfigMaps, the alert rules, two PodMonitors and the Instrumentation.
         OBSERVABILITY: 1,
-        "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 1,
+        "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 2,  # alerts, DORA rules
         "kubernetes:monitoring.coreos.com/v1:PodMonitor": 2,
         "kubernetes:opentelemetry.io/v1alpha1:Instrumentation": 1,
+        # FinOps: Kubecost with its namespace; DORA: the Pushgateway, one PrometheusRule (a
+        # group per environment) and the Delivery dashboard ConfigMap.
+        COST: 1,
+        DELIVERY: 1,
     }
 
 
@@ -217,7 +223,7 @@ def test_dev_outputs(dev):
 
 def test_prod_registers_the_expected_resources(prod):
     assert prod.counts() == {
-        CHART: 30,
+        CHART: 35,
         "idp:platform:Destination": 3,
         GITOPS: 1,
         FLUX: 3,
@@ -228,8 +234,8 @@ def test_prod_registers_the_expected_resources(prod):
         "kubernetes:source.toolkit.fluxcd.io/v1:Bucket": 3,
         "idp:platform:KratixPlatform": 1,
         "idp:platform:StateStore": 1,
-        "kubernetes:core/v1:ConfigMap": 3,
-        NAMESPACE: 31,
+        "kubernetes:core/v1:ConfigMap": 4,
+        NAMESPACE: 35,
         SECRET: 5,
         "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore": 1,
         "kubernetes:platform.kratix.io/v1alpha1:Destination": 3,
@@ -251,9 +257,12 @@ def test_prod_registers_the_expected_resources(prod):
         # operator and the cluster collector (12); monitoring on 4 clusters, cert-manager on 3.
         OBSERVABILITY: 1,
         "random:index/randomPassword:RandomPassword": 1,
-        "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 1,
+        "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 2,  # alerts, DORA rules
         "kubernetes:monitoring.coreos.com/v1:PodMonitor": 2,
         "kubernetes:opentelemetry.io/v1alpha1:Instrumentation": 4,
+        # Kubecost on each of the 4 clusters (its namespace each); DORA on the platform cluster.
+        COST: 4,
+        DELIVERY: 1,
     }
 
 
@@ -353,17 +362,23 @@ def test_switching_to_multi_cluster_adds_only_the_worker_and_its_destination(dev
                                    "stateStore": "worker-state"})
     config["gitopsCredentials"] = {"worker-1": {"bearerToken": "token"}}
     config["observability"]["gatewayEndpoint"] = "otlp.platform.example.com:4317"
+    # Its Kubecost agent reports through a bucket (tested in test_finops.py).
+    config["finops"] = {**config["finops"], "federatedStorageSecret": "kubecost-store"}
     multi = run_program(config, "dev", secret_keys=["gitopsCredentials"])
 
     before, after = _signature(dev), _signature(multi)
-    # The worker gets a security baseline and telemetry collection of its own (tested in
-    # test_security.py and test_observability.py).
+    # The worker gets a security baseline, telemetry collection and a Kubecost agent of its own
+    # (tested in test_security.py, test_observability.py and test_finops.py), and Kubecost
+    # everywhere now reports through the bucket.
     worker_layers = {urn for urn in after
-                     if "security-worker-1" in urn or "observability-worker-1" in urn}
+                     if "security-worker-1" in urn or "observability-worker-1" in urn
+                     or "finops-worker-1" in urn}
     assert multi.named("security-worker-1").urn in worker_layers
     assert multi.named("observability-worker-1-agent").urn in worker_layers
     for urn in worker_layers:
         del after[urn]
+    kubecost_urn = dev.named("finops-platform-kubecost").urn
+    del before[kubecost_urn], after[kubecost_urn]
     added = set(after) - set(before)
     assert set(before) <= set(after), "switching topology must not remove anything"
     # The published facts describe the topology, so they change with it, and only there.

@@ -33,7 +33,10 @@ EXPECTED_IN_PREVIEW = {
             "platform-sync-resources", "idp:platform:ObservabilityStack", "kps-prometheus",
             "otel-gateway", "otel-agent-agent", "idp-auto-instrumentation", "dashboard-idp-red",
             "idp:platform:KratixPromise",
-            "promise-postgresql-promise", "promise-redis-promise"],
+            "promise-postgresql-promise", "promise-redis-promise",
+            "idp:platform:CostAllocation", "kubecost-aggregator",
+            "idp:platform:DeliveryMetrics", "idp-dora-pushgateway",
+            "argocd-notifications-controller"],
     "prod": ["idp:platform:KratixPlatform", "idp:platform:StateStore", "idp:platform:Destination",
              "kratix-platform-controller-manager", "cert-manager-webhook",
              "BucketStateStore", "prod-us-east-1-destination", "staging-eu-west-1-destination",
@@ -42,7 +45,9 @@ EXPECTED_IN_PREVIEW = {
              "observability-prod-eu-west-1-agent", "otel-cluster",
              "observability-staging-eu-west-1-cert-manager",
              "idp:platform:KratixPromise",
-             "promise-postgresql-promise", "promise-redis-promise"],
+             "promise-postgresql-promise", "promise-redis-promise",
+             "finops-prod-us-east-1",
+             "kubecost-finops-agent", "idp:platform:DeliveryMetrics"],
 }
 
 
