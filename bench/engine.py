@@ -1,0 +1,143 @@
+"""`pulumi preview` of each shipped stack through the real engine, against the engine's floor.
+
+Every preview runs in a throw-away offline workspace (scripts/engine_workspace.py: local
+backend, own plugin cache, fixture chart mirror, every cluster rendered to files), so nothing
+is contacted. Three timings per stack, each the median of `--repeats` runs after one warm-up, the three
+taking turns so that load from other work falls on all alike; wall and CPU seconds (the
+engine, language host, program, policy packs and providers together):
+
+- `preview`: the stack as shipped, without policy packs;
+- `preview + policies`: the same with both policy packs and their committed config;
+- `floor`: a trivial program in the same engine and workspace setup that registers as many
+  resources as the stack's preview counts: one render-mode kubernetes provider and plain
+  ConfigMaps. It pays what every resource costs the engine (registration, the kubernetes
+  provider's Check and Diff, the snapshot) and nothing the platform chooses to do.
+
+    python -m bench.engine [--repeats 3]   # -> bench/results/engine.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from bench import results
+from tests.engine.conftest import engine_workspace
+
+STACKS = ("dev", "prod")
+FLOOR_PROGRAM = '''"""Engine floor: one render-mode provider and plain ConfigMaps, nothing else."""
+import pulumi
+import pulumi_kubernetes as k8s
+
+count = pulumi.Config().require_int("configMaps")
+provider = k8s.Provider("floor", render_yaml_to_directory="rendered/floor")
+for index in range(count):
+    k8s.core.v1.ConfigMap(f"floor-{index}", data={"index": str(index)},
+                          opts=pulumi.ResourceOptions(provider=provider))
+'''
+
+
+def to_create(output: str) -> int:
+    found = re.search(r"\+ (\d+) to create", output)
+    if not found:
+        raise SystemExit(f"no resource count in the preview:\n{output[-3000:]}")
+    return int(found.group(1))
+
+
+def timed_preview(workspace, *args: str, counted: bool = True) -> tuple[float, float, int]:
+    """Wall and CPU seconds of one preview (the CLI, language host, program, policy packs and
+    providers, all waited for), and the resources it counts (0 when not `counted`: the floor's
+    plain ConfigMaps may break the packs' mandatory policies, which only ends the preview
+    after every resource was analysed)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    output = workspace.pulumi("preview", *args, check=counted).stdout
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, to_create(output) if counted else 0
+
+
+def interleaved(runs: dict[str, tuple], repeats: int) -> dict[str, dict]:
+    """Median wall and CPU seconds of each run, after one warm-up each; the runs take turns so
+    load from other work on the machine falls on all of them alike."""
+    for workspace, args, counted in runs.values():
+        timed_preview(workspace, *args, counted=counted)
+    samples: dict[str, list] = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, (workspace, args, counted) in runs.items():
+            samples[name].append(timed_preview(workspace, *args, counted=counted))
+    return {name: {"wall": round(statistics.median(s[0] for s in runs_), 2),
+                   "cpu": round(statistics.median(s[1] for s in runs_), 2),
+                   "resources": runs_[0][2]}
+            for name, runs_ in samples.items()}
+
+
+def floor_workspace(tmp: Path, engine_bin: Path, resources: int):
+    """A trivial project whose preview counts `resources` (the stack and the provider
+    included)."""
+    root = tmp / "floor"
+    root.mkdir(parents=True)
+    (root / "Pulumi.yaml").write_text("name: idp-floor\nruntime: python\n")
+    (root / "__main__.py").write_text(FLOOR_PROGRAM)
+    (root / "Pulumi.floor.yaml").write_text(
+        yaml.safe_dump({"config": {"idp-floor:configMaps": resources - 2}}))
+    env = engine_workspace.engine_env(engine_bin, tmp / "floor-state", tmp / "floor-home")
+    workspace = engine_workspace.Workspace(root, "floor", env)
+    engine_workspace.install_plugins(engine_bin, env)
+    workspace.init_stack()
+    return workspace
+
+
+def bench_stack(stack: str, engine_bin: Path, repeats: int) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix=f"idp-bench-{stack}-"))
+    workspace = engine_workspace.offline_workspace(tmp, engine_bin, stack)
+    _, _, resources = timed_preview(workspace)
+    floor = floor_workspace(tmp, engine_bin, resources)
+    policies = tuple(workspace.policy_args())
+    timings = interleaved({"preview": (workspace, (), True),
+                           "with_policies": (workspace, policies, True),
+                           "floor": (floor, (), True),
+                           # What the packs cost on plain objects: mostly their fixed start.
+                           "floor_with_policies": (floor, policies, False)}, repeats)
+    assert timings["floor"]["resources"] == resources, (timings, resources)
+    preview, with_policies, floor_, floor_policies = (
+        timings[k] for k in ("preview", "with_policies", "floor", "floor_with_policies"))
+    row = {"stack": stack, "resources": resources,
+           "preview_seconds": preview["wall"], "with_policies_seconds": with_policies["wall"],
+           "floor_seconds": floor_["wall"],
+           "preview_cpu_seconds": preview["cpu"], "with_policies_cpu_seconds": with_policies["cpu"],
+           "floor_cpu_seconds": floor_["cpu"],
+           "floor_with_policies_seconds": floor_policies["wall"],
+           "floor_with_policies_cpu_seconds": floor_policies["cpu"],
+           "preview_vs_floor": round(preview["wall"] / floor_["wall"], 2),
+           "preview_vs_floor_cpu": round(preview["cpu"] / floor_["cpu"], 2),
+           "policy_overhead_pct": round(100 * (with_policies["wall"] / preview["wall"] - 1), 1),
+           "policy_overhead_cpu_pct": round(100 * (with_policies["cpu"] / preview["cpu"] - 1), 1),
+           "load_average": round(os.getloadavg()[0], 2)}
+    print(f"{stack}: {row}", flush=True)
+    return row
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    options = parser.parse_args()
+    engine_bin = engine_workspace.bootstrap()
+    rows = [bench_stack(stack, engine_bin, options.repeats) for stack in STACKS]
+    results.save("engine", {"repeats": options.repeats, "stacks": rows,
+                            "machine": results.machine()})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
