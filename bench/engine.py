@@ -2,16 +2,18 @@
 
 Every preview runs in a throw-away offline workspace (scripts/engine_workspace.py: local
 backend, own plugin cache, fixture chart mirror, every cluster rendered to files), so nothing
-is contacted. Three timings per stack, each the median of `--repeats` runs after one warm-up, the three
-taking turns so that load from other work falls on all alike; wall and CPU seconds (the
-engine, language host, program, policy packs and providers together):
+is contacted. Four timings per stack, each the median of `--repeats` runs after one warm-up,
+the four taking turns so that load from other work falls on all alike; wall and CPU seconds
+(the engine, language host, program, policy packs and providers together):
 
 - `preview`: the stack as shipped, without policy packs;
 - `preview + policies`: the same with both policy packs and their committed config;
 - `floor`: a trivial program in the same engine and workspace setup that registers as many
   resources as the stack's preview counts: one render-mode kubernetes provider and plain
   ConfigMaps. It pays what every resource costs the engine (registration, the kubernetes
-  provider's Check and Diff, the snapshot) and nothing the platform chooses to do.
+  provider's Check and Diff, the snapshot) and nothing the platform chooses to do;
+- `floor + policies`: the floor with both policy packs: what the packs cost on plain objects,
+  mostly starting them.
 
     python -m bench.engine [--repeats 3]   # -> bench/results/engine.json
 """
@@ -82,6 +84,10 @@ def interleaved(runs: dict[str, tuple], repeats: int) -> dict[str, dict]:
             for name, runs_ in samples.items()}
 
 
+def percent_more(value: float, baseline: float) -> float:
+    return round(100 * (value / baseline - 1), 1)
+
+
 def floor_workspace(tmp: Path, engine_bin: Path, resources: int):
     """A trivial project whose preview counts `resources` (the stack and the provider
     included)."""
@@ -113,16 +119,16 @@ def bench_stack(stack: str, engine_bin: Path, repeats: int) -> dict:
     preview, with_policies, floor_, floor_policies = (
         timings[k] for k in ("preview", "with_policies", "floor", "floor_with_policies"))
     row = {"stack": stack, "resources": resources,
-           "preview_seconds": preview["wall"], "with_policies_seconds": with_policies["wall"],
-           "floor_seconds": floor_["wall"],
-           "preview_cpu_seconds": preview["cpu"], "with_policies_cpu_seconds": with_policies["cpu"],
-           "floor_cpu_seconds": floor_["cpu"],
+           "preview_seconds": preview["wall"], "preview_cpu_seconds": preview["cpu"],
+           "with_policies_seconds": with_policies["wall"],
+           "with_policies_cpu_seconds": with_policies["cpu"],
+           "floor_seconds": floor_["wall"], "floor_cpu_seconds": floor_["cpu"],
            "floor_with_policies_seconds": floor_policies["wall"],
            "floor_with_policies_cpu_seconds": floor_policies["cpu"],
            "preview_vs_floor": round(preview["wall"] / floor_["wall"], 2),
            "preview_vs_floor_cpu": round(preview["cpu"] / floor_["cpu"], 2),
-           "policy_overhead_pct": round(100 * (with_policies["wall"] / preview["wall"] - 1), 1),
-           "policy_overhead_cpu_pct": round(100 * (with_policies["cpu"] / preview["cpu"] - 1), 1),
+           "policy_overhead_pct": percent_more(with_policies["wall"], preview["wall"]),
+           "policy_overhead_cpu_pct": percent_more(with_policies["cpu"], preview["cpu"]),
            "load_average": round(os.getloadavg()[0], 2)}
     print(f"{stack}: {row}", flush=True)
     return row

@@ -60,8 +60,8 @@ def run_grid(repeats: int) -> dict:
                 1000 * best["evaluate_cpu_seconds"] / best["resources"], 2)
             points.append(best)
             print(f"teams {teams:>3} destinations {destinations:>2}: {best['resources']:>5} "
-                  f"resources, {best['evaluate_seconds']:.2f}s ({best['evaluate_cpu_seconds']:.2f}s CPU), "
-                  f"{best['peak_rss_mib']} MiB",
+                  f"resources, {best['evaluate_seconds']:.2f}s "
+                  f"({best['evaluate_cpu_seconds']:.2f}s CPU), {best['peak_rss_mib']} MiB",
                   flush=True)
     return {"base_stack": BASE_STACK, "repeats": repeats, "points": points,
             "doubling": doubling_ratios(points)}

@@ -64,6 +64,8 @@ def engine_section(data: dict) -> str:
              f"{s['policy_overhead_cpu_pct']}% / {s['policy_overhead_pct']}%",
              verdict(max(s["policy_overhead_cpu_pct"], s["policy_overhead_pct"])
                      <= POLICY_OVERHEAD_PCT),
+             round(s["with_policies_cpu_seconds"] - s["preview_cpu_seconds"], 2),
+             round(s["floor_with_policies_cpu_seconds"] - s["floor_cpu_seconds"], 2),
              s["load_average"]]
             for s in data["stacks"]]
     return "\n\n".join([
@@ -72,7 +74,8 @@ def engine_section(data: dict) -> str:
         "both are.",
         table(["stack", "resources", "preview s", "floor s", "preview / floor",
                f"target <= {PREVIEW_VS_FLOOR}x", "with policies s", "policy overhead",
-               f"target <= {POLICY_OVERHEAD_PCT}%", "load avg (1 min)"], rows)])
+               f"target <= {POLICY_OVERHEAD_PCT}%", "packs' CPU s on the stack",
+               "packs' CPU s on the floor", "load avg (1 min)"], rows)])
 
 
 def footprint_section(data: dict) -> str:
