@@ -24,18 +24,17 @@ from bench.stacks import BASE_STACK, DESTINATION_COUNTS, TEAM_COUNTS
 
 def measure_point(teams: int, destinations: int) -> dict:
     """Runs in the child: evaluate one scaled stack and measure it."""
-    started = time.perf_counter()
     from bench.stacks import scaled_config
     from tests.harness import run_program
-    imported = time.perf_counter()
     config = scaled_config(teams, destinations)
-    cpu_started = time.process_time()
+    # The program's own modules (components, the SDK's kubernetes types) are imported inside
+    # the run, as in a preview.
+    started, cpu_started = time.perf_counter(), time.process_time()
     registry = run_program(config, BASE_STACK)
     finished, cpu_finished = time.perf_counter(), time.process_time()
     return {"teams": teams, "destinations": destinations,
             "resources": len(registry.all),
-            "import_seconds": round(imported - started, 3),
-            "evaluate_seconds": round(finished - imported, 3),
+            "evaluate_seconds": round(finished - started, 3),
             "evaluate_cpu_seconds": round(cpu_finished - cpu_started, 3),
             # Linux reports kilobytes.
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}

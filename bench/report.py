@@ -38,8 +38,7 @@ def machine_section(data: dict) -> str:
 
 def program_section(data: dict) -> str:
     rows = [[p["teams"], p["destinations"], p["resources"], p["evaluate_cpu_seconds"],
-             p["evaluate_seconds"], p["cpu_ms_per_resource"], p["peak_rss_mib"],
-             p["import_seconds"]]
+             p["evaluate_seconds"], p["cpu_ms_per_resource"], p["peak_rss_mib"]]
             for p in data["points"]]
     doubling = [[d["teams"], d["destinations"], d["resource_ratio"], d["cpu_time_ratio"],
                  d["time_ratio"], verdict(d["cpu_time_ratio"] <= DOUBLING_TIME_RATIO)]
@@ -48,7 +47,7 @@ def program_section(data: dict) -> str:
         machine_section(data) + f" Base stack `{data['base_stack']}`; of "
         f"{data['repeats']} run(s) per point, the one with the least CPU time.",
         table(["teams", "destinations", "resources", "evaluate CPU s", "evaluate wall s",
-               "CPU ms / resource", "peak RSS MiB", "import s"], rows),
+               "CPU ms / resource", "peak RSS MiB"], rows),
         f"Doubling the teams (target: at most {DOUBLING_TIME_RATIO}x the time, judged on CPU "
         "time):",
         table(["teams", "destinations", "resources ratio", "CPU time ratio", "wall time ratio",
@@ -65,7 +64,9 @@ def engine_section(data: dict) -> str:
              verdict(max(s["policy_overhead_cpu_pct"], s["policy_overhead_pct"])
                      <= POLICY_OVERHEAD_PCT),
              round(s["with_policies_cpu_seconds"] - s["preview_cpu_seconds"], 2),
-             round(s["floor_with_policies_cpu_seconds"] - s["floor_cpu_seconds"], 2),
+             # Results from before the floor ran with the packs have no such figure.
+             round(s["floor_with_policies_cpu_seconds"] - s["floor_cpu_seconds"], 2)
+             if "floor_with_policies_cpu_seconds" in s else "-",
              s["load_average"]]
             for s in data["stacks"]]
     return "\n\n".join([
