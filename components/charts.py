@@ -57,6 +57,10 @@ CHARTS: Mapping[str, ChartSource] = {
         repository="https://kyverno.github.io/kyverno/", chart="kyverno", version="3.9.0",
         note="Kyverno v1.19.0: CEL ValidatingPolicy and ImageValidatingPolicy "
              "(policies.kyverno.io)."),
+    "backstage": ChartSource(
+        repository="https://backstage.github.io/charts", chart="backstage", version="2.8.2",
+        note="The developer portal. Plugins are compiled into the image, so the image is the "
+             "organisation's own build (idp:portal.image)."),
 }
 
 IMAGES: Mapping[str, str] = {
@@ -65,6 +69,9 @@ IMAGES: Mapping[str, str] = {
                          "edb7c9109d8f4f56862568c50ea68f6bda099df30ecc34f708da38abe84ce3b4",
     "minio": "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z",
     "minio-client": "quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z",
+    # Backstage's demo image: a starting point only; real portals build their own with the
+    # Kubernetes, Argo CD and TechDocs plugins (idp:portal.image).
+    "backstage": "ghcr.io/backstage/backstage:1.45.0",
 }
 
 

@@ -76,6 +76,7 @@ class SizeProfile:
     flux_controller: Footprint
     kyverno_controller: Footprint
     kyverno_admission_replicas: int
+    portal: Footprint
     team_quotas: Mapping[str, TeamQuota] = dataclasses.field(default_factory=lambda: TEAM_QUOTAS)
 
 
@@ -100,6 +101,8 @@ PROFILES: Mapping[str, SizeProfile] = {
         flux_controller=Footprint(1, "50m", "64Mi", "500m", "256Mi"),
         kyverno_controller=Footprint(1, "50m", "128Mi", "500m", "384Mi"),
         kyverno_admission_replicas=1,
+        # Backstage with an in-memory SQLite catalog; the budget is 100m / 384Mi in dev.
+        portal=Footprint(1, "100m", "384Mi", "1", "768Mi"),
     ),
     "prod": SizeProfile(
         name="prod",
@@ -123,5 +126,7 @@ PROFILES: Mapping[str, SizeProfile] = {
         kyverno_controller=Footprint(1, "100m", "256Mi", "1", "768Mi"),
         # Three admission controllers and a PDB: webhooks fail closed in prod.
         kyverno_admission_replicas=3,
+        # Two stateless portal replicas on PostgreSQL, behind a PDB.
+        portal=Footprint(2, "250m", "512Mi", "1", "1Gi"),
     ),
 }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -22,13 +22,18 @@ from components.clusters import cluster_provider, render_directory
 from components.config import KRATIX_NAMESPACE, REPOSITORY_CREDENTIALS, StackConfig
 from components.flux import FLUX_NAMESPACE, FluxBucketAgent, FluxBucketAgentArgs
 from components.destination import Destination, DestinationArgs, WorkloadSync
-from components.gitops import (ARGOCD_NAMESPACE, ROOT_APPLICATION, SECRET_MANAGER_NAMESPACES, ArgoCDAppOfApps, ArgoCDAppOfAppsArgs, ArgoCDCluster,
+from components.gitops import (ARGOCD_NAMESPACE, IN_CLUSTER_SERVER, ROOT_APPLICATION, SECRET_MANAGER_NAMESPACES, ArgoCDAppOfApps, ArgoCDAppOfAppsArgs, ArgoCDCluster,
                                KratixDestinationSync, cluster_config, in_cluster_config)
 from components.kratix_platform import CERT_MANAGER_NAMESPACE, KratixPlatform, KratixPlatformArgs
+from components.catalog import PORTAL_NAMESPACE, PromiseEntry, platform_entities, promise_entities
+from components.portal import DeveloperPortal, DeveloperPortalArgs, PortalCluster
 from components.profiles import PROFILES
 from components.security_baseline import (SecurityBaseline, SecurityBaselineArgs,
                                           team_namespaces_by_cluster)
 from components.state_store import StateStore, StateStoreArgs
+
+# ArgoCD's API as the portal's Argo CD plugin reaches it: the argo-cd chart's server Service.
+ARGOCD_API_URL = f"https://argocd-server.{ARGOCD_NAMESPACE}.svc"
 
 
 @dataclasses.dataclass
@@ -41,6 +46,7 @@ class Topology:
     destinations: Mapping[str, Destination]
     gitops: ArgoCDAppOfApps | None = None
     security: Mapping[str, SecurityBaseline] = dataclasses.field(default_factory=dict)
+    portal: DeveloperPortal | None = None
 
     def outputs(self) -> dict[str, object]:
         """Stack outputs: what an operator needs to find and reach each piece."""
@@ -76,6 +82,11 @@ class Topology:
             outputs["security"] = {cluster: {"enforce": baseline.enforce,
                                              "teamNamespaces": baseline.namespaces}
                                    for cluster, baseline in self.security.items()}
+        if self.portal is not None:
+            outputs["portal"] = {"namespace": self.portal.namespace,
+                                 "url": self.config.portal.base_url,
+                                 "catalogEntities": sorted(f"{e['kind']}:{e['metadata']['name']}"
+                                                           for e in self.portal.entities)}
         return outputs
 
 
@@ -87,6 +98,8 @@ def platform_namespaces(config: StackConfig) -> list[str]:
                    if s.bucket and s.bucket.embedded}
     if config.gitops.enabled:
         namespaces |= {ARGOCD_NAMESPACE, SECRET_MANAGER_NAMESPACES[config.gitops.secrets]}
+    if config.portal.enabled:
+        namespaces.add(PORTAL_NAMESPACE)
     return sorted(namespaces)
 
 
@@ -113,13 +126,14 @@ def platform_facts(config: StackConfig) -> dict[str, str]:
         "clusters": json.dumps(sorted(c.name for c in config.clusters)),
         "gitops": "true" if config.gitops.enabled else "false",
         # Layers that later issues add; published now so readers can rely on the keys.
-        "portal": "false",
+        "portal": "true" if config.portal.enabled else "false",
         "crossplane": "false",
     }
 
 
 def compose(config: StackConfig, stack: str, project_dir: Path,
-            workload_sync: WorkloadSync | None = None) -> Topology:
+            workload_sync: WorkloadSync | None = None,
+            promises: Sequence[PromiseEntry] = ()) -> Topology:
     """Register every layer of the platform for `config`."""
     profile = PROFILES[config.profile]
     providers = {c.name: cluster_provider(stack, c) for c in config.clusters}
@@ -178,10 +192,20 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
                 platform_namespaces=platform_namespaces(config)))
             for cluster in config.clusters}
 
+    portal = None
+    if config.portal.enabled:
+        portal = DeveloperPortal("portal", DeveloperPortalArgs(
+            settings=config.portal, provider=platform_provider,
+            chart=config.chart("backstage", project_dir), profile=profile,
+            clusters=portal_clusters(config, providers),
+            entities=platform_entities(config) + promise_entities(config, promises),
+            credentials=config.portal_credentials,
+            argocd_api=ARGOCD_API_URL if gitops is not None else None))
+
     pulumi.log.info(f"idp: {config.topology} platform with {len(destinations)} destination(s) "
                     f"on {len(config.clusters)} cluster(s), profile {config.profile}")
     return Topology(config, stack, providers, platform, state_stores, destinations, gitops,
-                    security)
+                    security, portal)
 
 
 def clusters_syncing_buckets(config: StackConfig) -> list[str]:
@@ -211,4 +235,32 @@ def argocd_clusters(config: StackConfig) -> list[ArgoCDCluster]:
                                                             cluster.ca_data, token)
         assert hosted[0].environment
         clusters.append(ArgoCDCluster(cluster.name, hosted[0].environment, labels, server, auth))
+    return clusters
+
+
+def portal_clusters(config: StackConfig, providers: Mapping[str, k8s.Provider]
+                    ) -> list[PortalCluster]:
+    """The clusters the portal's Kubernetes plugin shows: the platform cluster in-cluster, and
+    each worker ArgoCD reaches, through the same kind of identity (IAM role, or a token from
+    portalCredentials.<worker>.token)."""
+    platform = config.platform_cluster
+    clusters = [PortalCluster(platform.name, IN_CLUSTER_SERVER, providers[platform.name],
+                              # No token: the plugin uses the pod's ServiceAccount token.
+                              {"authProvider": "serviceAccount"})]
+    for worker in config.clusters:
+        if worker.role != "worker" or not worker.server:
+            continue
+        auth: dict = {"authProvider": "serviceAccount"}
+        token = None
+        if config.gitops.cluster_auth == "awsIAM":
+            auth = {"authProvider": "aws",
+                    "authMetadata": {"kubernetes.io/x-k8s-aws-id": worker.name}}
+        else:
+            token = config.portal_credentials.get(worker.name, {}).get("token")
+            if not token:
+                continue  # a bearer-token worker is shown once it has a portal token
+        if worker.ca_data:
+            auth["caData"] = worker.ca_data
+        clusters.append(PortalCluster(worker.name, worker.server, providers[worker.name],
+                                      auth, token))
     return clusters

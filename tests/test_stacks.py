@@ -21,6 +21,8 @@ DESTINATION = "idp:platform:Destination"
 GITOPS = "idp:platform:ArgoCDAppOfApps"
 FLUX = "idp:platform:FluxBucketAgent"
 SECURITY = "idp:platform:SecurityBaseline"
+PORTAL = "idp:platform:DeveloperPortal"
+CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
 
 
 # -- structure shared by both stacks -----------------------------------------------------------
@@ -29,7 +31,7 @@ SECURITY = "idp:platform:SecurityBaseline"
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_resource_is_parented_to_a_component_or_the_stack(stack):
     registry = run_program(stack_file_config(stack), stack)
-    components = {KRATIX_PLATFORM, STATE_STORE, DESTINATION, GITOPS, FLUX, SECURITY}
+    components = {KRATIX_PLATFORM, STATE_STORE, DESTINATION, GITOPS, FLUX, SECURITY, PORTAL}
     for r in registry.all:
         if r.type in components or r.type == PROVIDER:
             assert r.parent_type == "pulumi:pulumi:Stack", r.urn
@@ -52,7 +54,7 @@ def test_kubernetes_objects_use_an_explicit_cluster_provider(stack):
 
 def test_dev_registers_the_expected_resources(dev):
     assert dev.counts() == {
-        CHART: 6,
+        CHART: 7,
         "idp:platform:Destination": 1,
         GITOPS: 1,
         FLUX: 1,
@@ -65,15 +67,15 @@ def test_dev_registers_the_expected_resources(dev):
         "idp:platform:StateStore": 1,
         "kubernetes:apps/v1:Deployment": 1,
         "kubernetes:batch/v1:Job": 1,
-        "kubernetes:core/v1:ConfigMap": 1,
-        NAMESPACE: 7,
+        "kubernetes:core/v1:ConfigMap": 2,
+        NAMESPACE: 8,
         "kubernetes:core/v1:PersistentVolumeClaim": 1,
-        SECRET: 5,
+        SECRET: 6,
         "kubernetes:core/v1:Service": 1,
         "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore": 1,
         "kubernetes:platform.kratix.io/v1alpha1:Destination": 1,
         PROVIDER: 1,
-        "random:index/randomPassword:RandomPassword": 4,
+        "random:index/randomPassword:RandomPassword": 5,
         # The security baseline: Kyverno and its policies, two team namespaces (payments-dev,
         # search-dev) with quota, default limits, four NetworkPolicies and a RoleBinding each.
         SECURITY: 1,
@@ -81,8 +83,13 @@ def test_dev_registers_the_expected_resources(dev):
         "kubernetes:core/v1:LimitRange": 2,
         "kubernetes:core/v1:ResourceQuota": 2,
         "kubernetes:networking.k8s.io/v1:NetworkPolicy": 8,
-        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 1,
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 2,
+        # The portal: its Namespace, catalog ConfigMap, env Secret, session secret, chart and
+        # read-only access for its ServiceAccount (tests/test_portal.py).
+        PORTAL: 1,
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": 1,
+        # platform admins (security) and the portal's read access
+        CLUSTER_ROLE_BINDING: 2,
     }
 
 
@@ -182,7 +189,7 @@ def test_platform_facts_are_published_for_policies_and_the_portal(dev, prod):
     assert json.loads(prod_data["environments"]) == ["prod", "staging"]
     assert json.loads(prod_data["destinations"]) == ["prod-eu-west-1", "prod-us-east-1",
                                                      "staging-eu-west-1"]
-    assert prod_data["topology"] == "multi-cluster" and prod_data["portal"] == "false"
+    assert prod_data["topology"] == "multi-cluster" and prod_data["portal"] == "true"
     assert dev.named("kratix-controller").urn in facts.dependencies
 
 
@@ -204,7 +211,7 @@ def test_dev_outputs(dev):
 
 def test_prod_registers_the_expected_resources(prod):
     assert prod.counts() == {
-        CHART: 11,
+        CHART: 12,
         "idp:platform:Destination": 3,
         GITOPS: 1,
         FLUX: 3,
@@ -215,9 +222,9 @@ def test_prod_registers_the_expected_resources(prod):
         "kubernetes:source.toolkit.fluxcd.io/v1:Bucket": 3,
         "idp:platform:KratixPlatform": 1,
         "idp:platform:StateStore": 1,
-        "kubernetes:core/v1:ConfigMap": 1,
-        NAMESPACE: 24,
-        SECRET: 4,
+        "kubernetes:core/v1:ConfigMap": 2,
+        NAMESPACE: 25,
+        SECRET: 5,
         "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore": 1,
         "kubernetes:platform.kratix.io/v1alpha1:Destination": 3,
         PROVIDER: 4,
@@ -229,7 +236,11 @@ def test_prod_registers_the_expected_resources(prod):
         "kubernetes:core/v1:LimitRange": 15,
         "kubernetes:core/v1:ResourceQuota": 15,
         "kubernetes:networking.k8s.io/v1:NetworkPolicy": 60,
-        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 4,
+        # The portal (one env Secret, one generated session secret) reads all four clusters.
+        PORTAL: 1,
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": 4,
+        CLUSTER_ROLE_BINDING: 8,
+        "random:index/randomPassword:RandomPassword": 1,
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 15,
     }
 
@@ -274,9 +285,10 @@ def test_prod_state_store_uses_iam_and_no_static_secret(prod):
         "insecure": False,
         "authMethod": "IAM",
     }
-    # The only Secrets are ArgoCD's repository and cluster Secrets (IAM, no tokens).
+    # The only Secrets are ArgoCD's repository and cluster Secrets (IAM, no tokens), and the
+    # portal's own (its OIDC client and database passwords).
     assert {r.get("metadata", "labels", "argocd.argoproj.io/secret-type")
-            for r in prod.of_type(SECRET)} == {"repository", "cluster"}
+            for r in prod.of_type(SECRET) if r.parent_type != PORTAL} == {"repository", "cluster"}
     kratix = prod.named("kratix-controller")
     assert kratix.get("values", "serviceAccount", "annotations") == {
         "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/idp-kratix-state-store"}
@@ -354,8 +366,9 @@ def test_switching_to_multi_cluster_adds_only_the_worker_and_its_destination(dev
         "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization"])
     # The new cluster joins the dev ApplicationSet through its labels, the AppProjects through
     # their destinations: both change, nothing else does.
+    # The portal's catalog lists the new cluster, state store and destination.
     for changed_name in ("gitops-project-payments", "gitops-project-search",
-                         "gitops-project-platform"):
+                         "gitops-project-platform", "portal-catalog"):
         urn = dev.named(changed_name).urn
         del before[urn], after[urn]
     for urn in before:
