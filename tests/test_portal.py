@@ -1,0 +1,323 @@
+"""DeveloperPortal: Backstage, its generated catalog, secrets and cluster access, both stacks."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+
+import pytest
+import yaml
+
+from components import charts
+from components.catalog import PLATFORM_GROUP, PLATFORM_SYSTEM
+from components.config import load_stack_config
+from components.portal import CATALOG_FILE, ENV_SECRET, GOLDEN_PATHS, READERS_GROUP
+from components.profiles import PROFILES
+from components.topology import compose, platform_namespaces
+from tests.catalog_validation import assert_valid_entities, entity_problems
+from tests.harness import REPO, is_secret, reveal, run_program, stack_file_config
+from tests.test_config_errors import expect_config_error
+
+PORTAL = "idp:platform:DeveloperPortal"
+CHART = "kubernetes:helm.sh/v4:Chart"
+TEST_SECRETS = ("test-oidc-client-secret", "test-postgres-password")
+
+
+def values(registry) -> dict:
+    return registry.named("portal-backstage", CHART).get("values")
+
+
+def app_config(registry) -> dict:
+    return values(registry)["backstage"]["appConfig"]
+
+
+def catalog(registry) -> list[dict]:
+    data = registry.named("portal-catalog").get("data")
+    return [e for e in yaml.safe_load_all(data[CATALOG_FILE]) if e]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_portal_is_one_component_on_the_platform_cluster(stack, request):
+    registry = request.getfixturevalue(stack)
+    portal = registry.named("portal", PORTAL)
+    children = [r for r in registry.all if r.parent == portal.urn]
+    assert {r.name for r in children if r.provider_name == "platform"} >= {
+        "portal-ns", "portal-catalog", "portal-env", "portal-backstage",
+        "portal-platform-read", "portal-platform-read-binding"}
+    assert all(r.name.startswith("portal-") for r in children)
+    chart = registry.named("portal-backstage", CHART)
+    assert chart.get("chart").endswith("backstage") or chart.get("chart") == "backstage"
+    assert chart.get("namespace") == "backstage"
+    # The namespace, catalog and secrets exist before the chart's pods start.
+    for child in ("portal-ns", "portal-catalog", "portal-env"):
+        assert registry.named(child).urn in chart.dependencies
+    assert registry.named("portal-ns").get("metadata", "labels",
+                                           "pod-security.kubernetes.io/enforce") == "baseline"
+    # Kyverno's webhooks leave the portal's namespace alone, as every platform namespace.
+    assert "backstage" in platform_namespaces(load_config(stack))
+
+
+def load_config(stack: str):
+    from components.config import parse_stack_config
+    raw = stack_file_config(stack)
+    return parse_stack_config(raw, frozenset({"idp:portalCredentials"}), REPO)
+
+
+def test_dev_fits_its_budget_on_sqlite_and_prod_runs_two_replicas_on_postgres(dev, prod):
+    dev_values, prod_values = values(dev)["backstage"], values(prod)["backstage"]
+    assert dev_values["resources"] == PROFILES["dev"].portal.resources()
+    requests = dev_values["resources"]["requests"]
+    assert int(requests["cpu"].rstrip("m")) <= 100 and int(requests["memory"].rstrip("Mi")) <= 384
+    assert dev_values["replicas"] == 1 and dev_values["pdb"]["create"] is False
+    assert app_config(dev)["backend"]["database"] == {"client": "better-sqlite3",
+                                                      "connection": ":memory:"}
+    assert prod_values["replicas"] == 2 and prod_values["pdb"]["create"] is True
+    assert app_config(prod)["backend"]["database"] == {"client": "pg", "connection": {
+        "host": "backstage.cluster-abc123.eu-west-1.rds.amazonaws.com", "port": 5432,
+        "user": "backstage", "password": "${POSTGRES_PASSWORD}"}}
+    # The bundled Bitnami PostgreSQL is never used.
+    assert values(dev)["postgresql"] == {"enabled": False} == values(prod)["postgresql"]
+
+
+def test_the_image_is_configurable_and_pinned(dev, prod):
+    assert values(dev)["backstage"]["image"] == {
+        "registry": "ghcr.io", "repository": "backstage/backstage",
+        "tag": charts.IMAGES["backstage"].rsplit(":", 1)[1], "pullPolicy": "IfNotPresent"}
+    assert values(prod)["backstage"]["image"] == {
+        "registry": "registry.example.com", "repository": "platform/backstage", "tag": "1.0.0",
+        "pullPolicy": "IfNotPresent"}
+    config = {**stack_file_config("dev"), "portal": {
+        **stack_file_config("dev")["portal"],
+        "image": "registry.example.com/platform/backstage@sha256:" + "a" * 64}}
+    image = values(run_program(config, "dev"))["backstage"]["image"]
+    assert image["digest"] == "sha256:" + "a" * 64 and image["tag"] == ""
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_secrets_reach_the_pod_only_through_a_secret(stack, request):
+    registry = request.getfixturevalue(stack)
+    env = registry.named("portal-env")
+    assert env.get("metadata", "name") == ENV_SECRET
+    # Secret values make the whole stringData secret in the engine's eyes.
+    assert is_secret(env.inputs["stringData"])
+    string_data = env.get("stringData")
+    expected = {"AUTH_SESSION_SECRET", "AUTH_OIDC_CLIENT_SECRET"}
+    if stack == "prod":
+        expected.add("POSTGRES_PASSWORD")
+    assert set(string_data) == expected
+    assert reveal(string_data["AUTH_OIDC_CLIENT_SECRET"]) == f"test-oidc-client-secret-{stack}"
+    assert values(registry)["backstage"]["extraEnvVarsSecrets"] == [ENV_SECRET]
+    # Nothing secret in the chart values (they become a ConfigMap) or the stack outputs.
+    rendered = json.dumps(values(registry)) + json.dumps(registry.outputs)
+    assert not any(secret in rendered for secret in TEST_SECRETS)
+    oidc = app_config(registry)["auth"]["providers"]["oidc"]["production"]
+    assert oidc["clientSecret"] == "${AUTH_OIDC_CLIENT_SECRET}"
+    assert oidc["metadataUrl"].endswith("/.well-known/openid-configuration")
+
+
+def test_app_config_wires_catalog_templates_techdocs_kubernetes_and_argocd(dev, prod):
+    config = app_config(dev)
+    base = "https://git.example.com/platform/idp-as-code/blob/main/golden-paths"
+    assert config["catalog"]["locations"] == [
+        {"type": "file", "target": "/catalog/entities.yaml"}] + [
+        {"type": "url", "target": f"{base}/{name}/template.yaml",
+         "rules": [{"allow": ["Template"]}]} for name in GOLDEN_PATHS]
+    assert config["techdocs"]["builder"] == "local"
+    assert config["techdocs"]["generator"] == {"runIn": "local"}
+    mounts = values(dev)["backstage"]["extraVolumeMounts"]
+    assert {"name": "catalog", "mountPath": "/catalog", "readOnly": True} in mounts
+    assert config["proxy"]["endpoints"]["/argocd/api"]["target"] == \
+        "https://argocd-server.argocd.svc/api/v1/"
+    # No ArgoCD token configured: no auth header referring to a missing variable.
+    assert "headers" not in config["proxy"]["endpoints"]["/argocd/api"]
+    dev_clusters = config["kubernetes"]["clusterLocatorMethods"][0]["clusters"]
+    assert dev_clusters == [{"name": "platform", "url": "https://kubernetes.default.svc",
+                             "skipMetricsLookup": True, "authProvider": "serviceAccount"}]
+    prod_clusters = {c["name"]: c for c in
+                     app_config(prod)["kubernetes"]["clusterLocatorMethods"][0]["clusters"]}
+    assert set(prod_clusters) == {"platform", "prod-eu-west-1", "prod-us-east-1",
+                                  "staging-eu-west-1"}
+    assert prod_clusters["prod-us-east-1"]["url"] == "https://prod-us-east-1.k8s.example.com"
+    assert prod_clusters["prod-us-east-1"]["authProvider"] == "aws"
+    assert values(prod)["serviceAccount"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/idp-portal-readers"}
+
+
+def test_argocd_token_and_bearer_token_workers_come_from_secret_config():
+    config = copy.deepcopy(stack_file_config("dev"))
+    config["topology"] = "multi-cluster"
+    config["clusters"].append({"name": "worker-1", "role": "worker", "environment": "dev",
+                               "target": {"mode": "render"},
+                               "server": "https://worker-1.k8s.example.com"})
+    config["stateStores"].append({"name": "worker-state", "kind": "bucket", "bucket": {
+        "endpoint": "s3.example.com", "authMethod": "IAM"}})
+    config["destinations"].append({"name": "worker-1", "cluster": "worker-1",
+                                   "stateStore": "worker-state"})
+    config["gitopsCredentials"] = {"worker-1": {"bearerToken": "argocd-token"}}
+    config["portalCredentials"] = {**config["portalCredentials"],
+                                   "argocd": {"token": "argocd-api-token"},
+                                   "worker-1": {"token": "portal-reader-token"}}
+    registry = run_program(config, "dev",
+                           secret_keys=["gitopsCredentials", "portalCredentials"])
+    proxy = app_config(registry)["proxy"]["endpoints"]["/argocd/api"]
+    assert proxy["headers"] == {"Cookie": "argocd.token=${ARGOCD_AUTH_TOKEN}"}
+    worker = app_config(registry)["kubernetes"]["clusterLocatorMethods"][0]["clusters"][1]
+    assert worker == {"name": "worker-1", "url": "https://worker-1.k8s.example.com",
+                      "skipMetricsLookup": True, "authProvider": "serviceAccount",
+                      "serviceAccountToken": "${K8S_TOKEN_WORKER_1}"}
+    env = registry.named("portal-env").get("stringData")
+    assert reveal(env["K8S_TOKEN_WORKER_1"]) == "portal-reader-token"
+    assert reveal(env["ARGOCD_AUTH_TOKEN"]) == "argocd-api-token"
+    binding = registry.named("portal-worker-1-read-binding")
+    assert binding.provider_name == "worker-1"
+    assert binding.get("subjects") == [{"kind": "Group", "name": READERS_GROUP,
+                                        "apiGroup": "rbac.authorization.k8s.io"}]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_cluster_access_is_read_only(stack, request):
+    registry = request.getfixturevalue(stack)
+    roles = [r for r in registry.kind("ClusterRole") if r.parent_type == PORTAL]
+    assert len(roles) == len(registry.of_type("pulumi:providers:kubernetes"))
+    for role in roles:
+        for rule in role.get("rules"):
+            assert set(rule["verbs"]) <= {"get", "list", "watch"}
+            assert "*" not in rule["resources"] and "secrets" not in rule["resources"]
+    platform_binding = registry.named("portal-platform-read-binding")
+    assert platform_binding.get("subjects") == [
+        {"kind": "ServiceAccount", "name": "backstage", "namespace": "backstage"}]
+
+
+# -- catalog as code ----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class SamplePromise:
+    """A test-local stand-in for an entry of promises.all_promises() (issue 8)."""
+
+    name: str = "postgresql"
+    version: str = "v1.2.0"
+    description: str = "A PostgreSQL database for one team"
+    api_group: str = "marketplace.idp-as-code.io"
+    api_kind: str = "PostgreSQL"
+    api_schema: dict = dataclasses.field(default_factory=lambda: {
+        "type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "size": {"type": "string", "enum": ["small", "large"], "default": "small"}}}}})
+
+    def backstage_template(self) -> dict:
+        return {"apiVersion": "scaffolder.backstage.io/v1beta3", "kind": "Template",
+                "metadata": {"name": f"request-{self.name}", "title": "Request PostgreSQL"},
+                "spec": {"owner": f"group:{PLATFORM_GROUP}", "type": "resource",
+                         "parameters": [{"properties": {"size": {"type": "string"}}}],
+                         "steps": [{"id": "request", "action": "kubernetes:apply",
+                                    "input": {"manifest": "..."}}]}}
+
+
+def _with_promise(stack: str):
+    def program():
+        return compose(load_stack_config(), stack, REPO, promises=[SamplePromise()]).outputs()
+    return run_program(stack_file_config(stack), stack, program=program)
+
+
+def test_catalog_entities_are_generated_from_each_stack(dev, prod):
+    dev_names = {(e["kind"], e["metadata"]["name"]) for e in catalog(dev)}
+    assert dev_names == {
+        ("Group", PLATFORM_GROUP), ("Group", "payments"), ("Group", "search"),
+        ("System", PLATFORM_SYSTEM), ("Resource", "cluster-platform"),
+        ("Resource", "state-store-default"), ("Resource", "destination-platform"),
+        ("Component", "kratix-platform"), ("Component", "state-stores"),
+        ("Component", "destination-sync"), ("Component", "gitops"),
+        ("Component", "security-baseline"), ("Component", "developer-portal")}
+    prod_names = {(e["kind"], e["metadata"]["name"]) for e in catalog(prod)}
+    assert {("Resource", f"cluster-{c}") for c in ("platform", "prod-eu-west-1",
+                                                    "prod-us-east-1", "staging-eu-west-1")} \
+        <= prod_names
+    assert {("Group", t) for t in ("payments", "search", "checkout", "identity", "data")} \
+        <= prod_names
+    # 6 groups, the system, 4 clusters, 1 state store, 3 destinations, 6 layers
+    assert len(prod_names) == 21
+    assert dev.outputs["portal"]["catalogEntities"] == sorted(
+        f"{kind}:{name}" for kind, name in dev_names)
+    destination = next(e for e in catalog(prod)
+                       if e["metadata"]["name"] == "destination-prod-us-east-1")
+    assert destination["spec"]["dependsOn"] == ["resource:cluster-prod-us-east-1",
+                                                "resource:state-store-s3-state"]
+    assert destination["metadata"]["annotations"]["idp-as-code.io/region"] == "us-east-1"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_entity_validates_and_every_reference_resolves(stack):
+    registry = _with_promise(stack)
+    entities = catalog(registry)
+    assert ("API", "postgresql-promise") in {(e["kind"], e["metadata"]["name"])
+                                             for e in entities}
+    assert_valid_entities(entities)
+    refs = {f"{e['kind'].lower()}:{e['metadata']['name']}" for e in entities}
+    for entity in entities:
+        spec = entity["spec"]
+        for ref in [spec.get("owner"), spec.get("system") and f"system:{spec['system']}",
+                    *spec.get("dependsOn", [])]:
+            if ref:
+                assert ref in refs, f"{entity['metadata']['name']} refers to missing {ref}"
+
+
+def test_each_promise_is_an_api_with_its_schema_and_a_request_template():
+    entities = catalog(_with_promise("dev"))
+    api = next(e for e in entities if e["kind"] == "API")
+    assert api["spec"]["type"] == "openapi" and api["spec"]["owner"] == f"group:{PLATFORM_GROUP}"
+    definition = yaml.safe_load(api["spec"]["definition"])
+    assert definition["info"]["version"] == "v1.2.0"
+    assert definition["components"]["schemas"]["PostgreSQL"] == SamplePromise().api_schema
+    assert SamplePromise().backstage_template() in entities
+
+
+def test_the_validator_rejects_a_broken_entity():
+    broken = {"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+              "metadata": {"name": "no spec owner"}, "spec": {"type": "service"}}
+    code, report = entity_problems([broken])
+    assert code == 1 and "Component no spec owner" in report, report
+
+
+# -- config --------------------------------------------------------------------------------------
+
+
+def _portal_config(stack: str, **portal) -> dict:
+    config = copy.deepcopy(stack_file_config(stack))
+    config["portal"] = {**config["portal"], **portal}
+    return config
+
+
+def test_a_missing_oidc_secret_is_one_clear_error():
+    config = _portal_config("dev")
+    del config["portalCredentials"]
+    message = expect_config_error(config, "dev")
+    assert ("idp:portalCredentials.oidc.clientSecret: is required for the portal; set it with "
+            "`pulumi config set --secret --path 'portalCredentials.oidc.clientSecret' VALUE`"
+            ) in message
+
+
+def test_plaintext_portal_credentials_are_refused():
+    config = _portal_config("dev")
+    config["portalCredentials"] = {"oidc": {"clientSecret": "in-plain-text"}}
+    message = expect_config_error(config, "dev", secret_keys=())
+    assert "idp:portalCredentials: holds credentials in plaintext" in message
+
+
+def test_prod_refuses_the_in_memory_database_and_postgres_needs_a_host():
+    message = expect_config_error(_portal_config("prod", database="sqlite"), "prod")
+    assert "idp:portal.database: sqlite keeps the catalog in memory" in message
+    message = expect_config_error(_portal_config("prod", postgres={}), "prod")
+    assert "idp:portal.postgres.host: is required for database postgres" in message
+
+
+def test_required_portal_settings_and_credential_names_are_checked():
+    config = _portal_config("dev", baseURL=None, oidc={})
+    config["portal"] = {k: v for k, v in config["portal"].items() if v is not None}
+    config["portalCredentials"] = {**config["portalCredentials"], "github": {"token": "x"}}
+    message = expect_config_error(config, "dev", secret_keys=["portalCredentials"])
+    for expected in ("idp:portal.baseURL: is required when the portal is enabled",
+                     "idp:portal.oidc.metadataUrl: is required",
+                     "idp:portal.oidc.clientId: is required",
+                     "idp:portalCredentials.github: is not a portal credential"):
+        assert expected in message
