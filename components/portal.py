@@ -23,7 +23,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import naming
-from components.catalog import PORTAL_NAMESPACE, PromiseEntry, as_yaml
+from components.catalog import PORTAL_NAMESPACE, as_yaml
 from components.charts import ResolvedChart, install_chart
 from components.config import Portal
 from components.profiles import SizeProfile

@@ -21,7 +21,7 @@ from components.config import GitOps
 from components.portal import GOLDEN_PATHS as REGISTERED_GOLDEN_PATHS
 from policies.platform import (container_resources, cost_labels, image_pinned,
                                no_default_namespace, no_privileged)
-from tests.catalog_validation import assert_valid_entities
+from tests.node_validators import assert_valid_entities
 from tests.golden_paths import GOLDEN_PATHS, TemplateError, load_template, render
 from tests.harness import stack_file_config
 from tests.policy_helpers import violations

@@ -15,9 +15,10 @@ from components.config import load_stack_config
 from components.portal import CATALOG_FILE, ENV_SECRET, GOLDEN_PATHS, READERS_GROUP
 from components.profiles import PROFILES
 from components.topology import compose, platform_namespaces
-from tests.catalog_validation import assert_valid_entities, entity_problems
+from tests.node_validators import assert_valid_entities, entity_problems
 from tests.harness import REPO, is_secret, reveal, run_program, stack_file_config
 from tests.test_config_errors import expect_config_error
+from tests.test_stacks import dev_with_a_worker
 
 PORTAL = "idp:platform:DeveloperPortal"
 CHART = "kubernetes:helm.sh/v4:Chart"
@@ -145,16 +146,7 @@ def test_app_config_wires_catalog_templates_techdocs_kubernetes_and_argocd(dev, 
 
 
 def test_argocd_token_and_bearer_token_workers_come_from_secret_config():
-    config = copy.deepcopy(stack_file_config("dev"))
-    config["topology"] = "multi-cluster"
-    config["clusters"].append({"name": "worker-1", "role": "worker", "environment": "dev",
-                               "target": {"mode": "render"},
-                               "server": "https://worker-1.k8s.example.com"})
-    config["stateStores"].append({"name": "worker-state", "kind": "bucket", "bucket": {
-        "endpoint": "s3.example.com", "authMethod": "IAM"}})
-    config["destinations"].append({"name": "worker-1", "cluster": "worker-1",
-                                   "stateStore": "worker-state"})
-    config["gitopsCredentials"] = {"worker-1": {"bearerToken": "argocd-token"}}
+    config = dev_with_a_worker()
     config["portalCredentials"] = {**config["portalCredentials"],
                                    "argocd": {"token": "argocd-api-token"},
                                    "worker-1": {"token": "portal-reader-token"}}

@@ -323,7 +323,9 @@ def _signature(registry: Registry) -> dict[str, tuple]:
             for r in registry.all}
 
 
-def test_switching_to_multi_cluster_adds_only_the_worker_and_its_destination(dev):
+def dev_with_a_worker() -> dict:
+    """The dev stack switched to multi-cluster with one worker, `worker-1`, that ArgoCD reaches
+    with a bearer token."""
     config = copy.deepcopy(stack_file_config("dev"))
     config["topology"] = "multi-cluster"
     config["clusters"].append({"name": "worker-1", "role": "worker", "environment": "dev",
@@ -336,7 +338,11 @@ def test_switching_to_multi_cluster_adds_only_the_worker_and_its_destination(dev
     config["destinations"].append({"name": "worker-1", "cluster": "worker-1",
                                    "stateStore": "worker-state"})
     config["gitopsCredentials"] = {"worker-1": {"bearerToken": "token"}}
-    multi = run_program(config, "dev", secret_keys=["gitopsCredentials"])
+    return config
+
+
+def test_switching_to_multi_cluster_adds_only_the_worker_and_its_destination(dev):
+    multi = run_program(dev_with_a_worker(), "dev", secret_keys=["gitopsCredentials"])
 
     before, after = _signature(dev), _signature(multi)
     # The worker gets a security baseline of its own (tested in test_security.py).

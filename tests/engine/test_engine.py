@@ -30,12 +30,13 @@ EXPECTED_IN_PREVIEW = {
             "kratix-platform-controller-manager", "cert-manager-webhook",
             "BucketStateStore", "Destination", "bucket-setup",
             "idp:platform:ArgoCDAppOfApps", "argocd-server", "gitops-teams-dev",
-            "platform-sync-resources"],
+            "platform-sync-resources", "idp:platform:DeveloperPortal", "portal-catalog"],
     "prod": ["idp:platform:KratixPlatform", "idp:platform:StateStore", "idp:platform:Destination",
              "kratix-platform-controller-manager", "cert-manager-webhook",
              "BucketStateStore", "prod-us-east-1-destination", "staging-eu-west-1-destination",
              "idp:platform:ArgoCDAppOfApps", "argocd-redis-ha-server", "gitops-teams-prod",
-             "prod-us-east-1-sync-resources"],
+             "prod-us-east-1-sync-resources", "idp:platform:DeveloperPortal",
+             "portal-prod-us-east-1-read-binding"],
 }
 
 
