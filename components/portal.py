@@ -10,7 +10,7 @@ installs the pinned chart with an app-config that
 - proxies the Argo CD plugin to the ArgoCD API on the platform cluster;
 - builds TechDocs locally, in the portal's own container;
 - signs users in through OIDC; every secret comes from Pulumi secret config (or is generated)
-  and reaches the pod as environment variables from one Secret.
+  and reaches the pod as files of one Secret, read with Backstage's `$file` includes.
 """
 
 from __future__ import annotations
@@ -31,7 +31,12 @@ from components.profiles import SizeProfile
 PORTAL_NAME = "backstage"
 CATALOG_MOUNT = "/catalog"
 CATALOG_FILE = "entities.yaml"
-ENV_SECRET = "backstage-env"
+SECRETS = "backstage-secrets"
+# The Secret is mounted as files, one per key, and the app-config reads them with `$file`
+# (secrets as files, not environment variables).
+SECRETS_MOUNT = "/etc/backstage/secrets"
+# Backstage's image runs as `node`; any non-root high UID can read its files.
+PORTAL_UID = 65532
 # The Golden Path templates under golden-paths/ in this repository.
 GOLDEN_PATHS = ("go-service", "java-service", "terraform-module")
 # Identity that workers bind read-only access to (an IAM role or token maps to this group).
@@ -65,8 +70,8 @@ class PortalCluster:
     """A bearer token from secret config, handed to the pod as an environment variable."""
 
     @property
-    def token_variable(self) -> str:
-        return "K8S_TOKEN_" + self.name.upper().replace("-", "_")
+    def token_key(self) -> str:
+        return f"kubernetes-token-{self.name}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +94,11 @@ class DeveloperPortalArgs:
     """ArgoCD's API on the platform cluster; None when GitOps is off."""
 
 
+def secret_file(key: str) -> dict:
+    """A config value Backstage reads from the mounted Secret's file `key`."""
+    return {"$file": f"{SECRETS_MOUNT}/{key}"}
+
+
 def catalog_locations(settings: Portal) -> list[dict]:
     assert settings.golden_paths_url
     base = settings.golden_paths_url.rstrip("/")
@@ -101,7 +111,7 @@ def database_config(settings: Portal) -> dict:
     if settings.database == "postgres":
         return {"client": "pg", "connection": {
             "host": settings.postgres.host, "port": settings.postgres.port,
-            "user": settings.postgres.user, "password": "${POSTGRES_PASSWORD}"}}
+            "user": settings.postgres.user, "password": secret_file("postgres-password")}}
     # Dev only (the config refuses it in prod): the catalog is re-read on every start.
     return {"client": "better-sqlite3", "connection": ":memory:"}
 
@@ -112,24 +122,24 @@ def kubernetes_config(clusters: Sequence[PortalCluster]) -> dict:
         entry = {"name": cluster.name, "url": cluster.url, "skipMetricsLookup": True,
                  **cluster.auth}
         if cluster.token:
-            entry["serviceAccountToken"] = "${" + cluster.token_variable + "}"
+            entry["serviceAccountToken"] = secret_file(cluster.token_key)
         entries.append(entry)
     return {"serviceLocatorMethod": {"type": "multiTenant"},
             "clusterLocatorMethods": [{"type": "config", "clusters": entries}]}
 
 
 def app_config(args: DeveloperPortalArgs) -> dict:
-    """Backstage's app-config: secrets appear only as ${VARIABLE} references."""
+    """Backstage's app-config (a ConfigMap): secrets appear only as `$file` references."""
     settings = args.settings
     assert settings.base_url
     config: dict = {
         "app": {"baseUrl": settings.base_url},
         "backend": {"baseUrl": settings.base_url, "database": database_config(settings)},
-        "auth": {"environment": "production", "session": {"secret": "${AUTH_SESSION_SECRET}"},
+        "auth": {"environment": "production", "session": {"secret": secret_file("session-secret")},
                  "providers": {"oidc": {"production": {
                      "metadataUrl": settings.oidc.metadata_url,
                      "clientId": settings.oidc.client_id,
-                     "clientSecret": "${AUTH_OIDC_CLIENT_SECRET}",
+                     "clientSecret": secret_file("oidc-client-secret"),
                      "prompt": "auto",
                      # Users come from the identity provider; groups are in the catalog.
                      "signIn": {"resolvers": [{
@@ -149,7 +159,7 @@ def app_config(args: DeveloperPortalArgs) -> dict:
                     # ArgoCD's server presents its own self-signed certificate in-cluster.
                     "secure": False}
         if args.credentials.get("argocd", {}).get("token"):
-            endpoint["headers"] = {"Cookie": "argocd.token=${ARGOCD_AUTH_TOKEN}"}
+            endpoint["headers"] = {"Cookie": secret_file("argocd-cookie")}
         config["proxy"] = {"endpoints": {"/argocd/api": endpoint}}
     return config
 
@@ -174,15 +184,17 @@ def chart_values(args: DeveloperPortalArgs) -> dict:
             "image": image_values(args.settings.image),
             "resources": footprint.resources(),
             "appConfig": app_config(args),
-            "extraEnvVarsSecrets": [ENV_SECRET],
             "extraVolumes": [
                 {"name": "catalog", "configMap": {"name": naming.child_name(PORTAL_NAME,
                                                                             "catalog")}},
+                {"name": "secrets", "secret": {"secretName": SECRETS, "defaultMode": 0o440}},
                 {"name": "tmp", "emptyDir": {}}],
             "extraVolumeMounts": [
                 {"name": "catalog", "mountPath": CATALOG_MOUNT, "readOnly": True},
+                {"name": "secrets", "mountPath": SECRETS_MOUNT, "readOnly": True},
                 {"name": "tmp", "mountPath": "/tmp"}],
-            "podSecurityContext": {"runAsNonRoot": True, "runAsUser": 1000, "fsGroup": 1000,
+            "podSecurityContext": {"runAsNonRoot": True, "runAsUser": PORTAL_UID,
+                                   "runAsGroup": PORTAL_UID, "fsGroup": PORTAL_UID,
                                    "seccompProfile": {"type": "RuntimeDefault"}},
             "containerSecurityContext": {"allowPrivilegeEscalation": False,
                                          "readOnlyRootFilesystem": True,
@@ -222,36 +234,38 @@ class DeveloperPortal(pulumi.ComponentResource):
             data={CATALOG_FILE: as_yaml(self.entities)}, opts=in_namespace)
         session = random.RandomPassword(naming.child_name(name, "session-secret"), length=48,
                                         special=False, opts=pulumi.ResourceOptions(parent=self))
-        env = k8s.core.v1.Secret(
-            naming.child_name(name, "env"),
-            metadata={"name": ENV_SECRET, "namespace": PORTAL_NAMESPACE, "labels": labels},
+        secrets = k8s.core.v1.Secret(
+            naming.child_name(name, "secrets"),
+            metadata={"name": SECRETS, "namespace": PORTAL_NAMESPACE, "labels": labels},
             string_data={key: pulumi.Output.secret(value)
-                         for key, value in self._environment(args, session.result).items()},
+                         for key, value in self._secret_files(args, session.result).items()},
             opts=in_namespace)
         for cluster in args.clusters:
             self._read_access(cluster, cluster is args.clusters[0], labels)
         self.chart = install_chart(
             naming.child_name(name, "backstage"), args.chart, chart_values(args),
             namespace=PORTAL_NAMESPACE, component=PORTAL_NAME, owner=name, opts=child,
-            depends_on=[namespace, catalog, env])
+            depends_on=[namespace, catalog, secrets])
         self.register_outputs({"namespace": self.namespace,
                                "entities": len(self.entities)})
 
     @staticmethod
-    def _environment(args: DeveloperPortalArgs,
-                     session_secret: pulumi.Output[str]) -> dict[str, pulumi.Input[str]]:
+    def _secret_files(args: DeveloperPortalArgs,
+                      session_secret: pulumi.Output[str]) -> dict[str, pulumi.Input[str]]:
+        """The Secret's keys: one file each under SECRETS_MOUNT, read by `secret_file`."""
         credentials = args.credentials
-        env: dict[str, pulumi.Input[str]] = {
-            "AUTH_SESSION_SECRET": session_secret,
-            "AUTH_OIDC_CLIENT_SECRET": credentials["oidc"]["clientSecret"]}
+        files: dict[str, pulumi.Input[str]] = {
+            "session-secret": session_secret,
+            "oidc-client-secret": credentials["oidc"]["clientSecret"]}
         if args.settings.database == "postgres":
-            env["POSTGRES_PASSWORD"] = credentials["database"]["password"]
+            files["postgres-password"] = credentials["database"]["password"]
         if args.argocd_api and credentials.get("argocd", {}).get("token"):
-            env["ARGOCD_AUTH_TOKEN"] = credentials["argocd"]["token"]
+            # The Argo CD plugin's proxy sends ArgoCD's session cookie as a header.
+            files["argocd-cookie"] = "argocd.token=" + credentials["argocd"]["token"]
         for cluster in args.clusters:
             if cluster.token:
-                env[cluster.token_variable] = cluster.token
-        return env
+                files[cluster.token_key] = cluster.token
+        return files
 
     def _read_access(self, cluster: PortalCluster, is_platform: bool,
                      labels: Mapping[str, str]) -> None:

@@ -12,7 +12,8 @@ import yaml
 from components import charts
 from components.catalog import PLATFORM_GROUP, PLATFORM_SYSTEM
 from components.config import load_stack_config
-from components.portal import CATALOG_FILE, ENV_SECRET, GOLDEN_PATHS, READERS_GROUP
+from components.portal import (CATALOG_FILE, GOLDEN_PATHS, READERS_GROUP, SECRETS,
+                               SECRETS_MOUNT)
 from components.profiles import PROFILES
 from components.topology import compose, platform_namespaces
 from tests.node_validators import assert_valid_entities, entity_problems
@@ -44,14 +45,14 @@ def test_the_portal_is_one_component_on_the_platform_cluster(stack, request):
     portal = registry.named("portal", PORTAL)
     children = [r for r in registry.all if r.parent == portal.urn]
     assert {r.name for r in children if r.provider_name == "platform"} >= {
-        "portal-ns", "portal-catalog", "portal-env", "portal-backstage",
+        "portal-ns", "portal-catalog", "portal-secrets", "portal-backstage",
         "portal-platform-read", "portal-platform-read-binding"}
     assert all(r.name.startswith("portal-") for r in children)
     chart = registry.named("portal-backstage", CHART)
     assert chart.get("chart").endswith("backstage") or chart.get("chart") == "backstage"
     assert chart.get("namespace") == "backstage"
     # The namespace, catalog and secrets exist before the chart's pods start.
-    for child in ("portal-ns", "portal-catalog", "portal-env"):
+    for child in ("portal-ns", "portal-catalog", "portal-secrets"):
         assert registry.named(child).urn in chart.dependencies
     assert registry.named("portal-ns").get("metadata", "labels",
                                            "pod-security.kubernetes.io/enforce") == "baseline"
@@ -76,7 +77,7 @@ def test_dev_fits_its_budget_on_sqlite_and_prod_runs_two_replicas_on_postgres(de
     assert prod_values["replicas"] == 2 and prod_values["pdb"]["create"] is True
     assert app_config(prod)["backend"]["database"] == {"client": "pg", "connection": {
         "host": "backstage.cluster-abc123.eu-west-1.rds.amazonaws.com", "port": 5432,
-        "user": "backstage", "password": "${POSTGRES_PASSWORD}"}}
+        "user": "backstage", "password": {"$file": f"{SECRETS_MOUNT}/postgres-password"}}}
     # The bundled Bitnami PostgreSQL is never used.
     assert values(dev)["postgresql"] == {"enabled": False} == values(prod)["postgresql"]
 
@@ -98,22 +99,28 @@ def test_the_image_is_configurable_and_pinned(dev, prod):
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_secrets_reach_the_pod_only_through_a_secret(stack, request):
     registry = request.getfixturevalue(stack)
-    env = registry.named("portal-env")
-    assert env.get("metadata", "name") == ENV_SECRET
+    secrets = registry.named("portal-secrets")
+    assert secrets.get("metadata", "name") == SECRETS
     # Secret values make the whole stringData secret in the engine's eyes.
-    assert is_secret(env.inputs["stringData"])
-    string_data = env.get("stringData")
-    expected = {"AUTH_SESSION_SECRET", "AUTH_OIDC_CLIENT_SECRET"}
+    assert is_secret(secrets.inputs["stringData"])
+    string_data = secrets.get("stringData")
+    expected = {"session-secret", "oidc-client-secret"}
     if stack == "prod":
-        expected.add("POSTGRES_PASSWORD")
+        expected.add("postgres-password")
     assert set(string_data) == expected
-    assert reveal(string_data["AUTH_OIDC_CLIENT_SECRET"]) == f"test-oidc-client-secret-{stack}"
-    assert values(registry)["backstage"]["extraEnvVarsSecrets"] == [ENV_SECRET]
+    assert reveal(string_data["oidc-client-secret"]) == f"test-oidc-client-secret-{stack}"
+    # Mounted as files (not environment variables), readable by the pod's group only.
+    backstage = values(registry)["backstage"]
+    assert {"name": "secrets", "secret": {"secretName": SECRETS, "defaultMode": 0o440}} in \
+        backstage["extraVolumes"]
+    assert {"name": "secrets", "mountPath": SECRETS_MOUNT, "readOnly": True} in \
+        backstage["extraVolumeMounts"]
+    assert "extraEnvVarsSecrets" not in backstage
     # Nothing secret in the chart values (they become a ConfigMap) or the stack outputs.
     rendered = json.dumps(values(registry)) + json.dumps(registry.outputs)
     assert not any(secret in rendered for secret in TEST_SECRETS)
     oidc = app_config(registry)["auth"]["providers"]["oidc"]["production"]
-    assert oidc["clientSecret"] == "${AUTH_OIDC_CLIENT_SECRET}"
+    assert oidc["clientSecret"] == {"$file": f"{SECRETS_MOUNT}/oidc-client-secret"}
     assert oidc["metadataUrl"].endswith("/.well-known/openid-configuration")
 
 
@@ -153,14 +160,15 @@ def test_argocd_token_and_bearer_token_workers_come_from_secret_config():
     registry = run_program(config, "dev",
                            secret_keys=["gitopsCredentials", "portalCredentials"])
     proxy = app_config(registry)["proxy"]["endpoints"]["/argocd/api"]
-    assert proxy["headers"] == {"Cookie": "argocd.token=${ARGOCD_AUTH_TOKEN}"}
+    assert proxy["headers"] == {"Cookie": {"$file": f"{SECRETS_MOUNT}/argocd-cookie"}}
     worker = app_config(registry)["kubernetes"]["clusterLocatorMethods"][0]["clusters"][1]
     assert worker == {"name": "worker-1", "url": "https://worker-1.k8s.example.com",
                       "skipMetricsLookup": True, "authProvider": "serviceAccount",
-                      "serviceAccountToken": "${K8S_TOKEN_WORKER_1}"}
-    env = registry.named("portal-env").get("stringData")
-    assert reveal(env["K8S_TOKEN_WORKER_1"]) == "portal-reader-token"
-    assert reveal(env["ARGOCD_AUTH_TOKEN"]) == "argocd-api-token"
+                      "serviceAccountToken": {
+                          "$file": f"{SECRETS_MOUNT}/kubernetes-token-worker-1"}}
+    files = registry.named("portal-secrets").get("stringData")
+    assert reveal(files["kubernetes-token-worker-1"]) == "portal-reader-token"
+    assert reveal(files["argocd-cookie"]) == "argocd.token=argocd-api-token"
     binding = registry.named("portal-worker-1-read-binding")
     assert binding.provider_name == "worker-1"
     assert binding.get("subjects") == [{"kind": "Group", "name": READERS_GROUP,
