@@ -65,16 +65,17 @@ def layers(config: StackConfig) -> list[tuple[str, str, str]]:
     """(component name, namespace, description) of every layer this stack runs."""
     found = [("kratix-platform", KRATIX_NAMESPACE,
               "Kratix controller and cert-manager: the platform API"),
-             ("state-stores", KRATIX_NAMESPACE,
-              "Where Kratix writes what destinations sync"),
-             ("destination-sync", FLUX_NAMESPACE,
-              "Objects that sync each destination's state store path to its cluster")]
+             ("state-stores", KRATIX_NAMESPACE, "Where Kratix writes what destinations sync")]
     if config.gitops.enabled:
-        found.append(("gitops", ARGOCD_NAMESPACE, "ArgoCD App of Apps and per-environment "
-                                          "ApplicationSets"))
+        # The GitOps layer is what syncs destinations (ArgoCD, or Flux for bucket stores).
+        found += [("gitops", ARGOCD_NAMESPACE,
+                   "ArgoCD App of Apps and per-environment ApplicationSets"),
+                  ("destination-sync", FLUX_NAMESPACE,
+                   "Objects that sync each destination's state store path to its cluster")]
     if config.security.enabled:
-        found.append(("security-baseline", KYVERNO_NAMESPACE, "Kyverno policies, Pod Security, quotas "
-                                                      "and default-deny per team namespace"))
+        found.append(("security-baseline", KYVERNO_NAMESPACE,
+                      "Kyverno policies, Pod Security, quotas and default-deny per team "
+                      "namespace"))
     if config.portal.enabled:
         found.append(("developer-portal", PORTAL_NAMESPACE,
                       "Backstage: catalog, Golden Paths, TechDocs"))

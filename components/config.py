@@ -296,7 +296,7 @@ class GitOps:
 # Developer portal (Backstage)
 
 PORTAL_DATABASES = ("sqlite", "postgres")
-# Keys of `portalCredentials`: <group>.<key>; <cluster>.token for workers reached by bearer token.
+# Keys of `portalCredentials`: <group>.<key>, and <worker>.token for workers reached by token.
 PORTAL_CREDENTIAL_KEYS: Mapping[str, tuple[str, ...]] = {
     "oidc": ("clientSecret",), "database": ("password",), "argocd": ("token",)}
 
@@ -349,8 +349,8 @@ def _check_portal(config: "StackConfig", secret_keys: frozenset[str],
     portal, key = config.portal, f"{NAMESPACE}:portal"
     creds_key, creds = f"{NAMESPACE}:portalCredentials", config.portal_credentials
     if creds and creds_key not in secret_keys:
-        problems.add(creds_key, "holds credentials in plaintext; store each value with "
-                     "`pulumi config set --secret --path 'portalCredentials.<name>.<key>' VALUE`")
+        problems.add(creds_key, "holds credentials in plaintext; store each value with `pulumi "
+                     "config set --secret --path 'portalCredentials.<name>.<key>' VALUE`")
     workers = [c.name for c in gitops_workers(config)]
     for name, values in creds.items():
         accepted = ("token",) if name in workers else PORTAL_CREDENTIAL_KEYS.get(name)
@@ -360,8 +360,8 @@ def _check_portal(config: "StackConfig", secret_keys: frozenset[str],
             continue
         for secret_key in values:
             if secret_key not in accepted:
-                problems.add(f"{creds_key}.{name}.{secret_key}", "accepted: "
-                             + ", ".join(accepted))
+                problems.add(f"{creds_key}.{name}.{secret_key}", "is not used by the portal; "
+                             "accepted: " + ", ".join(accepted))
     if not portal.enabled:
         return
     for path, value in (("baseURL", portal.base_url), ("oidc.metadataUrl",

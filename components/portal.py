@@ -103,7 +103,8 @@ def catalog_locations(settings: Portal) -> list[dict]:
     assert settings.golden_paths_url
     base = settings.golden_paths_url.rstrip("/")
     return [{"type": "file", "target": f"{CATALOG_MOUNT}/{CATALOG_FILE}"}] + [
-        {"type": "url", "target": f"{base}/{path}/template.yaml", "rules": [{"allow": ["Template"]}]}
+        {"type": "url", "target": f"{base}/{path}/template.yaml",
+         "rules": [{"allow": ["Template"]}]}
         for path in GOLDEN_PATHS]
 
 

@@ -314,10 +314,13 @@ def test_prod_refuses_the_in_memory_database_and_postgres_needs_a_host():
 def test_required_portal_settings_and_credential_names_are_checked():
     config = _portal_config("dev", baseURL=None, oidc={})
     config["portal"] = {k: v for k, v in config["portal"].items() if v is not None}
-    config["portalCredentials"] = {**config["portalCredentials"], "github": {"token": "x"}}
+    config["portalCredentials"] = {"oidc": {"clientSecret": "s", "clientSecrets": "typo"},
+                                   "github": {"token": "x"}}
     message = expect_config_error(config, "dev", secret_keys=["portalCredentials"])
     for expected in ("idp:portal.baseURL: is required when the portal is enabled",
                      "idp:portal.oidc.metadataUrl: is required",
                      "idp:portal.oidc.clientId: is required",
-                     "idp:portalCredentials.github: is not a portal credential"):
+                     "idp:portalCredentials.github: is not a portal credential",
+                     "idp:portalCredentials.oidc.clientSecrets: is not used by the portal; "
+                     "accepted: clientSecret"):
         assert expected in message
