@@ -91,6 +91,10 @@ CHARTS: Mapping[str, ChartSource] = {
         chart="opentelemetry-collector", version="0.170.0",
         note="Installed per role (node agent, gateway, cluster collector); image.repository "
              "must be set explicitly."),
+    "backstage": ChartSource(
+        repository="https://backstage.github.io/charts", chart="backstage", version="2.8.2",
+        note="The developer portal. Plugins are compiled into the image, so the image is the "
+             "organisation's own build (idp:portal.image)."),
 }
 
 # Operators that promises deliver to their destinations as Flux HelmReleases (never installed by
@@ -115,6 +119,9 @@ IMAGES: Mapping[str, str] = {
     # filelog, kubeletstats, k8s_cluster and Prometheus remote write are all in it.
     "otel-collector": "ghcr.io/open-telemetry/opentelemetry-collector-releases/"
                       "opentelemetry-collector-contrib:0.158.0",
+    # Backstage's demo image: a starting point only; real portals build their own with the
+    # Kubernetes, Argo CD and TechDocs plugins (idp:portal.image).
+    "backstage": "ghcr.io/backstage/backstage:1.45.0",
 }
 
 

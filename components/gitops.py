@@ -80,6 +80,9 @@ class ArgoCDAppOfAppsArgs:
     """Secret config for the GitOps repository (username/password or sshPrivateKey)."""
     extra_chart_values: Mapping = dataclasses.field(default_factory=dict)
     """argo-cd chart values other layers add (metrics, notifications), merged over ours."""
+    chart_depends_on: Sequence[pulumi.Resource] = ()
+    """What the chart waits for, e.g. the Prometheus Operator CRDs its ServiceMonitors need
+    (the engine cannot render a kind the stack does not know yet)."""
 
 
 def sync_policy(environment: str, server_side_apply: bool = False) -> dict:
@@ -187,7 +190,8 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
             naming.child_name(name, "argocd"), args.argocd_chart,
             merged_values(argocd_values(args.profile), args.extra_chart_values),
             namespace=ARGOCD_NAMESPACE, component="argocd", owner=name, opts=child,
-            namespace_resource_name=naming.child_name(name, "ns"))
+            namespace_resource_name=naming.child_name(name, "ns"),
+            depends_on=list(args.chart_depends_on))
         self._after_chart = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
             depends_on=[self.chart]))
         self._secret_manager(child)

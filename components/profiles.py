@@ -122,6 +122,7 @@ class SizeProfile:
     argocd_notifications: Footprint
     pushgateway: Footprint
     pushgateway_storage: str | None
+    portal: Footprint
     team_quotas: Mapping[str, TeamQuota] = dataclasses.field(default_factory=lambda: TEAM_QUOTAS)
 
 
@@ -177,6 +178,8 @@ PROFILES: Mapping[str, SizeProfile] = {
         # Deployment events live in memory: a restart forgets the last ones (dev only).
         pushgateway=Footprint(1, "10m", "24Mi", "100m", "64Mi"),
         pushgateway_storage=None,
+        # Backstage with an in-memory SQLite catalog; the budget is 100m / 384Mi in dev.
+        portal=Footprint(1, "100m", "384Mi", "1", "768Mi"),
     ),
     "prod": SizeProfile(
         name="prod",
@@ -232,5 +235,7 @@ PROFILES: Mapping[str, SizeProfile] = {
         # One replica with a persisted store: first-deploy timestamps are pushed only once.
         pushgateway=Footprint(1, "50m", "64Mi", "250m", "128Mi"),
         pushgateway_storage="2Gi",
+        # Two stateless portal replicas on PostgreSQL, behind a PDB.
+        portal=Footprint(2, "250m", "512Mi", "1", "1Gi"),
     ),
 }

@@ -25,17 +25,22 @@ from components.destination import Destination, DestinationArgs, WorkloadSync
 from components.dora import DeliveryMetrics, DeliveryMetricsArgs, dora_summary
 from components.finops import (KUBECOST_LABEL_CONCEPTS, KUBECOST_NAMESPACE, CostAllocation,
                                CostAllocationArgs, allocation_query)
-from components.gitops import (ARGOCD_NAMESPACE, ROOT_APPLICATION, SECRET_MANAGER_NAMESPACES, ArgoCDAppOfApps, ArgoCDAppOfAppsArgs, ArgoCDCluster,
+from components.gitops import (ARGOCD_NAMESPACE, IN_CLUSTER_SERVER, ROOT_APPLICATION, SECRET_MANAGER_NAMESPACES, ArgoCDAppOfApps, ArgoCDAppOfAppsArgs, ArgoCDCluster,
                                KratixDestinationSync, cluster_config, in_cluster_config)
 from components.kratix_platform import CERT_MANAGER_NAMESPACE, KratixPlatform, KratixPlatformArgs
 from components.observability import (ObservabilityCharts, ObservabilityStack,
                                       ObservabilityStackArgs)
+from components.catalog import PORTAL_NAMESPACE, platform_entities, promise_entities
+from components.portal import DeveloperPortal, DeveloperPortalArgs, PortalCluster
 from components.profiles import PROFILES
 from components.promise import KratixPromise, KratixPromiseArgs
 from components.security_baseline import (SecurityBaseline, SecurityBaselineArgs,
                                           team_namespaces_by_cluster)
 from components.state_store import StateStore, StateStoreArgs
 from promises import all_promises
+
+# ArgoCD's API as the portal's Argo CD plugin reaches it: the argo-cd chart's server Service.
+ARGOCD_API_URL = f"https://argocd-server.{ARGOCD_NAMESPACE}.svc"
 
 
 @dataclasses.dataclass
@@ -52,6 +57,7 @@ class Topology:
     promises: Mapping[str, KratixPromise] = dataclasses.field(default_factory=dict)
     cost: Mapping[str, CostAllocation] = dataclasses.field(default_factory=dict)
     delivery: DeliveryMetrics | None = None
+    portal: DeveloperPortal | None = None
 
     def outputs(self) -> dict[str, object]:
         """Stack outputs: what an operator needs to find and reach each piece."""
@@ -95,6 +101,11 @@ class Topology:
                                    for name, p in self.promises.items()}
         if self.cost:
             outputs["finops"] = finops_outputs(self)
+        if self.portal is not None:
+            outputs["portal"] = {"namespace": self.portal.namespace,
+                                 "url": self.config.portal.base_url,
+                                 "catalogEntities": sorted(f"{e['kind']}:{e['metadata']['name']}"
+                                                           for e in self.portal.entities)}
         return outputs
 
 
@@ -129,6 +140,8 @@ def platform_namespaces(config: StackConfig) -> list[str]:
         namespaces |= {d.operator.namespace for d in all_promises() if d.operator}
     if config.finops.enabled:
         namespaces.add(KUBECOST_NAMESPACE)
+    if config.portal.enabled:
+        namespaces.add(PORTAL_NAMESPACE)
     return sorted(namespaces)
 
 
@@ -167,7 +180,7 @@ def platform_facts(config: StackConfig) -> dict[str, str]:
         "promises": json.dumps(sorted(d.name for d in all_promises())
                                if config.promises.enabled else []),
         # Layers that later issues add; published now so readers can rely on the keys.
-        "portal": "false",
+        "portal": "true" if config.portal.enabled else "false",
         "crossplane": "false",
     }
 
@@ -226,7 +239,8 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
             repository_credentials=config.gitops_credentials.get(REPOSITORY_CREDENTIALS, {}),
             extra_chart_values=dora.argocd_values(team_environments(config), profile,
                                                   service_monitors=bool(monitoring_crds))
-            if config.finops.enabled else {}))
+            if config.finops.enabled else {},
+            chart_depends_on=monitoring_crds if config.finops.enabled else []))
         if workload_sync is None:
             flux_agents = {
                 cluster: FluxBucketAgent(f"flux-{cluster}", FluxBucketAgentArgs(
@@ -289,10 +303,21 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
                 profile=profile, environments=team_environments(config),
                 baseline=config.finops.baseline, monitoring_crds=monitoring_crds))
 
+    portal = None
+    if config.portal.enabled:
+        portal = DeveloperPortal("portal", DeveloperPortalArgs(
+            settings=config.portal, provider=platform_provider,
+            chart=config.chart("backstage", project_dir), profile=profile,
+            clusters=portal_clusters(config, providers),
+            entities=platform_entities(config) + promise_entities(
+                config, all_promises() if config.promises.enabled else []),
+            credentials=config.portal_credentials,
+            argocd_api=ARGOCD_API_URL if gitops is not None else None))
+
     pulumi.log.info(f"idp: {config.topology} platform with {len(destinations)} destination(s) "
                     f"on {len(config.clusters)} cluster(s), profile {config.profile}")
     return Topology(config, stack, providers, platform, state_stores, destinations, gitops,
-                    security, observability, promises, cost, delivery)
+                    security, observability, promises, cost, delivery, portal)
 
 
 def clusters_syncing_buckets(config: StackConfig) -> list[str]:
@@ -322,4 +347,32 @@ def argocd_clusters(config: StackConfig) -> list[ArgoCDCluster]:
                                                             cluster.ca_data, token)
         assert hosted[0].environment
         clusters.append(ArgoCDCluster(cluster.name, hosted[0].environment, labels, server, auth))
+    return clusters
+
+
+def portal_clusters(config: StackConfig, providers: Mapping[str, k8s.Provider]
+                    ) -> list[PortalCluster]:
+    """The clusters the portal's Kubernetes plugin shows: the platform cluster in-cluster, and
+    each worker ArgoCD reaches, through the same kind of identity (IAM role, or a token from
+    portalCredentials.<worker>.token)."""
+    platform = config.platform_cluster
+    clusters = [PortalCluster(platform.name, IN_CLUSTER_SERVER, providers[platform.name],
+                              # No token: the plugin uses the pod's ServiceAccount token.
+                              {"authProvider": "serviceAccount"})]
+    for worker in config.clusters:
+        if worker.role != "worker" or not worker.server:
+            continue
+        auth: dict = {"authProvider": "serviceAccount"}
+        token = None
+        if config.gitops.cluster_auth == "awsIAM":
+            auth = {"authProvider": "aws",
+                    "authMetadata": {"kubernetes.io/x-k8s-aws-id": worker.name}}
+        else:
+            token = config.portal_credentials.get(worker.name, {}).get("token")
+            if not token:
+                continue  # a bearer-token worker is shown once it has a portal token
+        if worker.ca_data:
+            auth["caData"] = worker.ca_data
+        clusters.append(PortalCluster(worker.name, worker.server, providers[worker.name],
+                                      auth, token))
     return clusters

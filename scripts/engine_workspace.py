@@ -136,7 +136,15 @@ def offline_workspace(tmp: Path, engine_bin: Path, stack: str) -> Workspace:
     workspace = Workspace(root, stack, engine_env(engine_bin, tmp / "state", tmp / "home"))
     install_plugins(engine_bin, workspace.env)
     workspace.init_stack()
+    set_test_secrets(workspace)
     return workspace
+
+
+def set_test_secrets(workspace: "Workspace") -> None:
+    """The secret config an operator sets before the first up (test stand-ins)."""
+    secrets = yaml.safe_load((REPO / "tests" / "fixtures" / "stack-secrets.yaml").read_text())
+    for path, value in (secrets.get(workspace.stack) or {}).items():
+        workspace.pulumi("config", "set", "--secret", "--path", path, value)
 
 
 def main() -> int:

@@ -21,6 +21,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_MIRROR = REPO / "tests" / "fixtures" / "charts"
+STACK_SECRETS = REPO / "tests" / "fixtures" / "stack-secrets.yaml"
 
 
 @dataclasses.dataclass
@@ -138,9 +139,39 @@ def is_secret(value: Any) -> bool:
 
 
 def stack_file_config(stack: str) -> dict[str, Any]:
-    """The `idp:*` values a shipped stack file sets, keyed without the namespace."""
+    """The `idp:*` values a shipped stack file sets, keyed without the namespace, plus the
+    secrets an operator sets for it (test values from tests/fixtures/stack-secrets.yaml)."""
     data = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())["config"]
-    return {key.split(":", 1)[1]: value for key, value in data.items()}
+    values = {key.split(":", 1)[1]: value for key, value in data.items()}
+    values.update(stack_test_secrets(stack))
+    return values
+
+
+def stack_test_secrets(stack: str) -> dict[str, Any]:
+    """The test stand-ins for a shipped stack's secret config, as nested top-level keys."""
+    secrets: dict[str, Any] = {}
+    for path, value in (yaml.safe_load(STACK_SECRETS.read_text()).get(stack) or {}).items():
+        *parents, leaf = path.split(".")
+        node = secrets
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return secrets
+
+
+def parse_test_config(config: Mapping[str, Any], stack: str):
+    """Validate `config` the way the program does, the shipped stack's test secrets (where
+    unchanged) marked secret as the engine would."""
+    from components.config import parse_stack_config
+
+    return parse_stack_config(config, secret_keys=frozenset(
+        f"idp:{key}" for key, value in stack_test_secrets(stack).items()
+        if config.get(key) == value))
+
+
+def parse_stack_file(stack: str):
+    """A shipped stack's validated config."""
+    return parse_test_config(stack_file_config(stack), stack)
 
 
 def as_engine_config(values: Mapping[str, Any]) -> dict[str, str]:
@@ -180,6 +211,9 @@ def run_program_capturing(config: Mapping[str, Any], stack: str = "dev",
     monitor = RecordingMonitor(Mocks())
     pulumi.runtime.set_mocks(Mocks(), project="idp", stack=stack, preview=False, monitor=monitor)
     settings.SETTINGS.callbacks = monitor.callbacks
+    # The shipped stacks' secrets stay secret config wherever a test hands them on unchanged.
+    secret_keys = set(secret_keys) | {key for key, value in stack_test_secrets(stack).items()
+                                      if config.get(key) == value}
     pulumi.runtime.set_all_config(as_engine_config(config),
                                   [f"idp:{k}" for k in secret_keys])
     outputs: dict[str, Any] = {}

@@ -244,6 +244,9 @@ def test_service_monitors_follow_the_prometheus_operator_crds(stack, request):
     assert registry.named("observability-argocd-application-controller").get(
         "spec", "namespaceSelector") == {"matchNames": ["argocd"]}
     assert argocd["notifications"]["metrics"]["serviceMonitor"] == {"enabled": True}
+    # The engine renders the chart's ServiceMonitor only once it knows the kind.
+    assert registry.named("observability-operator-crds").urn in registry.named(
+        "gitops-argocd").dependencies
     # Pushed labels (team, environment, application, job) survive the scrape.
     assert registry.named("dora-pushgateway").get("values", "serviceMonitor") == {
         "enabled": True, "namespace": naming.OBSERVABILITY_NAMESPACE, "honorLabels": True}

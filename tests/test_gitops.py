@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
-import subprocess
-
-import pytest
 
 from components import charts
 from components.profiles import PROFILES
-from tests.harness import REPO, Registry, is_secret, reveal, run_program, stack_file_config
+from tests.harness import Registry, is_secret, reveal, run_program, stack_file_config
+from tests.node_validators import run_validator
 
 SECRET = "kubernetes:core/v1:Secret"
 SECRET_TYPE = "argocd.argoproj.io/secret-type"
@@ -331,7 +328,6 @@ def test_git_store_is_synced_by_argocd_applications_dependencies_first():
 
 # -- schema validation -----------------------------------------------------------------------------
 
-VALIDATOR = REPO / "tests" / "validators"
 ARGOCD_KINDS = ("Application", "ApplicationSet", "AppProject")
 
 
@@ -345,36 +341,21 @@ def _argocd_documents(registry: Registry) -> list[dict]:
     return documents
 
 
-def test_generated_argocd_objects_match_argocd_crd_schemas(dev, prod, tmp_path):
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is required to validate ArgoCD objects; install Node.js 20+")
-    if not (VALIDATOR / "node_modules" / "@kubernetes-models" / "argo-cd").is_dir():
-        pytest.fail("the validator is not installed; run `npm ci --prefix tests/validators` "
-                    "(scripts/test does)")
+def test_generated_argocd_objects_match_argocd_crd_schemas(dev, prod):
     documents = [d for registry in (dev, prod, _git_store_registry())
                  for d in _argocd_documents(registry)]
     assert {d["kind"] for d in documents} == set(ARGOCD_KINDS)
-    dump = tmp_path / "argocd-objects.json"
-    dump.write_text(json.dumps(documents))
-    result = subprocess.run([node, str(VALIDATOR / "validate.mjs"), str(dump)],
-                            capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert f"validated {len(documents)} ArgoCD objects, 0 invalid" in result.stdout
+    code, report = run_validator("validate.mjs", "@kubernetes-models/argo-cd", documents)
+    assert code == 0, report
+    assert f"validated {len(documents)} ArgoCD objects, 0 invalid" in report
 
 
-def test_the_validator_rejects_an_invalid_object(tmp_path):
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is required to validate ArgoCD objects; install Node.js 20+")
-    dump = tmp_path / "invalid.json"
-    dump.write_text(json.dumps([{"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-                                 "metadata": {"name": "broken"},
-                                 "spec": {"project": "p", "destination": {},
-                                          "syncPolicy": {"retry": {"limit": "five"}}}}]))
-    result = subprocess.run([node, str(VALIDATOR / "validate.mjs"), str(dump)],
-                            capture_output=True, text=True, check=False)
-    assert result.returncode == 1 and "Application broken" in result.stdout, result.stdout
+def test_the_validator_rejects_an_invalid_object():
+    code, report = run_validator("validate.mjs", "@kubernetes-models/argo-cd", [{
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+        "metadata": {"name": "broken"},
+        "spec": {"project": "p", "destination": {}, "syncPolicy": {"retry": {"limit": "five"}}}}])
+    assert code == 1 and "Application broken" in report, report
 
 
 def test_argocd_policies_find_nothing_in_any_stack(dev, prod):

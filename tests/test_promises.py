@@ -11,14 +11,15 @@ import yaml
 from pulumi_policy import ResourceValidationPolicy
 
 from components import charts
-from components.config import parse_stack_config, promise_destinations
+from components.config import promise_destinations
 from components.profiles import PROFILES
 from components.topology import platform_namespaces
 from policies.kratix import POLICIES
 from policies.lib.promises import PROMISE
 from promises import all_promises, backstage
 from promises.definition import VERSION_LABEL
-from tests.harness import REPO, run_program, stack_file_config
+from tests.harness import (REPO, parse_stack_file, parse_test_config, run_program,
+                           stack_file_config)
 from tests.policy_helpers import violations
 from tests.test_config_errors import expect_config_error
 
@@ -97,7 +98,7 @@ def test_both_workflows_run_the_versioned_pipeline_image(stack):
 
 def test_destination_selectors_reach_existing_destinations(stack):
     name, registry = stack
-    config = parse_stack_config(stack_file_config(name))
+    config = parse_stack_file(name)
     expected = {"dev": {"environment": "dev"}, "prod": {"promises": "enabled"}}[name]
     reached = {"dev": ["platform"],
                "prod": ["prod-eu-west-1", "prod-us-east-1", "staging-eu-west-1"]}[name]
@@ -137,7 +138,7 @@ def test_destinations_run_flux_helm_controller_and_kyverno_leaves_operators_alon
     for agent in agents:
         values = registry.named(f"{agent.name}-controllers").get("values")
         assert values["helmController"]["create"] is True
-    excluded = platform_namespaces(parse_stack_config(stack_file_config(name)))
+    excluded = platform_namespaces(parse_stack_file(name))
     assert {"cnpg-system", "redis-operator-system"} <= set(excluded)
 
 
@@ -195,7 +196,7 @@ def test_selectors_matching_no_destination_are_a_config_error():
 def test_without_selectors_strict_destinations_are_not_reached():
     config = copy.deepcopy(stack_file_config("prod"))
     config["promises"]["destinationSelectors"] = {}
-    parsed = parse_stack_config(config)
+    parsed = parse_test_config(config, "prod")
     assert [d.name for d in promise_destinations(parsed)] == ["staging-eu-west-1"]
 
 

@@ -25,6 +25,8 @@ OBSERVABILITY = "idp:platform:ObservabilityStack"
 PROMISE = "idp:platform:KratixPromise"
 COST = "idp:platform:CostAllocation"
 DELIVERY = "idp:platform:DeliveryMetrics"
+PORTAL = "idp:platform:DeveloperPortal"
+CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
 
 
 # -- structure shared by both stacks -----------------------------------------------------------
@@ -34,7 +36,7 @@ DELIVERY = "idp:platform:DeliveryMetrics"
 def test_every_resource_is_parented_to_a_component_or_the_stack(stack):
     registry = run_program(stack_file_config(stack), stack)
     components = {KRATIX_PLATFORM, STATE_STORE, DESTINATION, GITOPS, FLUX, SECURITY,
-                  OBSERVABILITY, PROMISE, COST, DELIVERY}
+                  OBSERVABILITY, PROMISE, COST, DELIVERY, PORTAL}
     for r in registry.all:
         if r.type in components or r.type == PROVIDER:
             assert r.parent_type == "pulumi:pulumi:Stack", r.urn
@@ -57,7 +59,7 @@ def test_kubernetes_objects_use_an_explicit_cluster_provider(stack):
 
 def test_dev_registers_the_expected_resources(dev):
     assert dev.counts() == {
-        CHART: 15,
+        CHART: 16,
         "idp:platform:Destination": 1,
         GITOPS: 1,
         FLUX: 1,
@@ -70,15 +72,15 @@ def test_dev_registers_the_expected_resources(dev):
         "idp:platform:StateStore": 1,
         "kubernetes:apps/v1:Deployment": 1,
         "kubernetes:batch/v1:Job": 1,
-        "kubernetes:core/v1:ConfigMap": 4,
-        NAMESPACE: 9,
+        "kubernetes:core/v1:ConfigMap": 5,
+        NAMESPACE: 10,
         "kubernetes:core/v1:PersistentVolumeClaim": 1,
-        SECRET: 6,
+        SECRET: 7,
         "kubernetes:core/v1:Service": 1,
         "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore": 1,
         "kubernetes:platform.kratix.io/v1alpha1:Destination": 1,
         PROVIDER: 1,
-        "random:index/randomPassword:RandomPassword": 5,
+        "random:index/randomPassword:RandomPassword": 6,
         # The security baseline: Kyverno and its policies, two team namespaces (payments-dev,
         # search-dev) with quota, default limits, four NetworkPolicies and a RoleBinding each.
         SECURITY: 1,
@@ -89,7 +91,6 @@ def test_dev_registers_the_expected_resources(dev):
         "kubernetes:core/v1:LimitRange": 2,
         "kubernetes:core/v1:ResourceQuota": 2,
         "kubernetes:networking.k8s.io/v1:NetworkPolicy": 8,
-        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 1,
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 2,
         # Observability: 7 charts (CRDs, kube-prometheus-stack, Loki, Tempo, gateway, agent,
         # operator), the monitoring Namespace, Grafana's admin Secret and password, two
@@ -102,6 +103,12 @@ def test_dev_registers_the_expected_resources(dev):
         # group per environment) and the Delivery dashboard ConfigMap.
         COST: 1,
         DELIVERY: 1,
+        # The portal: its Namespace, catalog ConfigMap, env Secret, session secret, chart and
+        # read-only access for its ServiceAccount (tests/test_portal.py).
+        PORTAL: 1,
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": 1,
+        # platform admins (security) and the portal's read access
+        CLUSTER_ROLE_BINDING: 2,
     }
 
 
@@ -201,7 +208,7 @@ def test_platform_facts_are_published_for_policies_and_the_portal(dev, prod):
     assert json.loads(prod_data["environments"]) == ["prod", "staging"]
     assert json.loads(prod_data["destinations"]) == ["prod-eu-west-1", "prod-us-east-1",
                                                      "staging-eu-west-1"]
-    assert prod_data["topology"] == "multi-cluster" and prod_data["portal"] == "false"
+    assert prod_data["topology"] == "multi-cluster" and prod_data["portal"] == "true"
     assert dev.named("kratix-controller").urn in facts.dependencies
 
 
@@ -223,7 +230,7 @@ def test_dev_outputs(dev):
 
 def test_prod_registers_the_expected_resources(prod):
     assert prod.counts() == {
-        CHART: 35,
+        CHART: 36,
         "idp:platform:Destination": 3,
         GITOPS: 1,
         FLUX: 3,
@@ -234,9 +241,9 @@ def test_prod_registers_the_expected_resources(prod):
         "kubernetes:source.toolkit.fluxcd.io/v1:Bucket": 3,
         "idp:platform:KratixPlatform": 1,
         "idp:platform:StateStore": 1,
-        "kubernetes:core/v1:ConfigMap": 4,
-        NAMESPACE: 35,
-        SECRET: 5,
+        "kubernetes:core/v1:ConfigMap": 5,
+        NAMESPACE: 36,
+        SECRET: 6,
         "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore": 1,
         "kubernetes:platform.kratix.io/v1alpha1:Destination": 3,
         PROVIDER: 4,
@@ -251,12 +258,16 @@ def test_prod_registers_the_expected_resources(prod):
         "kubernetes:core/v1:LimitRange": 15,
         "kubernetes:core/v1:ResourceQuota": 15,
         "kubernetes:networking.k8s.io/v1:NetworkPolicy": 60,
-        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 4,
+        # The portal (one env Secret, one generated session secret) reads all four clusters.
+        PORTAL: 1,
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": 4,
+        CLUSTER_ROLE_BINDING: 8,
+        # Grafana's admin password and the portal's session secret.
+        "random:index/randomPassword:RandomPassword": 2,
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 15,
         # Observability: the platform's 7 charts, and per worker cert-manager, the agent, the
         # operator and the cluster collector (12); monitoring on 4 clusters, cert-manager on 3.
         OBSERVABILITY: 1,
-        "random:index/randomPassword:RandomPassword": 1,
         "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 2,  # alerts, DORA rules
         "kubernetes:monitoring.coreos.com/v1:PodMonitor": 2,
         "kubernetes:opentelemetry.io/v1alpha1:Instrumentation": 4,
@@ -308,11 +319,13 @@ def test_prod_state_store_uses_iam_and_no_static_secret(prod):
         "insecure": False,
         "authMethod": "IAM",
     }
-    # Besides Grafana's generated admin password, the only Secrets are ArgoCD's repository
-    # and cluster Secrets (IAM, no tokens).
+    # Besides Grafana's generated admin password and the portal's own Secret (its OIDC client
+    # and database passwords), the only Secrets are ArgoCD's repository and cluster Secrets
+    # (IAM, no tokens).
     assert {r.get("metadata", "labels", "argocd.argoproj.io/secret-type")
             for r in prod.of_type(SECRET)
-            if r.name != "observability-grafana-admin"} == {"repository", "cluster"}
+            if r.parent_type != PORTAL and r.name != "observability-grafana-admin"} == {
+        "repository", "cluster"}
     kratix = prod.named("kratix-controller")
     assert kratix.get("values", "serviceAccount", "annotations") == {
         "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/idp-kratix-state-store"}
@@ -348,7 +361,9 @@ def _signature(registry: Registry) -> dict[str, tuple]:
             for r in registry.all}
 
 
-def test_switching_to_multi_cluster_adds_only_the_worker_and_its_destination(dev):
+def dev_with_a_worker() -> dict:
+    """The dev stack switched to multi-cluster with one worker, `worker-1`, that ArgoCD reaches
+    with a bearer token."""
     config = copy.deepcopy(stack_file_config("dev"))
     config["topology"] = "multi-cluster"
     config["clusters"].append({"name": "worker-1", "role": "worker", "environment": "dev",
@@ -364,7 +379,11 @@ def test_switching_to_multi_cluster_adds_only_the_worker_and_its_destination(dev
     config["observability"]["gatewayEndpoint"] = "otlp.platform.example.com:4317"
     # Its Kubecost agent reports through a bucket (tested in test_finops.py).
     config["finops"] = {**config["finops"], "federatedStorageSecret": "kubecost-store"}
-    multi = run_program(config, "dev", secret_keys=["gitopsCredentials"])
+    return config
+
+
+def test_switching_to_multi_cluster_adds_only_the_worker_and_its_destination(dev):
+    multi = run_program(dev_with_a_worker(), "dev", secret_keys=["gitopsCredentials"])
 
     before, after = _signature(dev), _signature(multi)
     # The worker gets a security baseline, telemetry collection and a Kubecost agent of its own
@@ -401,8 +420,9 @@ def test_switching_to_multi_cluster_adds_only_the_worker_and_its_destination(dev
         "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization"])
     # The new cluster joins the dev ApplicationSet through its labels, the AppProjects through
     # their destinations: both change, nothing else does.
+    # The portal's catalog lists the new cluster, state store and destination.
     for changed_name in ("gitops-project-payments", "gitops-project-search",
-                         "gitops-project-platform"):
+                         "gitops-project-platform", "portal-catalog"):
         urn = dev.named(changed_name).urn
         del before[urn], after[urn]
     for urn in before:

@@ -36,7 +36,7 @@ EXPECTED_IN_PREVIEW = {
             "promise-postgresql-promise", "promise-redis-promise",
             "idp:platform:CostAllocation", "kubecost-aggregator",
             "idp:platform:DeliveryMetrics", "idp-dora-pushgateway",
-            "argocd-notifications-controller"],
+            "argocd-notifications-controller", "idp:platform:DeveloperPortal", "portal-catalog"],
     "prod": ["idp:platform:KratixPlatform", "idp:platform:StateStore", "idp:platform:Destination",
              "kratix-platform-controller-manager", "cert-manager-webhook",
              "BucketStateStore", "prod-us-east-1-destination", "staging-eu-west-1-destination",
@@ -47,7 +47,8 @@ EXPECTED_IN_PREVIEW = {
              "idp:platform:KratixPromise",
              "promise-postgresql-promise", "promise-redis-promise",
              "finops-prod-us-east-1",
-             "kubecost-finops-agent", "idp:platform:DeliveryMetrics"],
+             "kubecost-finops-agent", "idp:platform:DeliveryMetrics",
+             "idp:platform:DeveloperPortal", "portal-prod-us-east-1-read-binding"],
 }
 
 

@@ -1,0 +1,5 @@
+module "bucket" {
+  source      = "../.."
+  name        = "${{ values.team }}-${{ values.name }}-dev"
+  environment = "dev"
+}

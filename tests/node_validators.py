@@ -1,0 +1,44 @@
+"""Offline validators written in Node (tests/validators): ArgoCD's CRD schemas and Backstage's
+own catalog entity validators."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import pytest
+
+from tests.harness import REPO
+
+VALIDATOR = REPO / "tests" / "validators"
+
+
+def run_validator(script: str, package: str, objects: Sequence[dict]) -> tuple[int, str]:
+    """Run `script` over `objects` (a JSON array); its exit code and report. `package` is the
+    npm package it needs, to say what to install when it is missing."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is required by the offline validators; install Node.js 20+")
+    if not (VALIDATOR / "node_modules" / package).is_dir():
+        pytest.fail("the validators are not installed; run `npm ci --prefix tests/validators` "
+                    "(scripts/test does)")
+    with tempfile.TemporaryDirectory() as directory:
+        dump = Path(directory) / "objects.json"
+        dump.write_text(json.dumps(list(objects)))
+        result = subprocess.run([node, str(VALIDATOR / script), str(dump)],
+                                capture_output=True, text=True, check=False)
+    return result.returncode, result.stdout + result.stderr
+
+
+def entity_problems(entities: Sequence[dict]) -> tuple[int, str]:
+    return run_validator("validate-entities.mjs", "@backstage/catalog-model", entities)
+
+
+def assert_valid_entities(entities: Sequence[dict]) -> None:
+    code, report = entity_problems(entities)
+    assert code == 0, report
+    assert f"validated {len(entities)} entities, 0 invalid" in report, report
