@@ -216,7 +216,7 @@ class ObservabilityStack(pulumi.ComponentResource):
             kind="Instrumentation",
             metadata={"name": naming.INSTRUMENTATION_NAME, "namespace": NAMESPACE,
                       "labels": naming.standard_labels("instrumentation", self._name)},
-            spec=instrumentation_spec(args.settings), opts=merge(opts, depends_on=[operator]))
+            spec=instrumentation_spec(), opts=merge(opts, depends_on=[operator]))
 
     def _worker(self, cluster: str, provider: k8s.Provider) -> None:
         args = self._args
@@ -657,7 +657,7 @@ def otel_operator_values(profile: SizeProfile) -> dict:
     }
 
 
-def instrumentation_spec(settings: Observability) -> dict:
+def instrumentation_spec() -> dict:
     """Java, Go, Python and Node.js services opt in with `naming.instrumentation_annotation`;
     they send OTLP/HTTP to the agent on their node."""
     return {
