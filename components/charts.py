@@ -57,6 +57,20 @@ CHARTS: Mapping[str, ChartSource] = {
         repository="https://kyverno.github.io/kyverno/", chart="kyverno", version="3.9.0",
         note="Kyverno v1.19.0: CEL ValidatingPolicy and ImageValidatingPolicy "
              "(policies.kyverno.io)."),
+    "crossplane": ChartSource(
+        repository="https://charts.crossplane.io/stable", chart="crossplane", version="2.3.1",
+        note="Crossplane v2 (namespaced composite resources, no claims), for the optional "
+             "cloud layer (idp:crossplane)."),
+}
+
+# Crossplane packages the cloud layer installs (Provider and Function objects Crossplane pulls
+# itself, so no fixture chart): one pinned OCI reference each.
+CROSSPLANE_PACKAGES: Mapping[str, str] = {
+    # AWS S3 resources; Crossplane pulls the provider-family-aws it depends on.
+    "aws": "xpkg.upbound.io/upbound/provider-aws-s3:v2.6.1",
+    "kubernetes": "xpkg.crossplane.io/crossplane-contrib/provider-kubernetes:v1.3.0",
+    "function-patch-and-transform":
+        "xpkg.crossplane.io/crossplane-contrib/function-patch-and-transform:v0.10.7",
 }
 
 # Operators that promises deliver to their destinations as Flux HelmReleases (never installed by

@@ -78,6 +78,11 @@ class SizeProfile:
     kyverno_admission_replicas: int
     promise_operator: Footprint
     """Each promise's operator (CloudNativePG, redis-operator) on every destination."""
+    crossplane: Footprint
+    """Crossplane core (optional cloud layer), on each cluster it runs on."""
+    crossplane_rbac_manager: Footprint
+    crossplane_package: Footprint
+    """Each provider's and function's pod (sized through a DeploymentRuntimeConfig)."""
     team_quotas: Mapping[str, TeamQuota] = dataclasses.field(default_factory=lambda: TEAM_QUOTAS)
 
 
@@ -103,6 +108,10 @@ PROFILES: Mapping[str, SizeProfile] = {
         kyverno_controller=Footprint(1, "50m", "128Mi", "500m", "384Mi"),
         kyverno_admission_replicas=1,
         promise_operator=Footprint(1, "25m", "64Mi", "200m", "256Mi"),
+        # The cloud layer is off in dev; if turned on, one small replica of everything.
+        crossplane=Footprint(1, "50m", "128Mi", "500m", "512Mi"),
+        crossplane_rbac_manager=Footprint(1, "10m", "32Mi", "100m", "128Mi"),
+        crossplane_package=Footprint(1, "25m", "128Mi", "500m", "512Mi"),
     ),
     "prod": SizeProfile(
         name="prod",
@@ -127,5 +136,10 @@ PROFILES: Mapping[str, SizeProfile] = {
         # Three admission controllers and a PDB: webhooks fail closed in prod.
         kyverno_admission_replicas=3,
         promise_operator=Footprint(1, "100m", "128Mi", "500m", "512Mi"),
+        # Core and RBAC manager elect a leader: the second replica takes over on node loss.
+        # Upjet providers hold a Terraform-derived schema in memory, hence the larger limit.
+        crossplane=Footprint(2, "100m", "256Mi", "1", "1Gi"),
+        crossplane_rbac_manager=Footprint(2, "50m", "64Mi", "250m", "256Mi"),
+        crossplane_package=Footprint(1, "100m", "256Mi", "1", "1Gi"),
     ),
 }

@@ -19,7 +19,9 @@ import pulumi_kubernetes as k8s
 
 from components import charts
 from components.clusters import cluster_provider, render_directory
-from components.config import KRATIX_NAMESPACE, REPOSITORY_CREDENTIALS, StackConfig
+from components.cloud_resources import CROSSPLANE_NAMESPACE, CloudResources, CloudResourcesArgs
+from components.config import (KRATIX_NAMESPACE, REPOSITORY_CREDENTIALS, StackConfig,
+                               crossplane_clusters)
 from components.flux import FLUX_NAMESPACE, FluxBucketAgent, FluxBucketAgentArgs
 from components.destination import Destination, DestinationArgs, WorkloadSync
 from components.gitops import (ARGOCD_NAMESPACE, ROOT_APPLICATION, SECRET_MANAGER_NAMESPACES, ArgoCDAppOfApps, ArgoCDAppOfAppsArgs, ArgoCDCluster,
@@ -31,6 +33,7 @@ from components.security_baseline import (SecurityBaseline, SecurityBaselineArgs
                                           team_namespaces_by_cluster)
 from components.state_store import StateStore, StateStoreArgs
 from promises import all_promises
+from promises.cloud import composite_apis
 
 
 @dataclasses.dataclass
@@ -44,6 +47,7 @@ class Topology:
     gitops: ArgoCDAppOfApps | None = None
     security: Mapping[str, SecurityBaseline] = dataclasses.field(default_factory=dict)
     promises: Mapping[str, KratixPromise] = dataclasses.field(default_factory=dict)
+    cloud: Mapping[str, CloudResources] = dataclasses.field(default_factory=dict)
 
     def outputs(self) -> dict[str, object]:
         """Stack outputs: what an operator needs to find and reach each piece."""
@@ -82,6 +86,11 @@ class Topology:
         if self.promises:
             outputs["promises"] = {name: {"version": p.version, "image": p.image}
                                    for name, p in self.promises.items()}
+        if self.cloud:
+            outputs["crossplane"] = {cluster: {"namespace": layer.namespace,
+                                               "providers": layer.providers,
+                                               "compositeApis": layer.composite_apis}
+                                     for cluster, layer in self.cloud.items()}
         return outputs
 
 
@@ -95,6 +104,8 @@ def platform_namespaces(config: StackConfig) -> list[str]:
         namespaces |= {ARGOCD_NAMESPACE, SECRET_MANAGER_NAMESPACES[config.gitops.secrets]}
     if config.promises.enabled:  # the promises' operators on the destinations
         namespaces |= {d.operator.namespace for d in all_promises() if d.operator}
+    if config.crossplane.enabled:
+        namespaces.add(CROSSPLANE_NAMESPACE)
     return sorted(namespaces)
 
 
@@ -120,12 +131,19 @@ def platform_facts(config: StackConfig) -> dict[str, str]:
         "destinations": json.dumps(sorted(d.name for d in config.destinations)),
         "clusters": json.dumps(sorted(c.name for c in config.clusters)),
         "gitops": "true" if config.gitops.enabled else "false",
-        "promises": json.dumps(sorted(d.name for d in all_promises())
-                               if config.promises.enabled else []),
+        "promises": json.dumps(sorted(d.name for d in offered_promises(config))),
         # Layers that later issues add; published now so readers can rely on the keys.
         "portal": "false",
-        "crossplane": "false",
+        "crossplane": "true" if config.crossplane.enabled else "false",
     }
+
+
+def offered_promises(config: StackConfig) -> list:
+    """The promises this stack installs: none without idp:promises; the cloud-backed ones only
+    where the Crossplane layer runs to reconcile what their pipelines emit."""
+    if not config.promises.enabled:
+        return []
+    return [d for d in all_promises() if config.crossplane.enabled or not d.cloud_backed]
 
 
 def compose(config: StackConfig, stack: str, project_dir: Path,
@@ -188,25 +206,39 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
                 platform_namespaces=platform_namespaces(config)))
             for cluster in config.clusters}
 
+    cloud = {}
+    if config.crossplane.enabled:
+        cloud = {
+            cluster: CloudResources(f"crossplane-{cluster}", CloudResourcesArgs(
+                provider=providers[cluster], chart=config.chart("crossplane", project_dir),
+                profile=profile, settings=config.crossplane,
+                credentials=config.crossplane_credentials, composite_apis=composite_apis()))
+            for cluster in crossplane_clusters(config)}
+
     promises = {}
     if config.promises.enabled:
         settings = config.promises
-        for definition in all_promises():
+        for definition in offered_promises(config):
             operator = definition.operator
+            # Cloud-backed promises go where Crossplane runs, after its composite APIs exist.
+            selectors, waits_for = settings.destination_selectors, [platform.controller]
+            if definition.cloud_backed:
+                selectors = config.crossplane.destination_selectors
+                waits_for = [platform.controller, *cloud.values()]
             promises[definition.name] = KratixPromise(
                 f"promise-{definition.name}", KratixPromiseArgs(
                     definition=definition, provider=platform_provider,
                     image_registry=settings.image_registry,
-                    destination_selectors=settings.destination_selectors,
+                    destination_selectors=selectors,
                     operator_chart=(charts.operator_chart(operator.chart, config.chart_mirror)
                                     if operator else None),
                     operator_footprint=profile.promise_operator,
-                    depends_on=[platform.controller]))
+                    depends_on=waits_for))
 
     pulumi.log.info(f"idp: {config.topology} platform with {len(destinations)} destination(s) "
                     f"on {len(config.clusters)} cluster(s), profile {config.profile}")
     return Topology(config, stack, providers, platform, state_stores, destinations, gitops,
-                    security, promises)
+                    security, promises, cloud)
 
 
 def clusters_syncing_buckets(config: StackConfig) -> list[str]:

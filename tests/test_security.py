@@ -258,7 +258,8 @@ def test_team_role_narrows_from_dev_to_prod(dev, prod):
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_platform_admins_are_bound_cluster_wide_and_no_role_uses_wildcards(stack, request):
     registry = request.getfixturevalue(stack)
-    bindings = registry.kind("ClusterRoleBinding")
+    bindings = [b for b in registry.kind("ClusterRoleBinding")
+                if b.parent_type == "idp:platform:SecurityBaseline"]
     assert len(bindings) == len(registry.of_type("pulumi:providers:kubernetes"))
     for binding in bindings:
         assert binding.get("subjects") == [{"apiGroup": "rbac.authorization.k8s.io",

@@ -22,6 +22,7 @@ GITOPS = "idp:platform:ArgoCDAppOfApps"
 FLUX = "idp:platform:FluxBucketAgent"
 SECURITY = "idp:platform:SecurityBaseline"
 PROMISE = "idp:platform:KratixPromise"
+CLOUD = "idp:platform:CloudResources"
 
 
 # -- structure shared by both stacks -----------------------------------------------------------
@@ -30,7 +31,8 @@ PROMISE = "idp:platform:KratixPromise"
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_resource_is_parented_to_a_component_or_the_stack(stack):
     registry = run_program(stack_file_config(stack), stack)
-    components = {KRATIX_PLATFORM, STATE_STORE, DESTINATION, GITOPS, FLUX, SECURITY, PROMISE}
+    components = {KRATIX_PLATFORM, STATE_STORE, DESTINATION, GITOPS, FLUX, SECURITY, PROMISE,
+                  CLOUD}
     for r in registry.all:
         if r.type in components or r.type == PROVIDER:
             assert r.parent_type == "pulumi:pulumi:Stack", r.urn
@@ -208,7 +210,7 @@ def test_dev_outputs(dev):
 
 def test_prod_registers_the_expected_resources(prod):
     assert prod.counts() == {
-        CHART: 11,
+        CHART: 13,
         "idp:platform:Destination": 3,
         GITOPS: 1,
         FLUX: 3,
@@ -220,7 +222,7 @@ def test_prod_registers_the_expected_resources(prod):
         "idp:platform:KratixPlatform": 1,
         "idp:platform:StateStore": 1,
         "kubernetes:core/v1:ConfigMap": 1,
-        NAMESPACE: 24,
+        NAMESPACE: 26,
         SECRET: 4,
         "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore": 1,
         "kubernetes:platform.kratix.io/v1alpha1:Destination": 3,
@@ -228,16 +230,29 @@ def test_prod_registers_the_expected_resources(prod):
         # A baseline per cluster (Kyverno, 5 ValidatingPolicies and the signature policy each);
         # 5 teams x 3 worker clusters = 15 team namespaces, none on the platform cluster.
         SECURITY: 4,
-        # The postgresql and redis promises, on the platform cluster.
-        PROMISE: 2,
-        "kubernetes:platform.kratix.io/v1alpha1:Promise": 2,
+        # The postgresql, redis and (cloud layer on) objectstorage promises, on the platform
+        # cluster.
+        PROMISE: 3,
+        "kubernetes:platform.kratix.io/v1alpha1:Promise": 3,
         "kubernetes:policies.kyverno.io/v1alpha1:ValidatingPolicy": 20,
         "kubernetes:policies.kyverno.io/v1alpha1:ImageValidatingPolicy": 4,
         "kubernetes:core/v1:LimitRange": 15,
         "kubernetes:core/v1:ResourceQuota": 15,
         "kubernetes:networking.k8s.io/v1:NetworkPolicy": 60,
-        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 4,
+        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": 6,
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 15,
+        # The Crossplane layer on the two eu-west-1 workers: chart (counted above), namespace,
+        # two providers and the patch-and-transform function (each with a runtime config),
+        # a ClusterProviderConfig per provider, the ObjectBucket XRD and Composition, and
+        # provider-kubernetes' admin binding.
+        CLOUD: 2,
+        "kubernetes:pkg.crossplane.io/v1:Provider": 4,
+        "kubernetes:pkg.crossplane.io/v1:Function": 2,
+        "kubernetes:pkg.crossplane.io/v1beta1:DeploymentRuntimeConfig": 6,
+        "kubernetes:aws.m.upbound.io/v1beta1:ClusterProviderConfig": 2,
+        "kubernetes:kubernetes.m.crossplane.io/v1alpha1:ClusterProviderConfig": 2,
+        "kubernetes:apiextensions.crossplane.io/v2:CompositeResourceDefinition": 2,
+        "kubernetes:apiextensions.crossplane.io/v1:Composition": 2,
     }
 
 
