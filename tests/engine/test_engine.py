@@ -35,7 +35,8 @@ EXPECTED_IN_PREVIEW = {
              "kratix-platform-controller-manager", "cert-manager-webhook",
              "BucketStateStore", "prod-us-east-1-destination", "staging-eu-west-1-destination",
              "idp:platform:ArgoCDAppOfApps", "argocd-redis-ha-server", "gitops-teams-prod",
-             "prod-us-east-1-sync-resources"],
+             "prod-us-east-1-sync-resources",
+             "idp:platform:CloudResources", "crossplane-prod-eu-west-1-objectbuckets-aws"],
 }
 
 
@@ -66,6 +67,11 @@ def test_up_renders_and_a_second_preview_has_no_changes(workspace):
     assert container["resources"] == profile.kratix_controller.resources()
     if workspace.stack == "dev":
         assert_generated_credentials_agree(documents)
+    else:  # the Crossplane layer renders on its clusters with the prod footprint
+        crossplane = [d for d in documents if d["kind"] == "Deployment" and
+                      d["metadata"]["name"] == "crossplane"]
+        assert len(crossplane) == 2
+        assert {d["spec"]["replicas"] for d in crossplane} == {profile.crossplane.replicas}
     again = workspace.pulumi("preview", "--expect-no-changes", *workspace.policy_args())
     assert again.returncode == 0
 
@@ -104,7 +110,9 @@ def test_rendered_manifests_pass_schema_validation_and_the_security_scan(workspa
     for line in validate.stdout.splitlines():
         if line.startswith("WARN"):
             assert re.search(r"api version (platform\.kratix\.io|cert-manager\.io|argoproj\.io|"
-                             r"(source|kustomize)\.toolkit\.fluxcd\.io|policies\.kyverno\.io)/",
+                             r"(source|kustomize)\.toolkit\.fluxcd\.io|policies\.kyverno\.io|"
+                             r"(pkg|apiextensions|kubernetes\.m)\.crossplane\.io|"
+                             r"aws\.m\.upbound\.io)/",
                              line), line
 
     skips = yaml.safe_load((REPO / "tests" / "engine" / "checkov-skips.yaml").read_text())
