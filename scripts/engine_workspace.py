@@ -23,7 +23,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT_FILES = ("Pulumi.yaml", "__main__.py", "requirements.txt")
-PROJECT_DIRS = ("components", "policies")
+PROJECT_DIRS = ("components", "policies", "promises")
 POLICY_PACKS = ("kratix", "platform")
 
 

@@ -172,6 +172,7 @@ def test_a_sentinel_redis_is_a_replication_watched_by_sentinels(tmp_path):
                                        "namespace": "checkout-staging"}
     assert replication["spec"]["clusterSize"] == 3 and sentinel["spec"]["clusterSize"] == 3
     assert sentinel["spec"]["redisSentinelConfig"] == {"redisReplicationName": "redis-cart"}
+    assert sentinel["spec"]["kubernetesConfig"]["image"] == "quay.io/opstree/redis-sentinel:v7.0.15"
     # maxMemory 1Gi: Redis caps data at 1024mb, the container gets a quarter more.
     assert config["data"]["redis-additional.conf"].startswith("maxmemory 1024mb\n")
     assert replication["spec"]["redisConfig"] == {"additionalRedisConfig": "redis-cart-config"}

@@ -8,6 +8,8 @@ MODES = ("standalone", "sentinel", "cluster")
 # Redis versions offered, and the operand image the OT redis-operator runs for each (inferred
 # from the operator's published examples: quay.io/opstree/redis:v<x.y.z>).
 IMAGES = {"7.0": "quay.io/opstree/redis:v7.0.15", "7.2": "quay.io/opstree/redis:v7.2.7"}
+# Sentinels only watch and fail over; one pinned sentinel image serves both data versions.
+SENTINEL_IMAGE = "quay.io/opstree/redis-sentinel:v7.0.15"
 MEMORY = r"^[1-9][0-9]*(Mi|Gi)$"
 # Pods per mode: sentinel runs 3 replicas watched by 3 sentinels; cluster 3 leaders and 3
 # followers (the smallest cluster Redis accepts).

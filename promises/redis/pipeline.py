@@ -6,7 +6,7 @@ Run by Kratix as `python -m promises.redis.pipeline` (see the Dockerfile).
 from __future__ import annotations
 
 from promises import runtime
-from promises.redis.api import DEFINITION, IMAGES, REPLICAS
+from promises.redis.api import DEFINITION, IMAGES, REPLICAS, SENTINEL_IMAGE
 from promises.workload import placement, workload_labels
 
 API = "redis.redis.opstreelabs.in/v1beta2"
@@ -52,7 +52,7 @@ def configure(request: runtime.Request) -> runtime.PipelineResult:
         manifests["redis-sentinel.yaml"] = {
             "apiVersion": API, "kind": "RedisSentinel", "metadata": metadata(f"{name}-sentinel"),
             "spec": {"clusterSize": REPLICAS[mode],
-                     "kubernetesConfig": {**kubernetes_config,
+                     "kubernetesConfig": {**kubernetes_config, "image": SENTINEL_IMAGE,
                                           "resources": container_resources("64Mi")},
                      "redisSentinelConfig": {"redisReplicationName": name}}}
     else:

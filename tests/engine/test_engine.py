@@ -30,12 +30,14 @@ EXPECTED_IN_PREVIEW = {
             "kratix-platform-controller-manager", "cert-manager-webhook",
             "BucketStateStore", "Destination", "bucket-setup",
             "idp:platform:ArgoCDAppOfApps", "argocd-server", "gitops-teams-dev",
-            "platform-sync-resources"],
+            "platform-sync-resources", "idp:platform:KratixPromise",
+            "promise-postgresql-promise", "promise-redis-promise"],
     "prod": ["idp:platform:KratixPlatform", "idp:platform:StateStore", "idp:platform:Destination",
              "kratix-platform-controller-manager", "cert-manager-webhook",
              "BucketStateStore", "prod-us-east-1-destination", "staging-eu-west-1-destination",
              "idp:platform:ArgoCDAppOfApps", "argocd-redis-ha-server", "gitops-teams-prod",
-             "prod-us-east-1-sync-resources",
+             "prod-us-east-1-sync-resources", "idp:platform:KratixPromise",
+             "promise-postgresql-promise", "promise-redis-promise",
              "idp:platform:CloudResources", "crossplane-prod-eu-west-1-objectbuckets-aws"],
 }
 
@@ -56,7 +58,7 @@ def test_up_renders_and_a_second_preview_has_no_changes(workspace):
     assert files, f"nothing rendered under {rendered}:\n{up.stdout[-3000:]}"
     documents = rendered_documents(rendered)
     kinds = {d.get("kind") for d in documents}
-    assert {"Deployment", "BucketStateStore", "Destination", "Namespace"} <= kinds
+    assert {"Deployment", "BucketStateStore", "Destination", "Namespace", "Promise"} <= kinds
     # The chart's children carry our values: pinned image, profile footprint, HA transform.
     profile = PROFILES[workspace.stack]
     controller = next(d for d in documents if d["kind"] == "Deployment" and
