@@ -105,13 +105,12 @@ class CloudResources(pulumi.ComponentResource):
 
         function = self._package("Function", PATCH_FUNCTION, args.packages[PATCH_FUNCTION])
         self.providers = []
-        provider_configs = []
         for key in args.settings.providers:
             package = PROVIDERS[key]
             installed = self._package("Provider", package.name, args.packages[key],
                                       self._identity_annotations(key))
             self.providers.append(package.name)
-            provider_configs.append(self._provider_config(key, package, installed))
+            self._provider_config(key, package, installed)
 
         self.composite_apis = []
         definitions = []

@@ -10,7 +10,7 @@ from components.naming import FACTS_CONFIGMAP
 from policies.kratix.adoption_fit import facts_configmap
 from policies.lib import kube, promises
 from policies.lib.metadata import stack_policy
-from promises.definition import BACKEND_LABEL
+from policies.lib.promises import BACKEND_LABEL
 
 CLOUD_BACKEND = "crossplane"
 FIX = ("turn the Crossplane layer on in this stack: `idp:crossplane.enabled: true`, "

@@ -7,6 +7,8 @@ from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE
 
 from components.naming import FACTS_CONFIGMAP
 from policies.kratix import without_crossplane
+from policies.lib import promises as promise_vocabulary
+from promises.definition import BACKEND_LABEL
 from promises.objectstorage.api import DEFINITION as OBJECTSTORAGE
 from promises.redis.api import DEFINITION as REDIS
 from tests.policies.test_packs import shipped_stack
@@ -41,6 +43,10 @@ def test_cloud_backed_promise_without_crossplane_is_reported_with_the_fix():
     for fix in ("idp:crossplane.enabled: true", "destinationSelectors",
                 "idp:crossplaneCredentials.aws.*", "workloadIdentity", "awsRoleArn"):
         assert fix in message, fix
+
+
+def test_the_pack_reads_the_label_the_promises_set():
+    assert promise_vocabulary.BACKEND_LABEL == BACKEND_LABEL
 
 
 def test_cloud_backed_promise_with_crossplane_on_passes():
