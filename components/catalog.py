@@ -12,6 +12,7 @@ from typing import Any, Protocol, Sequence
 
 import yaml
 
+from components.cloud_resources import CROSSPLANE_NAMESPACE
 from components.config import KRATIX_NAMESPACE, StackConfig
 from components.finops import KUBECOST_NAMESPACE
 from components.flux import FLUX_NAMESPACE
@@ -92,6 +93,9 @@ def layers(config: StackConfig) -> list[tuple[str, str, str]]:
         if config.gitops.enabled:
             found.append(("delivery-metrics", OBSERVABILITY_NAMESPACE,
                           "DORA metrics and time to first deploy from ArgoCD"))
+    if config.crossplane.enabled:
+        found.append(("cloud-resources", CROSSPLANE_NAMESPACE,
+                      "Crossplane: cloud resources behind the cloud-backed promises"))
     if config.portal.enabled:
         found.append(("developer-portal", PORTAL_NAMESPACE,
                       "Backstage: catalog, Golden Paths, TechDocs"))

@@ -95,6 +95,20 @@ CHARTS: Mapping[str, ChartSource] = {
         repository="https://backstage.github.io/charts", chart="backstage", version="2.8.2",
         note="The developer portal. Plugins are compiled into the image, so the image is the "
              "organisation's own build (idp:portal.image)."),
+    "crossplane": ChartSource(
+        repository="https://charts.crossplane.io/stable", chart="crossplane", version="2.3.1",
+        note="Crossplane v2 (namespaced composite resources, no claims), for the optional "
+             "cloud layer (idp:crossplane)."),
+}
+
+# Crossplane packages the cloud layer installs (Provider and Function objects Crossplane pulls
+# itself, so no fixture chart): one pinned OCI reference each.
+CROSSPLANE_PACKAGES: Mapping[str, str] = {
+    # AWS S3 resources; Crossplane pulls the provider-family-aws it depends on.
+    "aws": "xpkg.upbound.io/upbound/provider-aws-s3:v2.6.1",
+    "kubernetes": "xpkg.crossplane.io/crossplane-contrib/provider-kubernetes:v1.3.0",
+    "function-patch-and-transform":
+        "xpkg.crossplane.io/crossplane-contrib/function-patch-and-transform:v0.10.7",
 }
 
 # Operators that promises deliver to their destinations as Flux HelmReleases (never installed by

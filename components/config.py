@@ -34,6 +34,15 @@ KRATIX_NAMESPACE = "kratix-platform-system"
 SECRET_MANAGERS = ("sealed-secrets", "external-secrets")
 CLUSTER_AUTH_METHODS = ("bearerToken", "awsIAM")
 TEAM_SIZES = ("small", "medium", "large")
+# The optional Crossplane cloud layer: where it runs, which providers, how they authenticate.
+CROSSPLANE_PLACEMENTS = ("destinations", "platform")
+CROSSPLANE_PROVIDERS = ("aws", "kubernetes")
+CROSSPLANE_CLOUD_PROVIDERS = ("aws",)
+CROSSPLANE_CREDENTIAL_SOURCES = ("secret", "workloadIdentity")
+# Keys of `crossplaneCredentials.<provider>` for credentials source "secret".
+CROSSPLANE_CREDENTIAL_KEYS: Mapping[str, tuple[str, ...]] = {
+    "aws": ("accessKeyID", "secretAccessKey"),
+}
 # Where the platform's own images and common base images come from.
 DEFAULT_ALLOWED_REGISTRIES = ("docker.io", "quay.io", "ghcr.io", "registry.k8s.io",
                               "reg.kyverno.io")
@@ -451,6 +460,31 @@ def _check_portal(config: "StackConfig", secret_keys: frozenset[str],
                          f"{secret_key}' VALUE`")
 
 
+@dataclasses.dataclass(frozen=True)
+class Crossplane:
+    """The optional cloud layer: Crossplane, its providers and the cloud-backed promises' API."""
+
+    enabled: bool = setting("enabled", "install Crossplane and offer the cloud-backed promises",
+                            default=False)
+    where: str = setting(
+        "where", "destinations: on every cluster of a destination the selectors match; "
+        "platform: on the platform cluster (which must host those destinations)",
+        default="destinations", choices=CROSSPLANE_PLACEMENTS)
+    providers: tuple[str, ...] = setting(
+        "providers", "provider packages to install (a cloud provider and kubernetes)",
+        default=lambda: CROSSPLANE_PROVIDERS, choices=CROSSPLANE_PROVIDERS)
+    destination_selectors: Mapping[str, str] = setting(
+        "destinationSelectors", "destination labels the cloud-backed promises schedule to; "
+        "Crossplane runs where those destinations are synced", default=dict)
+    credentials: str = setting(
+        "credentials", "how cloud providers authenticate: secret (crossplaneCredentials."
+        "<provider>) or workloadIdentity (IRSA role, awsRoleArn)", default="secret",
+        choices=CROSSPLANE_CREDENTIAL_SOURCES)
+    aws_role_arn: Optional[str] = setting(
+        "awsRoleArn", "IAM role the AWS provider's ServiceAccount assumes (credentials "
+        "workloadIdentity)", default=None)
+
+
 def _default_clusters() -> tuple[Cluster, ...]:
     return (Cluster(name="platform", role="platform", environment="dev", region="local"),)
 
@@ -495,6 +529,12 @@ class StackConfig:
     promises: Promises = setting("promises", "PostgreSQL and Redis as a service",
                                  default=Promises)
     finops: FinOps = setting("finops", "cost allocation and delivery metrics", default=FinOps)
+    crossplane: Crossplane = setting("crossplane", "Crossplane cloud layer (off by default)",
+                                     default=Crossplane)
+    crossplane_credentials: Mapping[str, Mapping[str, str]] = setting(
+        "crossplaneCredentials", "secret cloud credentials per provider: aws.accessKeyID and "
+        "aws.secretAccessKey (set with `pulumi config set --secret --path`)", default=dict,
+        secret=True)
     gitops_credentials: Mapping[str, Mapping[str, str]] = setting(
         "gitopsCredentials", "secret credentials: repository.username/password or "
         "repository.sshPrivateKey, and <cluster>.bearerToken (set with `pulumi config set "
@@ -629,6 +669,7 @@ def _resolve_and_check(config: StackConfig, secret_keys: frozenset[str], base_di
     config = dataclasses.replace(config, destinations=destinations)
     if not problems.items:
         _check_promises(config, problems)
+        _check_crossplane(config, secret_keys, problems)
     return config
 
 
@@ -841,6 +882,79 @@ def _check_promises(config: StackConfig, problems: Problems) -> None:
         labels = "; ".join(f"{d.name}: {d.all_labels}" for d in config.destinations)
         problems.add(f"{key}.destinationSelectors", "match no destination, so no operator or "
                      f"service would ever be scheduled; destinations and their labels: {labels}")
+
+
+def crossplane_destinations(config: StackConfig) -> list[Destination]:
+    """Destinations the cloud-backed promises schedule to (every label of the selectors
+    matches); Crossplane runs on the clusters that sync them."""
+    selectors = config.crossplane.destination_selectors
+    return [d for d in config.destinations
+            if all(d.all_labels.get(key) == value for key, value in selectors.items())]
+
+
+def crossplane_clusters(config: StackConfig) -> list[str]:
+    """The clusters the cloud layer is installed on (none while it is off)."""
+    if not config.crossplane.enabled:
+        return []
+    return sorted({d.cluster for d in crossplane_destinations(config) if d.cluster})
+
+
+def _check_crossplane(config: StackConfig, secret_keys: frozenset[str],
+                      problems: Problems) -> None:
+    key, creds_key = f"{NAMESPACE}:crossplane", f"{NAMESPACE}:crossplaneCredentials"
+    settings, creds = config.crossplane, config.crossplane_credentials
+    if creds and creds_key not in secret_keys:
+        problems.add(creds_key, "holds credentials in plaintext; store each value with `pulumi "
+                     "config set --secret --path 'crossplaneCredentials.<provider>.<key>' VALUE`")
+    for provider, given in creds.items():
+        accepted = CROSSPLANE_CREDENTIAL_KEYS.get(provider)
+        if accepted is None:
+            problems.add(f"{creds_key}.{provider}", "names no cloud provider; accepted: "
+                         + ", ".join(CROSSPLANE_CREDENTIAL_KEYS))
+            continue
+        for secret_key in given:
+            if secret_key not in accepted:
+                problems.add(f"{creds_key}.{provider}.{secret_key}", "is not a credential of "
+                             f"{provider}; accepted: " + ", ".join(accepted))
+    if not settings.enabled:
+        return
+    clouds = [p for p in settings.providers if p in CROSSPLANE_CLOUD_PROVIDERS]
+    if not clouds:
+        problems.add(f"{key}.providers", "needs a cloud provider (" + ", ".join(
+            CROSSPLANE_CLOUD_PROVIDERS) + "): the objectstorage composition creates AWS S3 "
+            "resources")
+    if "kubernetes" not in settings.providers:
+        problems.add(f"{key}.providers", "needs kubernetes: provider-kubernetes lets "
+                     "compositions manage objects on other clusters")
+    for label_key, value in settings.destination_selectors.items():
+        problem = naming.label_key_problem(label_key) or naming.label_value_problem(str(value))
+        if problem:
+            problems.add(f"{key}.destinationSelectors.{label_key}", problem)
+    matched = crossplane_destinations(config)
+    if not matched:
+        labels = "; ".join(f"{d.name}: {d.all_labels}" for d in config.destinations)
+        problems.add(f"{key}.destinationSelectors", "match no destination, so no cloud "
+                     f"resource could ever be created; destinations and their labels: {labels}")
+    platform = config.platform_cluster.name
+    elsewhere = sorted(d.name for d in matched if d.cluster != platform)
+    if settings.where == "platform" and elsewhere:
+        problems.add(f"{key}.where", "is platform, but the selectors also match destinations "
+                     f"on workers ({', '.join(elsewhere)}); narrow destinationSelectors to the "
+                     "platform cluster's destinations or set where: destinations")
+    if settings.credentials == "workloadIdentity":
+        if not settings.aws_role_arn and "aws" in clouds:
+            problems.add(f"{key}.awsRoleArn", "is required for credentials workloadIdentity "
+                         "(the IAM role the AWS provider's ServiceAccount assumes)")
+        return
+    if settings.aws_role_arn:
+        problems.add(f"{key}.awsRoleArn", "applies only to credentials workloadIdentity; "
+                     "remove it or set credentials: workloadIdentity")
+    for provider in clouds:
+        for secret_key in CROSSPLANE_CREDENTIAL_KEYS[provider]:
+            if not creds.get(provider, {}).get(secret_key):
+                problems.add(f"{creds_key}.{provider}.{secret_key}", "is required for "
+                             "credentials secret; set it with `pulumi config set --secret "
+                             f"--path 'crossplaneCredentials.{provider}.{secret_key}' VALUE`")
 
 
 def gitops_workers(config: StackConfig) -> list[Cluster]:

@@ -123,6 +123,11 @@ class SizeProfile:
     pushgateway: Footprint
     pushgateway_storage: str | None
     portal: Footprint
+    crossplane: Footprint
+    """Crossplane core (optional cloud layer), on each cluster it runs on."""
+    crossplane_rbac_manager: Footprint
+    crossplane_package: Footprint
+    """Each provider's and function's pod (sized through a DeploymentRuntimeConfig)."""
     team_quotas: Mapping[str, TeamQuota] = dataclasses.field(default_factory=lambda: TEAM_QUOTAS)
 
 
@@ -180,6 +185,10 @@ PROFILES: Mapping[str, SizeProfile] = {
         pushgateway_storage=None,
         # Backstage with an in-memory SQLite catalog; the budget is 100m / 384Mi in dev.
         portal=Footprint(1, "100m", "384Mi", "1", "768Mi"),
+        # The cloud layer is off in dev; if turned on, one small replica of everything.
+        crossplane=Footprint(1, "50m", "128Mi", "500m", "512Mi"),
+        crossplane_rbac_manager=Footprint(1, "10m", "32Mi", "100m", "128Mi"),
+        crossplane_package=Footprint(1, "25m", "128Mi", "500m", "512Mi"),
     ),
     "prod": SizeProfile(
         name="prod",
@@ -237,5 +246,10 @@ PROFILES: Mapping[str, SizeProfile] = {
         pushgateway_storage="2Gi",
         # Two stateless portal replicas on PostgreSQL, behind a PDB.
         portal=Footprint(2, "250m", "512Mi", "1", "1Gi"),
+        # Core and RBAC manager elect a leader: the second replica takes over on node loss.
+        # Upjet providers hold a Terraform-derived schema in memory, hence the larger limit.
+        crossplane=Footprint(2, "100m", "256Mi", "1", "1Gi"),
+        crossplane_rbac_manager=Footprint(2, "50m", "64Mi", "250m", "256Mi"),
+        crossplane_package=Footprint(1, "100m", "256Mi", "1", "1Gi"),
     ),
 }

@@ -19,7 +19,9 @@ import pulumi_kubernetes as k8s
 
 from components import charts, dora, naming
 from components.clusters import cluster_provider, render_directory
-from components.config import KRATIX_NAMESPACE, REPOSITORY_CREDENTIALS, StackConfig
+from components.cloud_resources import CROSSPLANE_NAMESPACE, CloudResources, CloudResourcesArgs
+from components.config import (KRATIX_NAMESPACE, REPOSITORY_CREDENTIALS, StackConfig,
+                               crossplane_clusters)
 from components.flux import FLUX_NAMESPACE, FluxBucketAgent, FluxBucketAgentArgs
 from components.destination import Destination, DestinationArgs, WorkloadSync
 from components.dora import DeliveryMetrics, DeliveryMetricsArgs, dora_summary
@@ -38,6 +40,7 @@ from components.security_baseline import (SecurityBaseline, SecurityBaselineArgs
                                           team_namespaces_by_cluster)
 from components.state_store import StateStore, StateStoreArgs
 from promises import all_promises
+from promises.cloud import composite_apis
 
 # ArgoCD's API as the portal's Argo CD plugin reaches it: the argo-cd chart's server Service.
 ARGOCD_API_URL = f"https://argocd-server.{ARGOCD_NAMESPACE}.svc"
@@ -58,6 +61,7 @@ class Topology:
     cost: Mapping[str, CostAllocation] = dataclasses.field(default_factory=dict)
     delivery: DeliveryMetrics | None = None
     portal: DeveloperPortal | None = None
+    cloud: Mapping[str, CloudResources] = dataclasses.field(default_factory=dict)
 
     def outputs(self) -> dict[str, object]:
         """Stack outputs: what an operator needs to find and reach each piece."""
@@ -106,6 +110,11 @@ class Topology:
                                  "url": self.config.portal.base_url,
                                  "catalogEntities": sorted(f"{e['kind']}:{e['metadata']['name']}"
                                                            for e in self.portal.entities)}
+        if self.cloud:
+            outputs["crossplane"] = {cluster: {"namespace": layer.namespace,
+                                               "providers": layer.providers,
+                                               "compositeApis": layer.composite_apis}
+                                     for cluster, layer in self.cloud.items()}
         return outputs
 
 
@@ -137,11 +146,13 @@ def platform_namespaces(config: StackConfig) -> list[str]:
     if config.observability.enabled:
         namespaces.add(naming.OBSERVABILITY_NAMESPACE)
     if config.promises.enabled:  # the promises' operators on the destinations
-        namespaces |= {d.operator.namespace for d in all_promises() if d.operator}
+        namespaces |= {d.operator.namespace for d in offered_promises(config) if d.operator}
     if config.finops.enabled:
         namespaces.add(KUBECOST_NAMESPACE)
     if config.portal.enabled:
         namespaces.add(PORTAL_NAMESPACE)
+    if config.crossplane.enabled:
+        namespaces.add(CROSSPLANE_NAMESPACE)
     return sorted(namespaces)
 
 
@@ -177,12 +188,18 @@ def platform_facts(config: StackConfig) -> dict[str, str]:
         "clusters": json.dumps(sorted(c.name for c in config.clusters)),
         "gitops": "true" if config.gitops.enabled else "false",
         "observability": "true" if config.observability.enabled else "false",
-        "promises": json.dumps(sorted(d.name for d in all_promises())
-                               if config.promises.enabled else []),
-        # Layers that later issues add; published now so readers can rely on the keys.
+        "promises": json.dumps(sorted(d.name for d in offered_promises(config))),
         "portal": "true" if config.portal.enabled else "false",
-        "crossplane": "false",
+        "crossplane": "true" if config.crossplane.enabled else "false",
     }
+
+
+def offered_promises(config: StackConfig) -> list:
+    """The promises this stack installs: none without idp:promises; the cloud-backed ones only
+    where the Crossplane layer runs to reconcile what their pipelines emit."""
+    if not config.promises.enabled:
+        return []
+    return [d for d in all_promises() if config.crossplane.enabled or not d.cloud_backed]
 
 
 def compose(config: StackConfig, stack: str, project_dir: Path,
@@ -270,20 +287,34 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
                 platform_namespaces=platform_namespaces(config)))
             for cluster in config.clusters}
 
+    cloud = {}
+    if config.crossplane.enabled:
+        cloud = {
+            cluster: CloudResources(f"crossplane-{cluster}", CloudResourcesArgs(
+                provider=providers[cluster], chart=config.chart("crossplane", project_dir),
+                profile=profile, settings=config.crossplane,
+                credentials=config.crossplane_credentials, composite_apis=composite_apis()))
+            for cluster in crossplane_clusters(config)}
+
     promises = {}
     if config.promises.enabled:
         settings = config.promises
-        for definition in all_promises():
+        for definition in offered_promises(config):
             operator = definition.operator
+            # Cloud-backed promises go where Crossplane runs, after its composite APIs exist.
+            selectors, waits_for = settings.destination_selectors, [platform.controller]
+            if definition.cloud_backed:
+                selectors = config.crossplane.destination_selectors
+                waits_for = [platform.controller, *cloud.values()]
             promises[definition.name] = KratixPromise(
                 f"promise-{definition.name}", KratixPromiseArgs(
                     definition=definition, provider=platform_provider,
                     image_registry=settings.image_registry,
-                    destination_selectors=settings.destination_selectors,
+                    destination_selectors=selectors,
                     operator_chart=(charts.operator_chart(operator.chart, config.chart_mirror)
                                     if operator else None),
                     operator_footprint=profile.promise_operator,
-                    depends_on=[platform.controller]))
+                    depends_on=waits_for))
 
     cost: dict[str, CostAllocation] = {}
     delivery = None
@@ -309,15 +340,15 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
             settings=config.portal, provider=platform_provider,
             chart=config.chart("backstage", project_dir), profile=profile,
             clusters=portal_clusters(config, providers),
-            entities=platform_entities(config) + promise_entities(
-                config, all_promises() if config.promises.enabled else []),
+            entities=platform_entities(config) + promise_entities(config,
+                                                                  offered_promises(config)),
             credentials=config.portal_credentials,
             argocd_api=ARGOCD_API_URL if gitops is not None else None))
 
     pulumi.log.info(f"idp: {config.topology} platform with {len(destinations)} destination(s) "
                     f"on {len(config.clusters)} cluster(s), profile {config.profile}")
     return Topology(config, stack, providers, platform, state_stores, destinations, gitops,
-                    security, observability, promises, cost, delivery, portal)
+                    security, observability, promises, cost, delivery, portal, cloud)
 
 
 def clusters_syncing_buckets(config: StackConfig) -> list[str]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import importlib
 
 # Definition modules, in install order.
-PROMISE_MODULES = ("promises.postgresql.api", "promises.redis.api")
+PROMISE_MODULES = ("promises.postgresql.api", "promises.redis.api",
+                   "promises.objectstorage.api")
 
 
 def all_promises() -> list:

@@ -12,6 +12,10 @@ import re
 from typing import Any, Mapping
 
 VERSION_LABEL = "kratix.io/promise-version"
+# What a promise's output needs where it lands: plain Kubernetes (and its operator), or the
+# Crossplane cloud layer reconciling a composite resource (policies read this label).
+BACKEND_LABEL = "idp-as-code.io/promise-backend"
+BACKENDS = ("kubernetes", "crossplane")
 KRATIX_API = "platform.kratix.io/v1alpha1"
 _SEMVER = re.compile(r"^v\d+\.\d+\.\d+$")
 # A Kubernetes name, or empty for "derive it" (a CRD default must match its own pattern).
@@ -120,9 +124,16 @@ class PromiseDefinition:
     operator: Operator | None = None
     example_requests: tuple[str, ...] = ()
     """Example request files, relative to the promise's folder."""
+    backend: str = "kubernetes"
+    """"crossplane": the pipeline emits composite resources of the cloud layer's API."""
 
     def __post_init__(self) -> None:
         assert _SEMVER.match(self.version), f"{self.name}: version {self.version} is not vX.Y.Z"
+        assert self.backend in BACKENDS, f"{self.name}: backend {self.backend} is not known"
+
+    @property
+    def cloud_backed(self) -> bool:
+        return self.backend == "crossplane"
 
     @property
     def crd_name(self) -> str:
@@ -181,7 +192,8 @@ class PromiseDefinition:
             "apiVersion": KRATIX_API,
             "kind": "Promise",
             "metadata": {"name": self.name,
-                         "labels": {**(labels or {}), VERSION_LABEL: self.version}},
+                         "labels": {**(labels or {}), VERSION_LABEL: self.version,
+                                    BACKEND_LABEL: self.backend}},
             "spec": {
                 "api": self.crd(),
                 "dependencies": dependencies,

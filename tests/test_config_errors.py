@@ -168,6 +168,36 @@ CASES = [
     ("security-bad-monitoring-namespace", "dev",
      edit(DEV, lambda c: c["security"].update(monitoringNamespace="Monitoring")),
      "idp:security.monitoringNamespace", "DNS-1123"),
+    ("crossplane-bad-provider", "prod",
+     edit(PROD, lambda c: c["crossplane"].update(providers=["aws", "azure"])),
+     "idp:crossplane.providers[1]", "use one of: aws, kubernetes"),
+    ("crossplane-without-cloud-provider", "prod",
+     edit(PROD, lambda c: c["crossplane"].update(providers=["kubernetes"])),
+     "idp:crossplane.providers", "needs a cloud provider (aws)"),
+    ("crossplane-without-kubernetes-provider", "prod",
+     edit(PROD, lambda c: c["crossplane"].update(providers=["aws"])),
+     "idp:crossplane.providers", "needs kubernetes"),
+    ("crossplane-bad-where", "prod",
+     edit(PROD, lambda c: c["crossplane"].update(where="workers")),
+     "idp:crossplane.where", "use one of: destinations, platform"),
+    ("crossplane-selectors-match-nothing", "prod",
+     edit(PROD, lambda c: c["crossplane"].update(destinationSelectors={"region": "mars-1"})),
+     "idp:crossplane.destinationSelectors", "match no destination"),
+    ("crossplane-platform-but-workers-selected", "prod",
+     edit(PROD, lambda c: c["crossplane"].update(where="platform")),
+     "idp:crossplane.where", "prod-eu-west-1, staging-eu-west-1"),
+    ("crossplane-workload-identity-without-role", "prod",
+     edit(PROD, lambda c: c["crossplane"].pop("awsRoleArn")),
+     "idp:crossplane.awsRoleArn", "is required for credentials workloadIdentity"),
+    ("crossplane-role-with-secret-credentials", "prod",
+     edit(PROD, lambda c: c["crossplane"].update(
+         credentials="secret")),
+     "idp:crossplane.awsRoleArn", "applies only to credentials workloadIdentity"),
+    ("crossplane-secret-credentials-missing", "prod",
+     edit(PROD, lambda c: (c["crossplane"].update(credentials="secret"),
+                           c["crossplane"].pop("awsRoleArn"))),
+     "idp:crossplaneCredentials.aws.secretAccessKey",
+     "pulumi config set --secret --path 'crossplaneCredentials.aws.secretAccessKey'"),
 ]
 
 
@@ -206,6 +236,17 @@ def test_gitops_credentials_for_unknown_cluster_or_key_are_refused():
     message = expect_config_error(config, "dev", secret_keys=["gitopsCredentials"])
     assert "idp:gitopsCredentials.repository.token: is not a repository credential" in message
     assert "idp:gitopsCredentials.nowhere: names no cluster" in message
+
+
+def test_plaintext_or_unknown_crossplane_credentials_are_refused():
+    config = copy.deepcopy(PROD)
+    config["crossplaneCredentials"] = {"aws": {"accessKeyID": "AKIA", "token": "x"},
+                                       "gcp": {"key": "x"}}
+    message = expect_config_error(config, "prod", secret_keys=())
+    assert "idp:crossplaneCredentials: holds credentials in plaintext" in message
+    assert "idp:crossplaneCredentials.aws.token: is not a credential of aws; accepted: " \
+        "accessKeyID, secretAccessKey" in message
+    assert "idp:crossplaneCredentials.gcp: names no cloud provider; accepted: aws" in message
 
 
 def test_structured_key_given_as_plain_text_is_refused():

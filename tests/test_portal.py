@@ -13,12 +13,12 @@ from components.catalog import PLATFORM_GROUP, PLATFORM_SYSTEM
 from components.portal import (CATALOG_FILE, GOLDEN_PATHS, READERS_GROUP, SECRETS,
                                SECRETS_MOUNT)
 from components.profiles import PROFILES
-from components.topology import platform_namespaces
+from components.topology import offered_promises, platform_namespaces
 from tests.node_validators import assert_valid_entities, entity_problems
-from tests.harness import REPO, is_secret, reveal, run_program, stack_file_config
+from tests.harness import (REPO, is_secret, parse_stack_file, reveal, run_program,
+                           stack_file_config)
 from tests.test_config_errors import expect_config_error
 from tests.test_stacks import dev_with_a_worker
-from promises import all_promises
 
 PORTAL = "idp:platform:DeveloperPortal"
 CHART = "kubernetes:helm.sh/v4:Chart"
@@ -210,9 +210,10 @@ def test_catalog_entities_are_generated_from_each_stack(dev, prod):
         <= prod_names
     assert {("Group", t) for t in ("payments", "search", "checkout", "identity", "data")} \
         <= prod_names
-    # 6 groups, the system, 4 clusters, 1 state store, 3 destinations, 10 layers, and an API
-    # and a request template per promise
-    assert len(prod_names) == 29
+    # 6 groups, the system, 4 clusters, 1 state store, 3 destinations, 11 layers (Crossplane
+    # too), and an API and a request template per promise (objectstorage too)
+    assert len(prod_names) == 32
+    assert {("API", "objectstorage-promise"), ("Component", "cloud-resources")} <= prod_names
     assert dev.outputs["portal"]["catalogEntities"] == sorted(
         f"{kind}:{name}" for kind, name in dev_names)
     destination = next(e for e in catalog(prod)
@@ -240,8 +241,11 @@ def test_every_entity_validates_and_every_reference_resolves(stack, request):
 def test_each_promise_is_an_api_with_its_schema_and_a_request_template(dev):
     entities = catalog(dev)
     apis = {e["metadata"]["name"]: e for e in entities if e["kind"] == "API"}
-    assert set(apis) == {f"{p.name}-promise" for p in all_promises()}
-    for promise in all_promises():
+    # dev offers the in-cluster promises only: the cloud-backed one needs the Crossplane layer.
+    offered = offered_promises(parse_stack_file("dev"))
+    assert {p.name for p in offered} == {"postgresql", "redis"}
+    assert set(apis) == {f"{p.name}-promise" for p in offered}
+    for promise in offered:
         api = apis[f"{promise.name}-promise"]
         assert api["spec"]["type"] == "openapi"
         assert api["spec"]["owner"] == f"group:{PLATFORM_GROUP}"

@@ -27,6 +27,7 @@ COST = "idp:platform:CostAllocation"
 DELIVERY = "idp:platform:DeliveryMetrics"
 PORTAL = "idp:platform:DeveloperPortal"
 CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
+CLOUD = "idp:platform:CloudResources"
 
 
 # -- structure shared by both stacks -----------------------------------------------------------
@@ -36,7 +37,7 @@ CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBindi
 def test_every_resource_is_parented_to_a_component_or_the_stack(stack):
     registry = run_program(stack_file_config(stack), stack)
     components = {KRATIX_PLATFORM, STATE_STORE, DESTINATION, GITOPS, FLUX, SECURITY,
-                  OBSERVABILITY, PROMISE, COST, DELIVERY, PORTAL}
+                  OBSERVABILITY, PROMISE, COST, DELIVERY, PORTAL, CLOUD}
     for r in registry.all:
         if r.type in components or r.type == PROVIDER:
             assert r.parent_type == "pulumi:pulumi:Stack", r.urn
@@ -230,7 +231,7 @@ def test_dev_outputs(dev):
 
 def test_prod_registers_the_expected_resources(prod):
     assert prod.counts() == {
-        CHART: 36,
+        CHART: 38,
         "idp:platform:Destination": 3,
         GITOPS: 1,
         FLUX: 3,
@@ -242,7 +243,7 @@ def test_prod_registers_the_expected_resources(prod):
         "idp:platform:KratixPlatform": 1,
         "idp:platform:StateStore": 1,
         "kubernetes:core/v1:ConfigMap": 5,
-        NAMESPACE: 36,
+        NAMESPACE: 38,
         SECRET: 6,
         "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore": 1,
         "kubernetes:platform.kratix.io/v1alpha1:Destination": 3,
@@ -250,9 +251,10 @@ def test_prod_registers_the_expected_resources(prod):
         # A baseline per cluster (Kyverno, 5 ValidatingPolicies and the signature policy each);
         # 5 teams x 3 worker clusters = 15 team namespaces, none on the platform cluster.
         SECURITY: 4,
-        # The postgresql and redis promises, on the platform cluster.
-        PROMISE: 2,
-        "kubernetes:platform.kratix.io/v1alpha1:Promise": 2,
+        # The postgresql, redis and (cloud layer on) objectstorage promises, on the platform
+        # cluster.
+        PROMISE: 3,
+        "kubernetes:platform.kratix.io/v1alpha1:Promise": 3,
         "kubernetes:policies.kyverno.io/v1alpha1:ValidatingPolicy": 20,
         "kubernetes:policies.kyverno.io/v1alpha1:ImageValidatingPolicy": 4,
         "kubernetes:core/v1:LimitRange": 15,
@@ -261,7 +263,9 @@ def test_prod_registers_the_expected_resources(prod):
         # The portal (one env Secret, one generated session secret) reads all four clusters.
         PORTAL: 1,
         "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": 4,
-        CLUSTER_ROLE_BINDING: 8,
+        # platform admins on 4 clusters, the portal's read access on 4, provider-kubernetes'
+        # admin binding on the 2 Crossplane clusters
+        CLUSTER_ROLE_BINDING: 10,
         # Grafana's admin password and the portal's session secret.
         "random:index/randomPassword:RandomPassword": 2,
         "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 15,
@@ -274,6 +278,18 @@ def test_prod_registers_the_expected_resources(prod):
         # Kubecost on each of the 4 clusters (its namespace each); DORA on the platform cluster.
         COST: 4,
         DELIVERY: 1,
+        # The Crossplane layer on the two eu-west-1 workers: chart (counted above), namespace,
+        # two providers and the patch-and-transform function (each with a runtime config),
+        # a ClusterProviderConfig per provider, the ObjectBucket XRD and Composition, and
+        # provider-kubernetes' admin binding.
+        CLOUD: 2,
+        "kubernetes:pkg.crossplane.io/v1:Provider": 4,
+        "kubernetes:pkg.crossplane.io/v1:Function": 2,
+        "kubernetes:pkg.crossplane.io/v1beta1:DeploymentRuntimeConfig": 6,
+        "kubernetes:aws.m.upbound.io/v1beta1:ClusterProviderConfig": 2,
+        "kubernetes:kubernetes.m.crossplane.io/v1alpha1:ClusterProviderConfig": 2,
+        "kubernetes:apiextensions.crossplane.io/v2:CompositeResourceDefinition": 2,
+        "kubernetes:apiextensions.crossplane.io/v1:Composition": 2,
     }
 
 

@@ -10,6 +10,8 @@ from policies.lib import kube
 PROMISE = "kubernetes:platform.kratix.io/v1alpha1:Promise"
 LIFECYCLES = ("resource", "promise")
 ACTIONS = ("configure", "delete")
+# promises.definition.BACKEND_LABEL, restated: the packs run without the promises package.
+BACKEND_LABEL = "idp-as-code.io/promise-backend"
 
 
 def pipelines(props: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:

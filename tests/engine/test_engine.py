@@ -48,7 +48,8 @@ EXPECTED_IN_PREVIEW = {
              "promise-postgresql-promise", "promise-redis-promise",
              "finops-prod-us-east-1",
              "kubecost-finops-agent", "idp:platform:DeliveryMetrics",
-             "idp:platform:DeveloperPortal", "portal-prod-us-east-1-read-binding"],
+             "idp:platform:DeveloperPortal", "portal-prod-us-east-1-read-binding",
+             "idp:platform:CloudResources", "crossplane-prod-eu-west-1-objectbuckets-aws"],
 }
 
 
@@ -79,6 +80,11 @@ def test_up_renders_and_a_second_preview_has_no_changes(workspace):
     assert container["resources"] == profile.kratix_controller.resources()
     if workspace.stack == "dev":
         assert_generated_credentials_agree(documents)
+    else:  # the Crossplane layer renders on its clusters with the prod footprint
+        crossplane = [d for d in documents if d["kind"] == "Deployment" and
+                      d["metadata"]["name"] == "crossplane"]
+        assert len(crossplane) == 2
+        assert {d["spec"]["replicas"] for d in crossplane} == {profile.crossplane.replicas}
     again = workspace.pulumi("preview", "--expect-no-changes", *workspace.policy_args())
     assert again.returncode == 0
 
@@ -118,7 +124,9 @@ def test_rendered_manifests_pass_schema_validation_and_the_security_scan(workspa
         if line.startswith("WARN"):
             assert re.search(r"api version (platform\.kratix\.io|cert-manager\.io|argoproj\.io|"
                              r"(source|kustomize)\.toolkit\.fluxcd\.io|policies\.kyverno\.io|"
-                             r"monitoring\.coreos\.com|opentelemetry\.io)/",
+                             r"monitoring\.coreos\.com|opentelemetry\.io|"
+                             r"(pkg|apiextensions|kubernetes\.m)\.crossplane\.io|"
+                             r"aws\.m\.upbound\.io)/",
                              line), line
 
     skips = yaml.safe_load((REPO / "tests" / "engine" / "checkov-skips.yaml").read_text())

@@ -15,7 +15,8 @@ PACKS = {"kratix": kratix.POLICIES, "platform": platform.POLICIES}
 
 # Judgements about fit and style, not safety: they advise in every stack, prod included.
 ADVISORY_BY_DESIGN = {"kratix-promise-api-options", "kratix-promise-version-label",
-                      "kratix-pipeline-containers", "kratix-adoption-fit"}
+                      "kratix-pipeline-containers", "kratix-adoption-fit",
+                      "kratix-without-crossplane"}
 # What dev enforces too: state loss, unreproducible images, privilege, moving GitOps targets.
 MANDATORY_IN_DEV = {"kratix-state-store-versioned", "kratix-pipeline-image-semver",
                     "platform-image-pinned", "platform-no-privileged",
