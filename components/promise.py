@@ -29,6 +29,8 @@ class KratixPromiseArgs:
     """The pinned operator chart, as destinations fetch it (mirror applied)."""
     operator_footprint: Footprint
     """Resources of the operator on each destination."""
+    team_labels: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
+    """Each team's owner, department and product labels, for the pipeline's cost labels."""
     depends_on: Sequence[pulumi.Resource] = ()
     """The Kratix controller (its chart installs the Promise CRD)."""
 
@@ -66,7 +68,7 @@ class KratixPromise(pulumi.ComponentResource):
         self.image = definition.pipeline_image(args.image_registry)
         self.document = definition.promise(
             args.image_registry, args.destination_selectors, operator_dependencies(args),
-            labels=naming.standard_labels("promise", name))
+            labels=naming.standard_labels("promise", name), team_labels=args.team_labels)
         self.resource = k8s.apiextensions.CustomResource(
             naming.child_name(name, "promise"),
             api_version=KRATIX_API, kind="Promise",

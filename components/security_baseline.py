@@ -159,15 +159,17 @@ def label_safe(value: str) -> str:
     return value.replace("@", "_at_")[:63].strip("-_.")
 
 
+def team_cost_labels(team: Team) -> dict[str, str]:
+    """The cost-allocation labels a team's workloads carry in every environment."""
+    return {"team": team.name, "owner": label_safe(team.owner or team.idp_group),
+            "department": team.department or team.name, "product": team.product or team.name}
+
+
 def team_labels(team_namespace: TeamNamespace) -> dict[str, str]:
     """The team label and the cost-allocation labels of a team namespace."""
-    team = team_namespace.team
     return {
-        naming.TEAM_LABEL: team.name,
-        "team": team.name,
-        "owner": label_safe(team.owner or team.idp_group),
-        "department": team.department or team.name,
-        "product": team.product or team.name,
+        naming.TEAM_LABEL: team_namespace.team.name,
+        **team_cost_labels(team_namespace.team),
         "env": team_namespace.environment,
         naming.ENVIRONMENT_LABEL: team_namespace.environment,
     }

@@ -37,7 +37,7 @@ from components.portal import DeveloperPortal, DeveloperPortalArgs, PortalCluste
 from components.profiles import PROFILES
 from components.promise import KratixPromise, KratixPromiseArgs
 from components.security_baseline import (SecurityBaseline, SecurityBaselineArgs,
-                                          team_namespaces_by_cluster)
+                                          team_cost_labels, team_namespaces_by_cluster)
 from components.state_store import StateStore, StateStoreArgs
 from promises import all_promises
 from promises.cloud import composite_apis
@@ -314,6 +314,7 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
                     operator_chart=(charts.operator_chart(operator.chart, config.chart_mirror)
                                     if operator else None),
                     operator_footprint=profile.promise_operator,
+                    team_labels={team.name: team_cost_labels(team) for team in config.teams},
                     depends_on=waits_for))
 
     cost: dict[str, CostAllocation] = {}

@@ -8,6 +8,7 @@ Pure Python (no Pulumi): pipeline images import this module too.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from typing import Any, Mapping
 
@@ -17,6 +18,8 @@ VERSION_LABEL = "kratix.io/promise-version"
 BACKEND_LABEL = "idp-as-code.io/promise-backend"
 BACKENDS = ("kubernetes", "crossplane")
 KRATIX_API = "platform.kratix.io/v1alpha1"
+# Pipeline environment variable: JSON of team name -> {owner, department, product} labels.
+TEAM_LABELS_ENV = "IDP_TEAM_LABELS"
 _SEMVER = re.compile(r"^v\d+\.\d+\.\d+$")
 # A Kubernetes name, or empty for "derive it" (a CRD default must match its own pattern).
 DNS_LABEL_OR_EMPTY = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$"
@@ -186,8 +189,12 @@ class PromiseDefinition:
         return f"{registry.rstrip('/')}/{self.name}-pipeline:{self.version}"
 
     def promise(self, registry: str, destination_selectors: Mapping[str, str],
-                dependencies: list[dict], labels: Mapping[str, str] | None = None) -> dict:
-        """The Promise object: API, dependencies, selectors and configure/delete workflows."""
+                dependencies: list[dict], labels: Mapping[str, str] | None = None,
+                team_labels: Mapping[str, Mapping[str, str]] | None = None) -> dict:
+        """The Promise object: API, dependencies, selectors and configure/delete workflows.
+
+        `team_labels` (team name -> its owner, department and product labels) reaches the
+        pipeline as TEAM_LABELS_ENV, so what a request creates carries every cost label."""
         return {
             "apiVersion": KRATIX_API,
             "kind": "Promise",
@@ -200,18 +207,23 @@ class PromiseDefinition:
                 "destinationSelectors": ([{"matchLabels": dict(destination_selectors)}]
                                          if destination_selectors else []),
                 "workflows": {"resource": {
-                    action: [self.pipeline(action, registry)]
+                    action: [self.pipeline(action, registry, team_labels)]
                     for action in ("configure", "delete")}},
             },
         }
 
-    def pipeline(self, action: str, registry: str) -> dict:
+    def pipeline(self, action: str, registry: str,
+                 team_labels: Mapping[str, Mapping[str, str]] | None = None) -> dict:
         """One workflow pipeline; the same image serves both actions (KRATIX_WORKFLOW_ACTION)."""
+        container: dict = {"name": "generate", "image": self.pipeline_image(registry)}
+        if team_labels:
+            container["env"] = [{"name": TEAM_LABELS_ENV,
+                                 "value": json.dumps(team_labels, sort_keys=True)}]
         return {
             "apiVersion": KRATIX_API,
             "kind": "Pipeline",
             "metadata": {"name": f"{action}-{self.name}"},
-            "spec": {"containers": [{"name": "generate", "image": self.pipeline_image(registry)}]},
+            "spec": {"containers": [container]},
         }
 
     def backstage_template(self, owner: str = "group:platform-team") -> dict:

@@ -70,8 +70,9 @@ def test_the_team_assets_example_becomes_a_versioned_bucket_composite(tmp_path):
     assert_a_valid_composite(composite)
     assert composite["metadata"]["name"] == "payments-assets"
     assert composite["metadata"]["namespace"] == "payments-prod"
+    # The environment the request is labelled with becomes the env cost tag too.
     assert composite["spec"] == {"region": "eu-west-1", "versioning": "Enabled",
-                                 "tags": {"team": "payments"}}
+                                 "tags": {"team": "payments", "env": "prod"}}
     labels = composite["metadata"]["labels"]
     assert labels["team"] == "payments"
     assert labels["kratix.io/promise-version"] == OBJECTSTORAGE.version
@@ -89,7 +90,8 @@ def test_the_staging_example_keeps_its_region_versioning_and_cost_tags(tmp_path)
     composite = run.output[OUTPUT_FILE]
     assert_a_valid_composite(composite)
     assert composite["spec"] == {"region": "us-east-1", "versioning": "Suspended",
-                                 "tags": {"team": "data", "department": "analytics"}}
+                                 "tags": {"team": "data", "department": "analytics",
+                                          "env": "staging"}}
 
 
 def test_an_empty_request_gets_the_defaults_and_the_namespace_as_team(tmp_path):

@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import importlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -21,9 +22,11 @@ import pytest
 import yaml
 
 from promises import all_promises, runtime
+from promises.definition import TEAM_LABELS_ENV
 from promises.postgresql.api import DEFINITION as POSTGRESQL
 from promises.postgresql.api import SIZES
 from promises.redis.api import DEFINITION as REDIS
+from promises.workload import COST_LABELS
 from tests.harness import REPO
 
 PROMISES = {d.name: d for d in all_promises()}
@@ -44,7 +47,8 @@ class Run:
 
 
 def run_pipeline(tmp_path: Path, promise: str, request: dict | str,
-                 action: str | None = "configure", as_program: bool = False) -> Run:
+                 action: str | None = "configure", as_program: bool = False,
+                 extra_env: dict[str, str] | None = None) -> Run:
     """Run promise `promise`'s pipeline on `request` (a dict, or a path relative to the
     promise's folder) with `KRATIX_WORKFLOW_ACTION=action`, as a program or in-process."""
     root = tmp_path / "kratix"
@@ -54,7 +58,7 @@ def run_pipeline(tmp_path: Path, promise: str, request: dict | str,
         request = yaml.safe_load((REPO / "promises" / promise / request).read_text())
     (root / "input" / "object.yaml").write_text(yaml.safe_dump(request))
     env = {k: v for k, v in os.environ.items() if k != runtime.ACTION_ENV}
-    env.update({runtime.ROOT_ENV: str(root), "PYTHONPATH": str(REPO)})
+    env.update({runtime.ROOT_ENV: str(root), "PYTHONPATH": str(REPO), **(extra_env or {})})
     if action is not None:
         env[runtime.ACTION_ENV] = action
     module = PROMISES[promise].pipeline_module
@@ -152,6 +156,32 @@ def test_team_name_cost_labels_and_environment_flow_from_the_request(tmp_path):
     assert "unrelated" not in labels
     assert run.metadata["destination-selectors.yaml"] == [
         {"directory": "", "matchLabels": {"environment": "prod"}}]
+
+
+def test_the_teams_known_labels_complete_the_cost_labels(tmp_path):
+    """The Promise hands the pipeline every team's labels (TEAM_LABELS_ENV): a request with no
+    labels in a team namespace `<team>-<env>` still creates pods with all five cost labels; a
+    label the request sets itself wins."""
+    known = {"payments": {"owner": "payments-leads", "department": "finance",
+                          "product": "checkout"}}
+    run = run_pipeline(tmp_path, "postgresql", request(
+        POSTGRESQL, namespace="payments-prod", teamName="payments",
+        labels={"product": "ledger"}), extra_env={TEAM_LABELS_ENV: json.dumps(known)})
+    assert run.returncode == 0, run.stderr
+    cluster = run.output["postgresql-cluster.yaml"]
+    pod_labels = cluster["spec"]["inheritedMetadata"]["labels"]
+    assert {k: pod_labels[k] for k in COST_LABELS} == {
+        "team": "payments", "owner": "payments-leads", "department": "finance",
+        "product": "ledger", "env": "prod"}
+
+
+def test_an_unknown_team_outside_a_team_namespace_gets_only_what_the_request_says(tmp_path):
+    run = run_pipeline(tmp_path, "postgresql", request(POSTGRESQL, namespace="sandbox"),
+                       extra_env={TEAM_LABELS_ENV: json.dumps({"payments": {"owner": "x"}})})
+    assert run.returncode == 0, run.stderr
+    labels = run.output["postgresql-cluster.yaml"]["metadata"]["labels"]
+    assert labels["team"] == "sandbox"
+    assert not {"owner", "department", "product", "env"} & set(labels)
 
 
 # -- Redis -----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ objects they register, the operators they deliver, the Backstage templates and D
 from __future__ import annotations
 
 import copy
+import json
 import re
 
 import pytest
@@ -17,7 +18,7 @@ from components.topology import platform_namespaces
 from policies.kratix import POLICIES
 from policies.lib.promises import PROMISE
 from promises import all_promises, backstage
-from promises.definition import BACKEND_LABEL, VERSION_LABEL
+from promises.definition import BACKEND_LABEL, TEAM_LABELS_ENV, VERSION_LABEL
 from tests.harness import (REPO, parse_stack_file, parse_test_config, run_program,
                            stack_file_config)
 from tests.policy_helpers import violations
@@ -113,6 +114,27 @@ def test_destination_selectors_reach_existing_destinations(stack):
     for destination in registry.kind("Destination"):
         labels = destination.get("metadata", "labels")
         assert all(labels.get(k) == v for k, v in expected.items()), labels
+
+
+def test_every_pipeline_knows_each_teams_cost_labels_like_the_security_baseline(stack):
+    """The labels a pipeline completes requests with are the ones the security baseline puts on
+    the team's namespaces (one vocabulary), for every team of the stack."""
+    name, registry = stack
+    config = parse_stack_file(name)
+    namespaces = {r.get("metadata", "name"): r.get("metadata", "labels")
+                  for r in registry.kind("Namespace")}
+    for promise in promises_of(registry).values():
+        for action in ("configure", "delete"):
+            [pipeline] = promise.get("spec", "workflows", "resource", action)
+            [container] = pipeline["spec"]["containers"]
+            [env] = [e for e in container["env"] if e["name"] == TEAM_LABELS_ENV]
+            known = json.loads(env["value"])
+            assert set(known) == {team.name for team in config.teams}
+            for team, labels in known.items():
+                team_namespace = next(labels_ for ns, labels_ in namespaces.items()
+                                      if ns.startswith(f"{team}-"))
+                for key in ("owner", "department", "product"):
+                    assert labels[key] == team_namespace[key], (team, key)
 
 
 def test_each_operator_is_a_pinned_flux_helm_release_delivered_as_a_dependency(stack):
