@@ -157,6 +157,15 @@ class ResolvedChart:
         return args
 
 
+def platform_namespace(resource_name: str, namespace: str, *, component: str, owner: str,
+                       opts: pulumi.ResourceOptions,
+                       pod_security: str = naming.PLATFORM_POD_SECURITY) -> k8s.core.v1.Namespace:
+    """A namespace a platform component owns, with the standard and Pod Security labels."""
+    return k8s.core.v1.Namespace(
+        resource_name, metadata={"name": namespace, "labels": naming.platform_namespace_labels(
+            component, owner, pod_security)}, opts=opts)
+
+
 def install_chart(resource_name: str, chart: ResolvedChart, values: dict, *, namespace: str,
                   component: str, owner: str, opts: pulumi.ResourceOptions,
                   namespace_resource_name: str | None = None,
@@ -169,11 +178,8 @@ def install_chart(resource_name: str, chart: ResolvedChart, values: dict, *, nam
     """
     waits_for = list(depends_on or [])
     if namespace_resource_name:
-        waits_for.append(k8s.core.v1.Namespace(
-            namespace_resource_name,
-            metadata={"name": namespace,
-                      "labels": naming.platform_namespace_labels(component, owner)},
-            opts=opts))
+        waits_for.append(platform_namespace(namespace_resource_name, namespace, component=component,
+                                            owner=owner, opts=opts))
     return k8s.helm.v4.Chart(
         resource_name, namespace=namespace, values=values, **chart.chart_args(),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(

@@ -99,9 +99,10 @@ def pod_security_labels(level: str) -> dict[str, str]:
 PLATFORM_POD_SECURITY = "baseline"
 
 
-def platform_namespace_labels(component: str, instance: str) -> dict[str, str]:
+def platform_namespace_labels(component: str, instance: str,
+                              pod_security: str = PLATFORM_POD_SECURITY) -> dict[str, str]:
     """Labels of a namespace a platform component creates: standard and Pod Security."""
-    return {**standard_labels(component, instance), **pod_security_labels(PLATFORM_POD_SECURITY)}
+    return {**standard_labels(component, instance), **pod_security_labels(pod_security)}
 
 
 def team_namespace(team: str, environment: str) -> str:

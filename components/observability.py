@@ -19,7 +19,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import charts, naming
-from components.charts import ResolvedChart, install_chart
+from components.charts import ResolvedChart, install_chart, platform_namespace
 from components.config import Observability
 from components.dashboards import (LOKI_DATASOURCE_UID, PROMETHEUS_DATASOURCE_UID,
                                    TEMPO_DATASOURCE_UID, grafana_dashboard_config_map,
@@ -176,10 +176,9 @@ class ObservabilityStack(pulumi.ComponentResource):
         self.register_outputs({"namespace": self.namespace, "endpoints": self.endpoints})
 
     def _namespace(self, resource_name: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.Namespace:
-        labels = {**naming.standard_labels("observability", self._name),
-                  **naming.pod_security_labels(POD_SECURITY_LEVEL)}
-        return k8s.core.v1.Namespace(naming.child_name(resource_name, "ns"),
-                                     metadata={"name": NAMESPACE, "labels": labels}, opts=opts)
+        return platform_namespace(naming.child_name(resource_name, "ns"), NAMESPACE,
+                                  component="observability", owner=self._name, opts=opts,
+                                  pod_security=POD_SECURITY_LEVEL)
 
     def _grafana_admin(self, opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:
         """Grafana's admin password, generated once and kept secret; the chart would otherwise

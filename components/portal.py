@@ -24,7 +24,7 @@ import pulumi_random as random
 
 from components import naming
 from components.catalog import PORTAL_NAMESPACE, as_yaml
-from components.charts import ResolvedChart, install_chart
+from components.charts import ResolvedChart, install_chart, platform_namespace
 from components.config import Portal
 from components.profiles import SizeProfile
 
@@ -221,11 +221,8 @@ class DeveloperPortal(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         labels = naming.standard_labels(PORTAL_NAME, name)
 
-        namespace = k8s.core.v1.Namespace(
-            naming.child_name(name, "ns"),
-            metadata={"name": PORTAL_NAMESPACE,
-                      "labels": naming.platform_namespace_labels(PORTAL_NAME, name)},
-            opts=child)
+        namespace = platform_namespace(naming.child_name(name, "ns"), PORTAL_NAMESPACE,
+                                       component=PORTAL_NAME, owner=name, opts=child)
         in_namespace = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
             depends_on=[namespace]))
         catalog = k8s.core.v1.ConfigMap(

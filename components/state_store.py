@@ -15,6 +15,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import naming
+from components.charts import platform_namespace
 from components.config import StateStore as StateStoreSpec
 from components.profiles import SizeProfile
 
@@ -132,10 +133,8 @@ class StateStore(pulumi.ComponentResource):
         name, child = self._name, self._child
         namespace = f"statestore-{spec.name}"
         labels = naming.standard_labels("minio", name)
-        ns = k8s.core.v1.Namespace(
-            naming.child_name(name, "minio-ns"),
-            metadata={"name": namespace,
-                      "labels": naming.platform_namespace_labels("minio", name)}, opts=child)
+        ns = platform_namespace(naming.child_name(name, "minio-ns"), namespace, component="minio",
+                                owner=name, opts=child)
         in_ns = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[ns]))
 
         # Root credentials stay with MinIO; Kratix gets its own user.
