@@ -22,6 +22,7 @@ import pulumi_kubernetes as k8s
 from components import naming
 from components.charts import ResolvedChart, install_chart
 from components.config import FinOps
+from components.dora import DeliveryMetrics, dora_summary
 from components.profiles import SizeProfile
 
 KUBECOST_NAMESPACE = "kubecost"
@@ -119,3 +120,20 @@ def kubecost_values(args: CostAllocationArgs) -> dict:
 def allocation_query(concept_label: str, window: str = "7d") -> str:
     """The aggregator's allocation API path that totals cost per value of one cost label."""
     return f"/model/allocation?window={window}&aggregate=label:{concept_label}"
+
+
+def finops_outputs(settings: FinOps, cost: Mapping[str, CostAllocation],
+                   delivery: DeliveryMetrics | None) -> dict[str, object]:
+    """Where costs are allocated and how; the DORA metrics' sources and queries; the baseline."""
+    result: dict[str, object] = {
+        "kubecost": {cluster: {"clusterId": layer.cluster_id,
+                               "role": "aggregator" if layer.primary else "agent"}
+                     for cluster, layer in cost.items()},
+        "allocationQueries": {label: allocation_query(label)
+                              for label in KUBECOST_LABEL_CONCEPTS.values()},
+        "baseline": {"date": settings.baseline.date or "not recorded",
+                     "figures": dict(settings.baseline.figures)},
+    }
+    if delivery is not None:
+        result["dora"] = dora_summary(delivery.environments)
+    return result

@@ -24,9 +24,9 @@ from components.config import (KRATIX_NAMESPACE, REPOSITORY_CREDENTIALS, StackCo
                                crossplane_clusters)
 from components.flux import FLUX_NAMESPACE, FluxBucketAgent, FluxBucketAgentArgs
 from components.destination import Destination, DestinationArgs, WorkloadSync
-from components.dora import DeliveryMetrics, DeliveryMetricsArgs, dora_summary
-from components.finops import (KUBECOST_LABEL_CONCEPTS, KUBECOST_NAMESPACE, CostAllocation,
-                               CostAllocationArgs, allocation_query)
+from components.dora import DeliveryMetrics, DeliveryMetricsArgs
+from components.finops import (KUBECOST_NAMESPACE, CostAllocation, CostAllocationArgs,
+                               finops_outputs)
 from components.gitops import (ARGOCD_NAMESPACE, IN_CLUSTER_SERVER, ROOT_APPLICATION, SECRET_MANAGER_NAMESPACES, ArgoCDAppOfApps, ArgoCDAppOfAppsArgs, ArgoCDCluster,
                                KratixDestinationSync, cluster_config, in_cluster_config)
 from components.kratix_platform import CERT_MANAGER_NAMESPACE, KratixPlatform, KratixPlatformArgs
@@ -104,7 +104,7 @@ class Topology:
             outputs["promises"] = {name: {"version": p.version, "image": p.image}
                                    for name, p in self.promises.items()}
         if self.cost:
-            outputs["finops"] = finops_outputs(self)
+            outputs["finops"] = finops_outputs(self.config.finops, self.cost, self.delivery)
         if self.portal is not None:
             outputs["portal"] = {"namespace": self.portal.namespace,
                                  "url": self.config.portal.base_url,
@@ -116,23 +116,6 @@ class Topology:
                                                "compositeApis": layer.composite_apis}
                                      for cluster, layer in self.cloud.items()}
         return outputs
-
-
-def finops_outputs(topology: Topology) -> dict[str, object]:
-    """Where costs are allocated and how; the DORA metrics' sources and queries; the baseline."""
-    settings = topology.config.finops
-    result: dict[str, object] = {
-        "kubecost": {cluster: {"clusterId": cost.cluster_id,
-                               "role": "aggregator" if cost.primary else "agent"}
-                     for cluster, cost in topology.cost.items()},
-        "allocationQueries": {label: allocation_query(label)
-                              for label in KUBECOST_LABEL_CONCEPTS.values()},
-        "baseline": {"date": settings.baseline.date or "not recorded",
-                     "figures": dict(settings.baseline.figures)},
-    }
-    if topology.delivery is not None:
-        result["dora"] = dora_summary(topology.delivery.environments)
-    return result
 
 
 def platform_namespaces(config: StackConfig) -> list[str]:

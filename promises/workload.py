@@ -9,7 +9,9 @@ from promises.definition import TEAM_LABELS_ENV, PromiseDefinition
 from promises.runtime import Request
 
 # Cost-allocation labels a request may carry; copied onto what it creates (the security
-# baseline's require-cost-labels policy checks pods for them).
+# baseline's require-cost-labels policy checks pods for them). Restated from
+# components.naming.COST_LABELS because pipeline images carry only promises/; a test keeps
+# them equal.
 COST_LABELS = ("team", "owner", "department", "product", "env")
 # A request labelled `environment: <env>` lands on a destination of that environment.
 ENVIRONMENT_LABEL = "environment"

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from components import naming
 from promises import all_promises, runtime
 from promises.definition import TEAM_LABELS_ENV
 from promises.postgresql.api import DEFINITION as POSTGRESQL
@@ -156,6 +157,11 @@ def test_team_name_cost_labels_and_environment_flow_from_the_request(tmp_path):
     assert "unrelated" not in labels
     assert run.metadata["destination-selectors.yaml"] == [
         {"directory": "", "matchLabels": {"environment": "prod"}}]
+
+
+def test_pipelines_use_the_platforms_cost_label_vocabulary():
+    # Restated in promises/workload.py: pipeline images carry only promises/.
+    assert COST_LABELS == naming.COST_LABELS
 
 
 def test_the_teams_known_labels_complete_the_cost_labels(tmp_path):
