@@ -8,7 +8,7 @@ import pulumi
 import pytest
 
 from components.configschema import ConfigError
-from tests.harness import FIXTURE_MIRROR, run_program_capturing, stack_file_config
+from tests.harness import CHART_MIRROR, run_program_capturing, stack_file_config
 
 DEV = stack_file_config("dev")
 PROD = stack_file_config("prod")
@@ -121,7 +121,7 @@ CASES = [
     ("chart-mirror-missing-dir", "dev", with_changes(DEV, chartMirror="/nonexistent/charts"),
      "idp:chartMirror", "does not exist"),
     ("chart-mirror-wrong-version", "dev",
-     with_changes(DEV, chartMirror=str(FIXTURE_MIRROR), charts={"kratix": {"version": "v9"}}),
+     with_changes(DEV, chartMirror=str(CHART_MIRROR), charts={"kratix": {"version": "v9"}}),
      "idp:chartMirror", "but v9 is pinned"),
     ("missing-credentials", "prod",
      edit(PROD, lambda c: c["stateStores"][0]["bucket"].update(authMethod="accessKey")),

@@ -9,7 +9,7 @@ import yaml
 from components import charts
 from components.config import StackConfig, default_config, reference_markdown
 from components.configschema import field_types, model_fields
-from tests.harness import FIXTURE_MIRROR, REPO, run_program
+from tests.harness import REPO, run_program
 
 PULUMI_TYPES = {str: "string", bool: "boolean", int: "integer"}
 
@@ -47,11 +47,3 @@ def test_readme_config_reference_matches_the_model():
     assert reference_markdown() in readme, (
         "README's config reference is stale: regenerate it with "
         "`python -m components.config` and paste it under 'Config reference'")
-
-
-def test_fixture_charts_carry_the_pinned_names_and_versions():
-    for key, source in charts.CHARTS.items():
-        chart = yaml.safe_load((FIXTURE_MIRROR / source.chart / "Chart.yaml").read_text())
-        assert chart["name"] == source.chart
-        assert chart["version"] == source.version
-        assert chart["description"].startswith("TEST FIXTURE"), key

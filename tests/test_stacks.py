@@ -527,14 +527,27 @@ def test_remote_chart_mirror_redirects_every_chart(mirror, chart, version, repo)
     assert cert_manager.get("repositoryOpts", "repo") == repo
 
 
-def test_local_chart_mirror_points_at_the_fixture_charts():
-    from tests.harness import FIXTURE_MIRROR
+def test_local_chart_mirror_takes_unpacked_and_packaged_charts(tmp_path):
+    """A mirror folder of `helm pull --untar` output or of packages, relative to the project."""
+    import shutil
+    import tarfile
 
-    config = {**stack_file_config("dev"), "chartMirror": "tests/fixtures/charts"}
+    from components import charts
+
+    mirror = tmp_path / "mirror"
+    for source in charts.CHARTS.values():
+        chart_dir = mirror / source.chart
+        chart_dir.mkdir(parents=True)
+        (chart_dir / "Chart.yaml").write_text(
+            f"apiVersion: v2\nname: {source.chart}\nversion: {source.version}\n")
+    packaged = mirror / f"cert-manager-{charts.CHARTS['cert-manager'].version}.tgz"
+    with tarfile.open(packaged, "w:gz") as archive:
+        archive.add(mirror / "cert-manager", arcname="cert-manager")
+    shutil.rmtree(mirror / "cert-manager")
+    config = {**stack_file_config("dev"), "chartMirror": str(mirror)}
     registry = run_program(config, "dev")
-    assert registry.named("kratix-controller").get("chart") == str(FIXTURE_MIRROR / "kratix")
-    assert registry.named("kratix-cert-manager").get("chart") == \
-        str(FIXTURE_MIRROR / "cert-manager")
+    assert registry.named("kratix-controller").get("chart") == str(mirror / "kratix")
+    assert registry.named("kratix-cert-manager").get("chart") == str(packaged)
     assert registry.named("kratix-controller").get("version") is None
 
 
