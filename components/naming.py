@@ -6,7 +6,6 @@ cost allocation and the policy packs all read one vocabulary.
 
 from __future__ import annotations
 
-import re
 from typing import Mapping
 
 PROJECT = "idp"
@@ -67,10 +66,6 @@ def instrumentation_annotation(language: str) -> dict[str, str]:
             f"{OBSERVABILITY_NAMESPACE}/{INSTRUMENTATION_NAME}"}
 
 
-_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-_LABEL_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-
-
 def child_name(parent: str, role: str) -> str:
     """Name of a component's child: the component's own name, then the child's role."""
     return f"{parent}-{role}"
@@ -117,24 +112,3 @@ def destination_labels(environment: str, cluster: str, region: str | None,
         labels[REGION_LABEL] = region
     labels.update(extra)
     return labels
-
-
-def label_key_problem(key: str) -> str | None:
-    """Why `key` is not a valid Kubernetes label key, or None."""
-    prefix, _, name = key.rpartition("/")
-    if prefix and (len(prefix) > 253 or not _LABEL_PREFIX.match(prefix)):
-        return f"label key '{key}' has an invalid prefix; use a DNS subdomain such as example.com/"
-    if not name or len(name) > 63 or not _LABEL_NAME.match(name):
-        return (f"label key '{key}' is invalid; use at most 63 letters, digits, '-', '_' or '.', "
-                "starting and ending with a letter or digit")
-    return None
-
-
-def label_value_problem(value: str) -> str | None:
-    """Why `value` is not a valid Kubernetes label value, or None."""
-    if value == "":
-        return None
-    if len(value) > 63 or not _LABEL_NAME.match(value):
-        return (f"label value '{value}' is invalid; use at most 63 letters, digits, '-', '_' or "
-                "'.', starting and ending with a letter or digit")
-    return None

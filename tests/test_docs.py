@@ -7,7 +7,7 @@ import typing
 import yaml
 
 from components import charts
-from components.config import StackConfig, default_config, reference_markdown
+from components.config import StackConfig, default_config, reference_page
 from components.configschema import field_types, model_fields
 from tests.harness import REPO, run_program
 
@@ -42,8 +42,8 @@ def test_pulumi_yaml_defaults_alone_make_a_valid_stack():
     assert registry.kind("Destination") and registry.kind("BucketStateStore")
 
 
-def test_readme_config_reference_matches_the_model():
-    readme = (REPO / "README.md").read_text()
-    assert reference_markdown() in readme, (
-        "README's config reference is stale: regenerate it with "
-        "`python -m components.config` and paste it under 'Config reference'")
+def test_config_reference_page_matches_the_model():
+    page = (REPO / "docs" / "config-reference.md").read_text()
+    assert page == reference_page(), (
+        "docs/config-reference.md is stale: regenerate it with "
+        "`python scripts/config_reference.py`")
