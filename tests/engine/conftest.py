@@ -81,3 +81,11 @@ def applied(request, engine_bin, cluster_bin, tmp_path_factory):
         yield Applied(workspace, clusters, time.monotonic() - start, up.stdout)
     finally:
         clusters.down()
+
+
+def rendered_documents(directory: Path) -> list[dict]:
+    """Every object in the YAML files under `directory` (render mode's output)."""
+    documents = []
+    for path in sorted(directory.rglob("*.yaml")):
+        documents += [d for d in yaml.safe_load_all(path.read_text()) if d]
+    return documents
