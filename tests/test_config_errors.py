@@ -95,7 +95,8 @@ CASES = [
      edit(PROD, lambda c: c["clusters"][1].update(role="platform")),
      "idp:clusters", "exactly one cluster needs role: platform, found 2"),
     ("render-with-context", "dev",
-     edit(DEV, lambda c: c["clusters"][0]["target"].update(context="kind-dev")),
+     edit(DEV, lambda c: c["clusters"][0].update(target={"mode": "render",
+                                                          "context": "kind-dev"})),
      "idp:clusters[0].target", "apply only to mode kubeconfig"),
     ("endpoint-with-scheme", "prod",
      edit(PROD, lambda c: c["stateStores"][0]["bucket"].update(
@@ -202,8 +203,8 @@ CASES = [
      "pulumi config set --secret --path 'crossplaneCredentials.aws.secretAccessKey'"),
     # Values checked against their formats (components/formats.py), whether or not the layer
     # is on: the key path, the value shown, what is accepted.
-    ("format-oidc-metadata-url", "dev",
-     edit(DEV, lambda c: c["portal"]["oidc"].update(metadataUrl="login.example.com")),
+    ("format-oidc-metadata-url", "prod",
+     edit(PROD, lambda c: c["portal"]["oidc"].update(metadataUrl="login.example.com")),
      "idp:portal.oidc.metadataUrl", "'login.example.com' is not an OIDC discovery URL"),
     ("format-portal-url", "dev", edit(DEV, lambda c: c["portal"].update(baseURL="portal")),
      "idp:portal.baseURL", "accepted: https://host[:port][/path], or http://localhost"),

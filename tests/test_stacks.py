@@ -113,10 +113,15 @@ def test_dev_registers_the_expected_resources(dev):
     }
 
 
-def test_dev_renders_to_a_directory_per_stack_and_cluster(dev):
+def test_dev_applies_to_its_context_and_render_mode_writes_a_directory_per_cluster(dev):
     provider = dev.named("platform", PROVIDER)
-    assert provider.get("renderYamlToDirectory") == "rendered/dev/platform"
-    assert provider.get("context") is None and provider.get("kubeconfig") is None
+    assert provider.get("context") == "idp-dev-platform"
+    assert provider.get("renderYamlToDirectory") is None
+    config = stack_file_config("dev")
+    config["clusters"][0]["target"] = {"mode": "render"}
+    rendered = run_program(config, "dev").named("platform", PROVIDER)
+    assert rendered.get("renderYamlToDirectory") == "rendered/dev/platform"
+    assert rendered.get("context") is None and rendered.get("kubeconfig") is None
 
 
 def test_dev_installs_cert_manager_before_kratix(dev):
@@ -216,7 +221,7 @@ def test_platform_facts_are_published_for_policies_and_the_portal(dev, prod):
 def test_dev_outputs(dev):
     outputs = dev.outputs
     assert outputs["clusters"] == {"platform": {
-        "role": "platform", "target": {"mode": "render", "renderDir": "rendered/dev/platform"}}}
+        "role": "platform", "target": {"mode": "kubeconfig", "context": "idp-dev-platform"}}}
     assert outputs["destinations"]["platform"]["dependenciesPath"] == "platform/dependencies"
     assert outputs["destinations"]["platform"]["resourcesPath"] == "platform/resources"
     assert outputs["stateStores"]["default"] == {
