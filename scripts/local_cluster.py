@@ -155,7 +155,8 @@ class Clusters:
 
     def _create(self, cluster: LocalCluster) -> None:
         config = self.workdir / f"{cluster.name}.kwok.yaml"
-        config.write_text(yaml.safe_dump_all(kwok_config(cluster, self.bin)))
+        config.write_text(yaml.safe_dump_all(kwok_config(cluster, self.bin,
+                                                         _kube_version(self.bin))))
         self.kwokctl("--config", str(config), "create", "cluster", "--name", cluster.name,
                      "--kubeconfig", str(self.workdir / f"{cluster.name}.kubeconfig"),
                      "--wait", "2m", "--timeout", "3m")
@@ -242,7 +243,7 @@ class Clusters:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def kwok_config(cluster: LocalCluster, bin_dir: Path) -> list[dict]:
+def kwok_config(cluster: LocalCluster, bin_dir: Path, kube_version: str = "1.36.3") -> list[dict]:
     """kwokctl's configuration for one cluster: binaries, loopback addresses, admission."""
     group = "config.kwok.x-k8s.io/v1alpha1"
     args = {
@@ -261,7 +262,7 @@ def kwok_config(cluster: LocalCluster, bin_dir: Path) -> list[dict]:
              "kubeSchedulerBinary": str(bin_dir / "kube-scheduler"),
              "kwokControllerBinary": str(bin_dir / "kwok"),
              "etcdBinary": str(bin_dir / "etcd"),
-             "kubeVersion": "v" + _kube_version(bin_dir)},
+             "kubeVersion": f"v{kube_version}"},
          "componentsPatches": [
              {"name": component, "extraArgs": [{"key": k, "value": v} for k, v in pairs]}
              for component, pairs in args.items()]},
