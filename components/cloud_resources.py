@@ -20,9 +20,9 @@ import pulumi_kubernetes as k8s
 from components import charts, naming
 from components.charts import ResolvedChart
 from components.config import Crossplane
+from components.naming import CROSSPLANE_NAMESPACE
 from components.profiles import SizeProfile
 
-CROSSPLANE_NAMESPACE = "crossplane-system"
 PACKAGE_API = "pkg.crossplane.io/v1"
 RUNTIME_CONFIG_API = "pkg.crossplane.io/v1beta1"
 # The container Crossplane runs a package in (what a DeploymentRuntimeConfig patches).

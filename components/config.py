@@ -17,8 +17,18 @@ import pulumi
 
 from components import charts, naming
 from components import formats as fmt
-from components.configschema import (ConfigError, Problems, field_types, format_rows,
-                                     model_fields, parse_model, reference_rows, setting, to_raw)
+from components.configschema import (
+    ConfigError,
+    Problems,
+    field_types,
+    format_rows,
+    model_fields,
+    parse_model,
+    reference_rows,
+    setting,
+    to_raw,
+)
+from components.naming import KRATIX_NAMESPACE
 
 NAMESPACE = "idp"
 PROFILES = ("dev", "prod")
@@ -30,7 +40,6 @@ GIT_AUTH_METHODS = ("basicAuth", "ssh")
 BUCKET_AUTH_METHODS = ("accessKey", "IAM")
 FILEPATH_MODES = ("nestedByMetadata", "aggregatedYAML", "none")
 CLEANUP_POLICIES = ("none", "all")
-KRATIX_NAMESPACE = "kratix-platform-system"
 SECRET_MANAGERS = ("sealed-secrets", "external-secrets")
 CLUSTER_AUTH_METHODS = ("bearerToken", "awsIAM")
 TEAM_SIZES = ("small", "medium", "large")

@@ -19,7 +19,8 @@ import pulumi_kubernetes as k8s
 from components import naming
 from components.config import Destination as DestinationSpec
 from components.config import StateStore as StateStoreSpec
-from components.state_store import KRATIX_API, StoreAccess
+from components.naming import KRATIX_API
+from components.state_store import StoreAccess
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,12 +20,11 @@ from components import naming
 from components.charts import ResolvedChart, install_chart
 from components.config import GitOps, Team
 from components.destination import SyncRequest
-from components.flux import FLUX_NAMESPACE, FluxBucketAgent
+from components.flux import FluxBucketAgent
+from components.naming import (ARGOCD_API, ARGOCD_NAMESPACE, FLUX_NAMESPACE,
+                               IN_CLUSTER_SERVER, SECRET_MANAGER_NAMESPACES)
 from components.profiles import SizeProfile
 
-ARGOCD_NAMESPACE = "argocd"
-ARGOCD_API = "argoproj.io/v1alpha1"
-IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 PLATFORM_PROJECT = "platform"
 ROOT_APPLICATION = "idp-root"
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
@@ -41,8 +40,6 @@ if obj.status ~= nil and obj.status.health ~= nil then
 end
 return hs
 """
-# Where each secret manager runs (the names kubeseal and ESO's docs expect).
-SECRET_MANAGER_NAMESPACES = {"sealed-secrets": "kube-system", "external-secrets": "external-secrets"}
 SEALED_SECRETS_CONTROLLER = "sealed-secrets-controller"
 
 
@@ -185,6 +182,7 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         settings = args.settings
         self.namespace = ARGOCD_NAMESPACE
+        self.root_application = ROOT_APPLICATION
 
         self.chart = install_chart(
             naming.child_name(name, "argocd"), args.argocd_chart,

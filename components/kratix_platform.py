@@ -10,10 +10,9 @@ import pulumi_kubernetes as k8s
 
 from components import naming
 from components.charts import ResolvedChart, install_chart
-from components.config import KRATIX_NAMESPACE
+from components.naming import CERT_MANAGER_NAMESPACE, KRATIX_NAMESPACE
 from components.profiles import SizeProfile
 
-CERT_MANAGER_NAMESPACE = "cert-manager"
 CONTROLLER_DEPLOYMENT = "kratix-platform-controller-manager"
 
 

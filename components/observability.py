@@ -24,8 +24,8 @@ from components.config import Observability
 from components.dashboards import (LOKI_DATASOURCE_UID, PROMETHEUS_DATASOURCE_UID,
                                    TEMPO_DATASOURCE_UID, grafana_dashboard_config_map,
                                    prometheus_rule)
-from components.gitops import ARGOCD_NAMESPACE
-from components.kratix_platform import CERT_MANAGER_NAMESPACE, cert_manager_values
+from components.kratix_platform import cert_manager_values
+from components.naming import ARGOCD_NAMESPACE, CERT_MANAGER_NAMESPACE
 from components.observability_content import (DASHBOARD_FOLDER, alert_groups,
                                               platform_dashboard, red_dashboard)
 from components.profiles import Footprint, SizeProfile

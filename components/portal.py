@@ -23,9 +23,10 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import naming
-from components.catalog import PORTAL_NAMESPACE, as_yaml
+from components.catalog import as_yaml
 from components.charts import ResolvedChart, install_chart, platform_namespace
 from components.config import Portal
+from components.naming import PORTAL_NAMESPACE
 from components.profiles import SizeProfile
 
 PORTAL_NAME = "backstage"

@@ -20,9 +20,9 @@ import pulumi_kubernetes as k8s
 from components import naming
 from components.charts import ResolvedChart, install_chart
 from components.config import Security, Team
+from components.naming import KYVERNO_NAMESPACE
 from components.profiles import SizeProfile
 
-KYVERNO_NAMESPACE = "kyverno"
 KYVERNO_POLICY_API = "policies.kyverno.io/v1alpha1"
 # Namespaces no webhook or policy may touch: the control plane's own, whatever it needs to start.
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", KYVERNO_NAMESPACE)

@@ -17,9 +17,9 @@ import pulumi_random as random
 from components import naming
 from components.charts import platform_namespace
 from components.config import StateStore as StateStoreSpec
+from components.naming import KRATIX_API
 from components.profiles import SizeProfile
 
-KRATIX_API = "platform.kratix.io/v1alpha1"
 MINIO_PORT = 9000
 # A high UID that cannot collide with a host user (the image runs as any UID; fsGroup makes the
 # volume writable).
@@ -131,7 +131,7 @@ class StateStore(pulumi.ComponentResource):
         spec, bucket, profile = self._args.spec, self._args.spec.bucket, self._args.profile
         assert bucket is not None
         name, child = self._name, self._child
-        namespace = f"statestore-{spec.name}"
+        namespace = naming.embedded_store_namespace(spec.name)
         labels = naming.standard_labels("minio", name)
         ns = platform_namespace(naming.child_name(name, "minio-ns"), namespace, component="minio",
                                 owner=name, opts=child)

@@ -18,26 +18,44 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import charts, dora, naming
+from components.catalog import platform_entities, promise_entities
+from components.cloud_resources import CloudResources, CloudResourcesArgs
 from components.clusters import cluster_provider, render_directory
-from components.cloud_resources import CROSSPLANE_NAMESPACE, CloudResources, CloudResourcesArgs
-from components.config import (KRATIX_NAMESPACE, REPOSITORY_CREDENTIALS, StackConfig,
-                               crossplane_clusters)
-from components.flux import FLUX_NAMESPACE, FluxBucketAgent, FluxBucketAgentArgs
+from components.config import REPOSITORY_CREDENTIALS, StackConfig, crossplane_clusters
 from components.destination import Destination, DestinationArgs, WorkloadSync
 from components.dora import DeliveryMetrics, DeliveryMetricsArgs
-from components.finops import (KUBECOST_NAMESPACE, CostAllocation, CostAllocationArgs,
-                               finops_outputs)
-from components.gitops import (ARGOCD_NAMESPACE, IN_CLUSTER_SERVER, ROOT_APPLICATION, SECRET_MANAGER_NAMESPACES, ArgoCDAppOfApps, ArgoCDAppOfAppsArgs, ArgoCDCluster,
-                               KratixDestinationSync, cluster_config, in_cluster_config)
-from components.kratix_platform import CERT_MANAGER_NAMESPACE, KratixPlatform, KratixPlatformArgs
-from components.observability import (ObservabilityCharts, ObservabilityStack,
-                                      ObservabilityStackArgs)
-from components.catalog import PORTAL_NAMESPACE, platform_entities, promise_entities
+from components.finops import CostAllocation, CostAllocationArgs, finops_outputs
+from components.flux import FluxBucketAgent, FluxBucketAgentArgs
+from components.gitops import (
+    ArgoCDAppOfApps,
+    ArgoCDAppOfAppsArgs,
+    ArgoCDCluster,
+    KratixDestinationSync,
+    cluster_config,
+    in_cluster_config,
+)
+from components.kratix_platform import KratixPlatform, KratixPlatformArgs
+from components.naming import (
+    ARGOCD_NAMESPACE,
+    CERT_MANAGER_NAMESPACE,
+    CROSSPLANE_NAMESPACE,
+    FLUX_NAMESPACE,
+    IN_CLUSTER_SERVER,
+    KRATIX_NAMESPACE,
+    KUBECOST_NAMESPACE,
+    PORTAL_NAMESPACE,
+    SECRET_MANAGER_NAMESPACES,
+)
+from components.observability import ObservabilityCharts, ObservabilityStack, ObservabilityStackArgs
 from components.portal import DeveloperPortal, DeveloperPortalArgs, PortalCluster
 from components.profiles import PROFILES
 from components.promise import KratixPromise, KratixPromiseArgs
-from components.security_baseline import (SecurityBaseline, SecurityBaselineArgs,
-                                          team_cost_labels, team_namespaces_by_cluster)
+from components.security_baseline import (
+    SecurityBaseline,
+    SecurityBaselineArgs,
+    team_cost_labels,
+    team_namespaces_by_cluster,
+)
 from components.state_store import StateStore, StateStoreArgs
 from promises import all_promises
 from promises.cloud import composite_apis
@@ -84,14 +102,15 @@ class Topology:
                   for name, store in self.state_stores.items()}
         namespaces = sorted({CERT_MANAGER_NAMESPACE, self.platform.namespace}
                             | {s.secret_namespace for s in self.config.state_stores}
-                            | {f"statestore-{s.name}" for s in self.config.state_stores
+                            | {naming.embedded_store_namespace(s.name)
+                               for s in self.config.state_stores
                                if s.bucket and s.bucket.embedded})
         outputs = {"profile": self.config.profile, "topology": self.config.topology,
                    "clusters": clusters, "destinations": destinations, "stateStores": stores,
                    "namespaces": namespaces}
         if self.gitops is not None:
             outputs["gitops"] = {"namespace": self.gitops.namespace,
-                                 "rootApplication": ROOT_APPLICATION,
+                                 "rootApplication": self.gitops.root_application,
                                  "applicationSets": self.gitops.application_sets}
         if self.security:
             outputs["security"] = {cluster: {"enforce": baseline.enforce,
@@ -122,7 +141,7 @@ def platform_namespaces(config: StackConfig) -> list[str]:
     """The namespaces the platform's own components and charts use (Kyverno leaves them alone)."""
     namespaces = {CERT_MANAGER_NAMESPACE, KRATIX_NAMESPACE, FLUX_NAMESPACE}
     namespaces |= {s.secret_namespace for s in config.state_stores}
-    namespaces |= {f"statestore-{s.name}" for s in config.state_stores
+    namespaces |= {naming.embedded_store_namespace(s.name) for s in config.state_stores
                    if s.bucket and s.bucket.embedded}
     if config.gitops.enabled:
         namespaces |= {ARGOCD_NAMESPACE, SECRET_MANAGER_NAMESPACES[config.gitops.secrets]}
@@ -354,7 +373,7 @@ def argocd_clusters(config: StackConfig) -> list[ArgoCDCluster]:
         for destination in reversed(hosted):
             labels.update(destination.all_labels)
         if cluster.role == "platform":
-            server, auth = "https://kubernetes.default.svc", in_cluster_config()
+            server, auth = IN_CLUSTER_SERVER, in_cluster_config()
         else:
             assert cluster.server
             token = config.gitops_credentials.get(cluster.name, {}).get("bearerToken")
