@@ -129,8 +129,8 @@ class CloudResources(pulumi.ComponentResource):
 
     def _identity_annotations(self, key: str) -> dict[str, str]:
         settings = self._args.settings
-        if key == "aws" and settings.credentials == "workloadIdentity":
-            assert settings.aws_role_arn
+        # Validation sets awsRoleArn exactly when credentials is workloadIdentity.
+        if key == "aws" and settings.aws_role_arn is not None:
             return {IRSA_ANNOTATION: settings.aws_role_arn}
         return {}
 

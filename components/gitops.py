@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 
 from components import naming
 from components.charts import ResolvedChart, install_chart
-from components.config import GitOps, Team
+from components.config import EmbeddedBucket, ExternalBucket, GitOps, GitStore, Team
 from components.destination import SyncRequest
 from components.flux import FluxBucketAgent
 from components.naming import (ARGOCD_API, ARGOCD_NAMESPACE, FLUX_NAMESPACE,
@@ -410,9 +410,10 @@ class KratixDestinationSync:
 
     def create(self, name: str, request: SyncRequest,
                opts: pulumi.ResourceOptions) -> Sequence[pulumi.Resource]:
-        if request.store.kind == "git":
-            return self._argocd_applications(name, request, opts)
-        return self._flux_bucket(name, request, opts)
+        backend = request.store.backend
+        if isinstance(backend, GitStore):
+            return self._argocd_applications(name, request, backend, opts)
+        return self._flux_bucket(name, request, backend, opts)
 
     def _paths(self, request: SyncRequest) -> list[tuple[str, str]]:
         """(role, path) in sync order; one folder when Kratix writes no dependencies split."""
@@ -421,10 +422,8 @@ class KratixDestinationSync:
         return [("dependencies", request.dependencies_path),
                 ("resources", request.resources_path)]
 
-    def _argocd_applications(self, name: str, request: SyncRequest,
+    def _argocd_applications(self, name: str, request: SyncRequest, git: GitStore,
                              opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
-        git = request.store.git
-        assert git is not None
         on_platform = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
             provider=self.platform_provider, depends_on=[self.argocd.chart]))
         credentials = {ARGOCD_REPOSITORY_KEYS[k]: v for k, v in request.access.credentials.items()
@@ -458,20 +457,21 @@ class KratixDestinationSync:
         return created
 
     def _flux_bucket(self, name: str, request: SyncRequest,
+                     bucket: ExternalBucket | EmbeddedBucket,
                      opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
-        bucket = request.store.bucket
-        assert bucket is not None
+        embedded = isinstance(bucket, EmbeddedBucket)
         source_name = f"kratix-{request.destination}"
         labels = naming.standard_labels("kratix-destination-sync", request.destination)
         # Flux's namespace and CRDs come with its chart on the worker.
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
             depends_on=[self.flux_agents[request.cluster].chart]))
+        iam = isinstance(bucket, ExternalBucket) and bucket.auth_method == "IAM"
         spec: dict = {"interval": "1m", "bucketName": bucket.bucket_name,
-                      "endpoint": request.access.address, "insecure": bucket.embedded or
-                      bucket.insecure, "prefix": request.root_path,
+                      "endpoint": request.access.address,
+                      "insecure": embedded or isinstance(bucket, ExternalBucket) and bucket.insecure,
+                      "prefix": request.root_path,
                       # IAM: source-controller's own role (workload identity) reads the bucket.
-                      "provider": "aws" if bucket.auth_method == "IAM" and not bucket.embedded
-                      else "generic"}
+                      "provider": "aws" if iam else "generic"}
         created: list[pulumi.Resource] = []
         if request.access.credentials:
             # Same Pulumi secrets as Kratix's Secret, under Flux's key names.

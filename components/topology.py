@@ -46,7 +46,8 @@ from components.naming import (
     PORTAL_NAMESPACE,
     SECRET_MANAGER_NAMESPACES,
 )
-from components.observability import ObservabilityCharts, ObservabilityStack, ObservabilityStackArgs
+from components.observability import (ObservabilityCharts, ObservabilityStack,
+                                      ObservabilityStackArgs, WorkerTelemetry)
 from components.portal import DeveloperPortal, DeveloperPortalArgs, PortalCluster
 from components.profiles import PROFILES
 from components.promise import KratixPromise, KratixPromiseArgs
@@ -103,8 +104,7 @@ class Topology:
         namespaces = sorted({CERT_MANAGER_NAMESPACE, self.platform.namespace}
                             | {s.secret_namespace for s in self.config.state_stores}
                             | {naming.embedded_store_namespace(s.name)
-                               for s in self.config.state_stores
-                               if s.bucket and s.bucket.embedded})
+                               for s in self.config.state_stores if s.embedded})
         outputs = {"profile": self.config.profile, "topology": self.config.topology,
                    "clusters": clusters, "destinations": destinations, "stateStores": stores,
                    "namespaces": namespaces}
@@ -142,7 +142,7 @@ def platform_namespaces(config: StackConfig) -> list[str]:
     namespaces = {CERT_MANAGER_NAMESPACE, KRATIX_NAMESPACE, FLUX_NAMESPACE}
     namespaces |= {s.secret_namespace for s in config.state_stores}
     namespaces |= {naming.embedded_store_namespace(s.name) for s in config.state_stores
-                   if s.bucket and s.bucket.embedded}
+                   if s.embedded}
     if config.gitops.enabled:
         namespaces |= {ARGOCD_NAMESPACE, SECRET_MANAGER_NAMESPACES[config.gitops.secrets]}
     if config.observability.enabled:
@@ -171,7 +171,6 @@ def environments_by_cluster(config: StackConfig) -> dict[str, list[str]]:
     """The environments each cluster serves: those of the destinations it syncs."""
     served: dict[str, list[str]] = {}
     for destination in config.destinations:
-        assert destination.cluster and destination.environment
         environments = served.setdefault(destination.cluster, [])
         if destination.environment not in environments:
             environments.append(destination.environment)
@@ -184,8 +183,7 @@ def platform_facts(config: StackConfig) -> dict[str, str]:
         "profile": config.profile,
         "topology": config.topology,
         "teams": json.dumps(sorted(t.name for t in config.teams)),
-        "environments": json.dumps(sorted({d.environment for d in config.destinations
-                                           if d.environment})),
+        "environments": json.dumps(sorted({d.environment for d in config.destinations})),
         "destinations": json.dumps(sorted(d.name for d in config.destinations)),
         "clusters": json.dumps(sorted(c.name for c in config.clusters)),
         "gitops": "true" if config.gitops.enabled else "false",
@@ -231,8 +229,9 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
     if config.observability.enabled:
         observability = ObservabilityStack("observability", ObservabilityStackArgs(
             platform_provider=platform_provider, platform_cluster=config.platform_cluster.name,
-            worker_providers={c.name: providers[c.name] for c in config.clusters
-                              if c.role == "worker"},
+            workers=WorkerTelemetry({c.name: providers[c.name] for c in config.clusters
+                                     if c.role == "worker"}, config.telemetry_gateway)
+            if config.telemetry_gateway is not None else None,
             charts=ObservabilityCharts(
                 operator_crds=config.chart("prometheus-operator-crds", project_dir),
                 kube_prometheus_stack=config.chart("kube-prometheus-stack", project_dir),
@@ -270,7 +269,6 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
 
     destinations = {}
     for spec in config.destinations:
-        assert spec.cluster and spec.state_store
         destinations[spec.name] = Destination(spec.name, DestinationArgs(
             spec=spec, store=config.state_store(spec.state_store),
             store_access=state_stores[spec.state_store].access,
@@ -338,9 +336,9 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
                 baseline=config.finops.baseline, monitoring_crds=monitoring_crds))
 
     portal = None
-    if config.portal.enabled:
+    if config.portal_site is not None:  # the portal is on
         portal = DeveloperPortal("portal", DeveloperPortalArgs(
-            settings=config.portal, provider=platform_provider,
+            settings=config.portal, site=config.portal_site, provider=platform_provider,
             chart=config.chart("backstage", project_dir), profile=profile,
             clusters=portal_clusters(config, providers),
             entities=platform_entities(config) + promise_entities(config,
@@ -357,8 +355,7 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
 def clusters_syncing_buckets(config: StackConfig) -> list[str]:
     """Clusters with a destination on a bucket state store: they need Flux (ArgoCD has no S3)."""
     return sorted({d.cluster for d in config.destinations
-                   if d.cluster and d.state_store
-                   and config.state_store(d.state_store).kind == "bucket"})
+                   if config.state_store(d.state_store).kind == "bucket"})
 
 
 def argocd_clusters(config: StackConfig) -> list[ArgoCDCluster]:
@@ -375,11 +372,9 @@ def argocd_clusters(config: StackConfig) -> list[ArgoCDCluster]:
         if cluster.role == "platform":
             server, auth = IN_CLUSTER_SERVER, in_cluster_config()
         else:
-            assert cluster.server
             token = config.gitops_credentials.get(cluster.name, {}).get("bearerToken")
-            server, auth = cluster.server, cluster_config(config.gitops, cluster.name,
+            server, auth = config.worker_servers[cluster.name], cluster_config(config.gitops, cluster.name,
                                                             cluster.ca_data, token)
-        assert hosted[0].environment
         clusters.append(ArgoCDCluster(cluster.name, hosted[0].environment, labels, server, auth))
     return clusters
 
