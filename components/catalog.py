@@ -82,7 +82,7 @@ def layers(config: StackConfig) -> list[tuple[str, str, str]]:
                       "OpenTelemetry collectors, Prometheus, Grafana, Tempo and Loki"))
     if config.promises.enabled:
         found.append(("promises", KRATIX_NAMESPACE,
-                      "Kratix Promises: PostgreSQL and Redis as a service"))
+                      "Kratix Promises: every promise this stack offers"))
     if config.finops.enabled:
         found.append(("cost-allocation", KUBECOST_NAMESPACE,
                       "Kubecost: cost per team, department, product and environment"))

@@ -350,6 +350,10 @@ class ChartOverride:
                                      default=None, format=fmt.CHART_VERSION)
     repository: Optional[str] = setting("repository", "repository to fetch it from",
                                         default=None, format=fmt.CHART_REPOSITORY)
+    values: Mapping[str, Any] = setting(
+        "values", "Helm values laid over the layer's own (nested maps merged, anything else "
+        "replaced, null removes a key); see the layer's page for the keys it sets",
+        default=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -407,7 +411,8 @@ class GitOps:
 
 @dataclasses.dataclass(frozen=True)
 class Promises:
-    """The PostgreSQL and Redis promises (promises/), installed after Kratix."""
+    """Every promise in promises/ (the cloud-backed ones only with the Crossplane layer),
+    installed after Kratix."""
 
     enabled: bool = setting("enabled", "install every promise in promises/", default=False)
     image_registry: str = setting(
@@ -618,7 +623,7 @@ class StackConfig:
                                 "or a local directory of charts", default="",
                                 format=fmt.CHART_MIRROR)
     charts: Mapping[str, ChartOverride] = setting(
-        "charts", "per-chart version or repository overrides, keyed by chart",
+        "charts", "per-chart version, repository or values overrides, keyed by chart",
         default=dict)
     kratix: KratixSettings = setting("kratix", "Kratix controller settings",
                                      default=KratixSettings)
@@ -629,7 +634,7 @@ class StackConfig:
     security: Security = setting("security", "security baseline", default=Security)
     observability: Observability = setting("observability", "telemetry collection, storage, "
                                            "dashboards and alerts", default=Observability)
-    promises: Promises = setting("promises", "PostgreSQL and Redis as a service",
+    promises: Promises = setting("promises", "services as a service: every promise in promises/",
                                  default=Promises)
     finops: FinOps = setting("finops", "cost allocation and delivery metrics", default=FinOps)
     crossplane: Crossplane = setting("crossplane", "Crossplane cloud layer (off by default)",
@@ -671,7 +676,7 @@ class StackConfig:
     def chart(self, key: str, base_dir: Path | None = None) -> charts.ResolvedChart:
         override = self.charts.get(key, ChartOverride())
         return charts.resolve_chart(key, self.chart_mirror, override.version,
-                                    override.repository, base_dir)
+                                    override.repository, base_dir, override.values)
 
 
 # ---------------------------------------------------------------------------------------------

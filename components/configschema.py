@@ -163,6 +163,8 @@ def parse_value(kind: Any, raw: Any, path: str, problems: Problems,
             value_meta = {"format": by_key.get(k, meta.get("format")), "bounds": meta.get("bounds")}
             entries[k] = parse_value(value_kind, v, f"{path}.{k}", problems, value_meta)
         return _INVALID if any(v is _INVALID for v in entries.values()) else entries
+    if kind is Any:  # free-form (chart values): any JSON value, kept as written
+        return raw
     if kind is bool:
         if not isinstance(raw, bool):
             problems.add(path, f"must be true or false, got {_describe(raw)}")
@@ -243,6 +245,8 @@ def describe_type(kind: Any) -> str:
         return f"list of {describe_type(args[0])}" if args else "list"
     if origin in _MAPS:
         return f"map of {describe_type(args[1])}" if len(args) == 2 else "map"
+    if kind is Any:
+        return "any"
     return {bool: "boolean", int: "integer", str: "string"}.get(kind, str(kind))
 
 

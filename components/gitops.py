@@ -17,7 +17,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import naming
-from components.charts import ResolvedChart, install_chart
+from components.charts import ResolvedChart, install_chart, merged_values
 from components.config import EmbeddedBucket, ExternalBucket, GitOps, GitStore, Team
 from components.destination import SyncRequest
 from components.flux import FluxBucketAgent
@@ -134,17 +134,6 @@ def argocd_values(profile: SizeProfile) -> dict:
         "dex": {"enabled": False},
         "notifications": {"enabled": False},
     }
-
-
-def merged_values(base: Mapping, extra: Mapping) -> dict:
-    """`base` with `extra` laid over it, nested objects merged key by key."""
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = merged_values(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def secrets_values(manager: str, profile: SizeProfile) -> dict:
