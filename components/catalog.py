@@ -13,9 +13,16 @@ from typing import Any, Protocol, Sequence
 import yaml
 
 from components.config import StackConfig
-from components.naming import (ARGOCD_NAMESPACE, CROSSPLANE_NAMESPACE, FLUX_NAMESPACE,
-                               KRATIX_NAMESPACE, KUBECOST_NAMESPACE, KYVERNO_NAMESPACE,
-                               OBSERVABILITY_NAMESPACE, PORTAL_NAMESPACE)
+from components.naming import (
+    ARGOCD_NAMESPACE,
+    CROSSPLANE_NAMESPACE,
+    FLUX_NAMESPACE,
+    KRATIX_NAMESPACE,
+    KUBECOST_NAMESPACE,
+    KYVERNO_NAMESPACE,
+    OBSERVABILITY_NAMESPACE,
+    PORTAL_NAMESPACE,
+)
 
 ENTITY_API = "backstage.io/v1alpha1"
 PLATFORM_SYSTEM = "idp-platform"

@@ -36,7 +36,8 @@ class ChartSource:
 CHARTS: Mapping[str, ChartSource] = {
     "cert-manager": ChartSource(
         repository="https://charts.jetstack.io", chart="cert-manager", version="v1.19.1",
-        note="Kratix's webhooks and serving certificates need cert-manager's Issuer and Certificate."),
+        note="Kratix's webhooks and serving certificates need cert-manager's Issuer and "
+             "Certificate."),
     "kratix": ChartSource(
         repository="https://syntasso.github.io/helm-charts", chart="kratix", version="v0.0.1",
         note="The chart version never moves (re-published on every release): the controller "
@@ -268,6 +269,8 @@ def _local_chart(mirror: Path, chart: str, version: str, base_dir: Path | None) 
 def _packaged_version(package: Path) -> str:
     with tarfile.open(package) as archive:
         for member in archive.getmembers():
-            if member.name.count("/") == 1 and member.name.endswith("/Chart.yaml"):
-                return str(yaml.safe_load(archive.extractfile(member).read()).get("version"))
+            extracted = archive.extractfile(member)
+            if extracted is not None and member.name.count("/") == 1 \
+                    and member.name.endswith("/Chart.yaml"):
+                return str(yaml.safe_load(extracted.read()).get("version"))
     return "unknown"

@@ -12,7 +12,7 @@ Composition) the cloud-backed promises emit.
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -196,7 +196,7 @@ class CloudResources(pulumi.ComponentResource):
             naming.child_name(self._name, AWS_CREDENTIALS_SECRET),
             metadata={"name": AWS_CREDENTIALS_SECRET, "namespace": CROSSPLANE_NAMESPACE,
                       "labels": self._labels},
-            string_data={AWS_CREDENTIALS_KEY: pulumi.Output.secret(contents)},
+            string_data={AWS_CREDENTIALS_KEY: pulumi.Output.secret(cast(Any, contents))},
             opts=pulumi.ResourceOptions.merge(self._opts,
                                               pulumi.ResourceOptions(depends_on=[self.chart])))
 

@@ -17,6 +17,7 @@ import pulumi
 
 from components import charts, naming
 from components import formats as fmt
+from components.charts import ResolvedChart
 from components.configschema import (
     ConfigError,
     Problems,
@@ -673,7 +674,7 @@ class StackConfig:
     def state_store(self, name: str) -> StateStore:
         return next(s for s in self.state_stores if s.name == name)
 
-    def chart(self, key: str, base_dir: Path | None = None) -> charts.ResolvedChart:
+    def chart(self, key: str, base_dir: Path | None = None) -> ResolvedChart:
         override = self.charts.get(key, ChartOverride())
         return charts.resolve_chart(key, self.chart_mirror, override.version,
                                     override.repository, base_dir, override.values)
@@ -1140,7 +1141,8 @@ def _check_gitops(config: StackConfig, secret_keys: frozenset[str], problems: Pr
     for secret_key in creds.get(REPOSITORY_CREDENTIALS, {}):
         if secret_key not in REPOSITORY_CREDENTIAL_KEYS:
             problems.add(f"{creds_key}.{REPOSITORY_CREDENTIALS}.{secret_key}", "is not a "
-                         "repository credential; accepted: " + ", ".join(REPOSITORY_CREDENTIAL_KEYS))
+                         "repository credential; accepted: "
+                         + ", ".join(REPOSITORY_CREDENTIAL_KEYS))
     clusters = {c.name for c in config.clusters}
     for name in creds:
         if name != REPOSITORY_CREDENTIALS and name not in clusters:

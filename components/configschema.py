@@ -138,7 +138,7 @@ def parse_value(kind: Any, raw: Any, path: str, problems: Problems,
         if raw is None:
             return None
         return parse_value(inner[0], raw, path, problems, meta)
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         value = parse_model(kind, raw, path, problems)
         return _INVALID if value is None else value
     if origin in _LISTS or kind in (tuple, list):
@@ -308,7 +308,7 @@ def format_rows(model: type, prefix: str) -> list[tuple[str, str]]:
 
 
 def _nested_model(kind: Any) -> type | None:
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         return kind
     for arg in typing.get_args(kind):
         found = _nested_model(arg)
@@ -320,7 +320,8 @@ def _nested_model(kind: Any) -> type | None:
 def _default_text(f: dataclasses.Field) -> str:
     if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
         return "required"
-    value = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+    factory = typing.cast(typing.Callable[[], Any], f.default_factory)
+    value = f.default if f.default is not dataclasses.MISSING else factory()
     if value is None:
         return "—"
     if dataclasses.is_dataclass(value):

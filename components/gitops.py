@@ -21,8 +21,13 @@ from components.charts import ResolvedChart, install_chart, merged_values
 from components.config import EmbeddedBucket, ExternalBucket, GitOps, GitStore, Team
 from components.destination import SyncRequest
 from components.flux import FluxBucketAgent
-from components.naming import (ARGOCD_API, ARGOCD_NAMESPACE, FLUX_NAMESPACE,
-                               IN_CLUSTER_SERVER, SECRET_MANAGER_NAMESPACES)
+from components.naming import (
+    ARGOCD_API,
+    ARGOCD_NAMESPACE,
+    FLUX_NAMESPACE,
+    IN_CLUSTER_SERVER,
+    SECRET_MANAGER_NAMESPACES,
+)
 from components.profiles import SizeProfile
 
 PLATFORM_PROJECT = "platform"
@@ -96,8 +101,8 @@ def sync_policy(environment: str, server_side_apply: bool = False) -> dict:
     }
 
 
-def app_metadata(name: str, environment: str, in_sync_window: bool = False,
-                 **labels: str) -> dict:
+def app_metadata(name: str, environment: str, labels: Mapping[str, str],
+                 in_sync_window: bool = False) -> dict:
     """Metadata of an Application (or ApplicationSet template) bound for `environment`."""
     metadata: dict = {"name": name, "namespace": ARGOCD_NAMESPACE,
                       "labels": {naming.ENVIRONMENT_LABEL: environment, **labels}}
@@ -277,7 +282,7 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
             naming.child_name(self._name, "root"),
             api_version=ARGOCD_API, kind="Application",
             metadata=app_metadata(ROOT_APPLICATION, environment,
-                                  **naming.standard_labels("argocd-root", self._name)),
+                                  naming.standard_labels("argocd-root", self._name)),
             spec={
                 "project": PLATFORM_PROJECT,
                 "source": {"repoURL": settings.repo_url,
@@ -309,8 +314,8 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
                 ]}}],
                 "template": {
                     "metadata": app_metadata(template_name, environment,
-                                             in_sync_window=environment == PROD,
-                                             **{naming.TEAM_LABEL: "{{.team}}"}),
+                                             {naming.TEAM_LABEL: "{{.team}}"},
+                                             in_sync_window=environment == PROD),
                     "spec": {
                         "project": "{{.team}}",
                         "source": {"repoURL": settings.repo_url,
@@ -406,7 +411,7 @@ class KratixDestinationSync:
 
     def _paths(self, request: SyncRequest) -> list[tuple[str, str]]:
         """(role, path) in sync order; one folder when Kratix writes no dependencies split."""
-        if request.dependencies_path is None:
+        if request.dependencies_path is None or request.resources_path is None:
             return [("documents", request.root_path)]
         return [("dependencies", request.dependencies_path),
                 ("resources", request.resources_path)]
@@ -429,8 +434,8 @@ class KratixDestinationSync:
                 # The first sync may run before the dependencies' CRDs exist; retry until then.
                 policy["syncOptions"].append("SkipDryRunOnMissingResource=true")
             metadata = app_metadata(f"kratix-{request.destination}-{role}", request.environment,
-                                    **naming.standard_labels("kratix-destination-sync",
-                                                             request.destination))
+                                    naming.standard_labels("kratix-destination-sync",
+                                                           request.destination))
             metadata["annotations"] = {SYNC_WAVE_ANNOTATION: str(wave)}
             created.append(k8s.apiextensions.CustomResource(
                 naming.child_name(name, role),
@@ -457,7 +462,8 @@ class KratixDestinationSync:
         iam = isinstance(bucket, ExternalBucket) and bucket.auth_method == "IAM"
         spec: dict = {"interval": "1m", "bucketName": bucket.bucket_name,
                       "endpoint": request.access.address,
-                      "insecure": embedded or isinstance(bucket, ExternalBucket) and bucket.insecure,
+                      "insecure": embedded or (isinstance(bucket, ExternalBucket)
+                                               and bucket.insecure),
                       "prefix": request.root_path,
                       # IAM: source-controller's own role (workload identity) reads the bucket.
                       "provider": "aws" if iam else "generic"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping
+from typing import Any, Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -115,10 +115,10 @@ def controller_replicas_transform(replicas: int):
     def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
         if args.type_ != "kubernetes:apps/v1:Deployment":
             return None
-        metadata = args.props.get("metadata") or {}
+        props: dict[str, Any] = dict(args.props)
+        metadata = props.get("metadata") or {}
         if metadata.get("name") != CONTROLLER_DEPLOYMENT:
             return None
-        props = dict(args.props)
         props["spec"] = {**(props.get("spec") or {}), "replicas": replicas}
         return pulumi.ResourceTransformResult(props=props, opts=args.opts)
 

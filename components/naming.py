@@ -25,7 +25,8 @@ KUBECOST_NAMESPACE = "kubecost"
 PORTAL_NAMESPACE = "backstage"
 CROSSPLANE_NAMESPACE = "crossplane-system"
 # Where each secret manager runs (the names kubeseal and ESO's docs expect).
-SECRET_MANAGER_NAMESPACES = {"sealed-secrets": "kube-system", "external-secrets": "external-secrets"}
+SECRET_MANAGER_NAMESPACES = {"sealed-secrets": "kube-system",
+                             "external-secrets": "external-secrets"}
 
 
 def embedded_store_namespace(store: str) -> str:

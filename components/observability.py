@@ -12,7 +12,7 @@ pod and container state (kube-state-metrics runs only next to Prometheus).
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -21,13 +21,21 @@ import pulumi_random as random
 from components import charts, naming
 from components.charts import ResolvedChart, install_chart, platform_namespace
 from components.config import Observability
-from components.dashboards import (LOKI_DATASOURCE_UID, PROMETHEUS_DATASOURCE_UID,
-                                   TEMPO_DATASOURCE_UID, grafana_dashboard_config_map,
-                                   prometheus_rule)
+from components.dashboards import (
+    LOKI_DATASOURCE_UID,
+    PROMETHEUS_DATASOURCE_UID,
+    TEMPO_DATASOURCE_UID,
+    grafana_dashboard_config_map,
+    prometheus_rule,
+)
 from components.kratix_platform import cert_manager_values
 from components.naming import ARGOCD_NAMESPACE, CERT_MANAGER_NAMESPACE
-from components.observability_content import (DASHBOARD_FOLDER, alert_groups,
-                                              platform_dashboard, red_dashboard)
+from components.observability_content import (
+    DASHBOARD_FOLDER,
+    alert_groups,
+    platform_dashboard,
+    red_dashboard,
+)
 from components.profiles import Footprint, SizeProfile
 
 NAMESPACE = naming.OBSERVABILITY_NAMESPACE
@@ -202,7 +210,7 @@ class ObservabilityStack(pulumi.ComponentResource):
             metadata={"name": GRAFANA_ADMIN_SECRET, "namespace": NAMESPACE,
                       "labels": naming.standard_labels("grafana", self._name)},
             string_data={"admin-user": "admin",
-                         "admin-password": pulumi.Output.secret(password.result)},
+                         "admin-password": pulumi.Output.secret(cast(Any, password.result))},
             opts=opts)
 
     def _collection(self, cluster: str, opts: pulumi.ResourceOptions,
@@ -363,7 +371,7 @@ def grafana_datasources() -> list[dict]:
     ]
 
 
-# -- Loki and Tempo ---------------------------------------------------------------------------------
+# -- Loki and Tempo -------------------------------------------------------------------------------
 
 
 def loki_values(profile: SizeProfile) -> dict:
@@ -422,7 +430,7 @@ def tempo_values(profile: SizeProfile) -> dict:
     }
 
 
-# -- OpenTelemetry ----------------------------------------------------------------------------------
+# -- OpenTelemetry --------------------------------------------------------------------------------
 
 
 def collector_base(name: str, mode: str, footprint: Footprint, *, root: bool = False) -> dict:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -290,6 +290,7 @@ def kyverno_policies(settings: Security, excluded_namespaces: Sequence[str],
     ]
     signatures = settings.image_signatures
     if signatures.registries:
+        cosign: dict[str, Any]
         if signatures.public_key:
             cosign = {"key": {"data": signatures.public_key}}
         else:

@@ -307,7 +307,8 @@ class StateStore(pulumi.ComponentResource):
     def _annotations(self, kind: str) -> dict:
         if kind != "BucketStateStore":
             return {}
-        return {naming.VERSIONING_ANNOTATION: "enabled" if self._args.spec.versioned else "disabled"}
+        versioning = "enabled" if self._args.spec.versioned else "disabled"
+        return {naming.VERSIONING_ANNOTATION: versioning}
 
     def _after_platform(self, extra: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(

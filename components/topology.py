@@ -46,8 +46,12 @@ from components.naming import (
     PORTAL_NAMESPACE,
     SECRET_MANAGER_NAMESPACES,
 )
-from components.observability import (ObservabilityCharts, ObservabilityStack,
-                                      ObservabilityStackArgs, WorkerTelemetry)
+from components.observability import (
+    ObservabilityCharts,
+    ObservabilityStack,
+    ObservabilityStackArgs,
+    WorkerTelemetry,
+)
 from components.portal import DeveloperPortal, DeveloperPortalArgs, PortalCluster
 from components.profiles import PROFILES
 from components.promise import KratixPromise, KratixPromiseArgs
@@ -105,7 +109,8 @@ class Topology:
                             | {s.secret_namespace for s in self.config.state_stores}
                             | {naming.embedded_store_namespace(s.name)
                                for s in self.config.state_stores if s.embedded})
-        outputs = {"profile": self.config.profile, "topology": self.config.topology,
+        outputs: dict[str, object] = {
+                   "profile": self.config.profile, "topology": self.config.topology,
                    "clusters": clusters, "destinations": destinations, "stateStores": stores,
                    "namespaces": namespaces}
         if self.gitops is not None:
@@ -302,7 +307,8 @@ def compose(config: StackConfig, stack: str, project_dir: Path,
         for definition in offered_promises(config):
             operator = definition.operator
             # Cloud-backed promises go where Crossplane runs, after its composite APIs exist.
-            selectors, waits_for = settings.destination_selectors, [platform.controller]
+            selectors = settings.destination_selectors
+            waits_for: list[pulumi.Resource] = [platform.controller]
             if definition.cloud_backed:
                 selectors = config.crossplane.destination_selectors
                 waits_for = [platform.controller, *cloud.values()]
@@ -369,12 +375,13 @@ def argocd_clusters(config: StackConfig) -> list[ArgoCDCluster]:
         labels: dict[str, str] = {}
         for destination in reversed(hosted):
             labels.update(destination.all_labels)
+        auth: pulumi.Input[str]
         if cluster.role == "platform":
             server, auth = IN_CLUSTER_SERVER, in_cluster_config()
         else:
             token = config.gitops_credentials.get(cluster.name, {}).get("bearerToken")
-            server, auth = config.worker_servers[cluster.name], cluster_config(config.gitops, cluster.name,
-                                                            cluster.ca_data, token)
+            server = config.worker_servers[cluster.name]
+            auth = cluster_config(config.gitops, cluster.name, cluster.ca_data, token)
         clusters.append(ArgoCDCluster(cluster.name, hosted[0].environment, labels, server, auth))
     return clusters
 

@@ -29,7 +29,8 @@ REFERENCE = REPO / "docs" / "config-reference.md"
 LAYER_PAGES = REPO / "docs" / "layers"
 CHART_LINE = re.compile(r"^- `(?P<key>[a-z0-9-]+)` sets: .*$", re.M)
 # The shipped stacks, and prod with the other secret manager: between them every chart.
-STACK_VARIANTS = (("dev", {}), ("prod", {}), ("prod", {"secrets": "external-secrets"}))
+STACK_VARIANTS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("dev", {}), ("prod", {}), ("prod", {"secrets": "external-secrets"}))
 
 
 def chart_value_keys() -> dict[str, list[str]]:

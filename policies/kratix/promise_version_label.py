@@ -9,7 +9,6 @@ from policies.lib import kube, promises
 from policies.lib.metadata import resource_policy
 
 
-
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != promises.PROMISE:
         return
