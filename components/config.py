@@ -17,8 +17,19 @@ import pulumi
 
 from components import charts, naming
 from components import formats as fmt
-from components.configschema import (ConfigError, Problems, field_types, format_rows,
-                                     model_fields, parse_model, reference_rows, setting, to_raw)
+from components.charts import ResolvedChart
+from components.configschema import (
+    ConfigError,
+    Problems,
+    field_types,
+    format_rows,
+    model_fields,
+    parse_model,
+    reference_rows,
+    setting,
+    to_raw,
+)
+from components.naming import KRATIX_NAMESPACE
 
 NAMESPACE = "idp"
 PROFILES = ("dev", "prod")
@@ -30,7 +41,6 @@ GIT_AUTH_METHODS = ("basicAuth", "ssh")
 BUCKET_AUTH_METHODS = ("accessKey", "IAM")
 FILEPATH_MODES = ("nestedByMetadata", "aggregatedYAML", "none")
 CLEANUP_POLICIES = ("none", "all")
-KRATIX_NAMESPACE = "kratix-platform-system"
 SECRET_MANAGERS = ("sealed-secrets", "external-secrets")
 CLUSTER_AUTH_METHODS = ("bearerToken", "awsIAM")
 TEAM_SIZES = ("small", "medium", "large")
@@ -132,8 +142,9 @@ class BucketStore:
 
 
 @dataclasses.dataclass(frozen=True)
-class StateStore:
-    """Where Kratix writes the documents destinations sync from."""
+class StateStoreSettings:
+    """Where Kratix writes the documents destinations sync from (as the stack declares it;
+    validation resolves it into a `StateStore`)."""
 
     name: str = setting("name", "state store name, a DNS-1123 label", dns_name=True)
     kind: str = setting("kind", "git or bucket", choices=STORE_KINDS)
@@ -145,21 +156,55 @@ class StateStore:
     git: Optional[GitStore] = setting("git", "settings of a git store", default=None)
     bucket: Optional[BucketStore] = setting("bucket", "settings of a bucket store", default=None)
 
+
+@dataclasses.dataclass(frozen=True)
+class ExternalBucket:
+    """A validated external bucket: its endpoint is known."""
+
+    endpoint: str
+    bucket_name: str
+    insecure: bool
+    auth_method: str
+    versioning: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class EmbeddedBucket:
+    """The in-cluster MinIO this program runs (versioned, credentials generated)."""
+
+    bucket_name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class StateStore:
+    """A validated state store: exactly one backend, nothing left to default."""
+
+    name: str
+    path: str
+    secret_namespace: str
+    backend: GitStore | ExternalBucket | EmbeddedBucket
+
     @property
-    def auth_method(self) -> str | None:
+    def kind(self) -> str:
+        return "git" if isinstance(self.backend, GitStore) else "bucket"
+
+    @property
+    def embedded(self) -> bool:
+        return isinstance(self.backend, EmbeddedBucket)
+
+    @property
+    def auth_method(self) -> str:
         """How Kratix authenticates; "embedded" when this program generates the credentials."""
-        if self.git:
-            return self.git.auth_method
-        if self.bucket:
-            return "embedded" if self.bucket.embedded else self.bucket.auth_method
-        return None
+        if isinstance(self.backend, EmbeddedBucket):
+            return "embedded"
+        return self.backend.auth_method
 
     @property
     def versioned(self) -> bool:
         """Whether lost or overwritten state can be recovered (git history, bucket versions)."""
-        if self.git:
-            return True
-        return bool(self.bucket and (self.bucket.embedded or self.bucket.versioning))
+        if isinstance(self.backend, ExternalBucket):
+            return self.backend.versioning
+        return True
 
     @property
     def crd_kind(self) -> str:
@@ -167,8 +212,9 @@ class StateStore:
 
 
 @dataclasses.dataclass(frozen=True)
-class Destination:
-    """A Kratix Destination: a cluster (or folder) that receives scheduled work."""
+class DestinationSettings:
+    """A Kratix Destination: a cluster (or folder) that receives scheduled work (as the stack
+    declares it; validation resolves it into a `Destination`)."""
 
     name: str = setting("name", "destination name, a DNS-1123 label", dns_name=True)
     cluster: Optional[str] = setting("cluster", "cluster that syncs this destination "
@@ -192,9 +238,24 @@ class Destination:
     cleanup: str = setting("cleanup", "all removes written documents when the destination is "
                            "deleted", default="none", choices=CLEANUP_POLICIES)
 
+
+@dataclasses.dataclass(frozen=True)
+class Destination:
+    """A validated destination: its cluster, state store, path and environment resolved."""
+
+    name: str
+    cluster: str
+    state_store: str
+    path: str
+    environment: str
+    region: str | None
+    labels: Mapping[str, str]
+    strict_match_labels: bool
+    filepath_mode: str
+    cleanup: str
+
     @property
     def all_labels(self) -> dict[str, str]:
-        assert self.environment and self.cluster
         return naming.destination_labels(self.environment, self.cluster, self.region,
                                          self.labels)
 
@@ -290,6 +351,10 @@ class ChartOverride:
                                      default=None, format=fmt.CHART_VERSION)
     repository: Optional[str] = setting("repository", "repository to fetch it from",
                                         default=None, format=fmt.CHART_REPOSITORY)
+    values: Mapping[str, Any] = setting(
+        "values", "Helm values laid over the layer's own (nested maps merged, anything else "
+        "replaced, null removes a key); see the layer's page for the keys it sets",
+        default=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -347,7 +412,8 @@ class GitOps:
 
 @dataclasses.dataclass(frozen=True)
 class Promises:
-    """The PostgreSQL and Redis promises (promises/), installed after Kratix."""
+    """Every promise in promises/ (the cloud-backed ones only with the Crossplane layer),
+    installed after Kratix."""
 
     enabled: bool = setting("enabled", "install every promise in promises/", default=False)
     image_registry: str = setting(
@@ -504,6 +570,14 @@ def _check_portal(config: "StackConfig", secret_keys: frozenset[str],
 
 
 @dataclasses.dataclass(frozen=True)
+class PortalSite:
+    """The validated URLs of an enabled portal."""
+
+    base_url: str
+    golden_paths_url: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Crossplane:
     """The optional cloud layer: Crossplane, its providers and the cloud-backed promises' API."""
 
@@ -533,12 +607,12 @@ def _default_clusters() -> tuple[Cluster, ...]:
     return (Cluster(name="platform", role="platform", environment="dev", region="local"),)
 
 
-def _default_state_stores() -> tuple[StateStore, ...]:
-    return (StateStore(name="default", kind="bucket", bucket=BucketStore(embedded=True)),)
+def _default_state_stores() -> tuple[StateStoreSettings, ...]:
+    return (StateStoreSettings(name="default", kind="bucket", bucket=BucketStore(embedded=True)),)
 
 
-def _default_destinations() -> tuple[Destination, ...]:
-    return (Destination(name="platform"),)
+def _default_destinations() -> tuple[DestinationSettings, ...]:
+    return (DestinationSettings(name="platform"),)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -551,16 +625,16 @@ class StackConfig:
                             "or multi-cluster", default="single-cluster", choices=TOPOLOGIES)
     clusters: tuple[Cluster, ...] = setting("clusters", "the clusters and how to reach them",
                                             default=_default_clusters)
-    state_stores: tuple[StateStore, ...] = setting(
+    state_store_settings: tuple[StateStoreSettings, ...] = setting(
         "stateStores", "where Kratix writes documents", default=_default_state_stores)
-    destinations: tuple[Destination, ...] = setting(
+    destination_settings: tuple[DestinationSettings, ...] = setting(
         "destinations", "Kratix destinations and their labels", default=_default_destinations)
     teams: tuple[Team, ...] = setting("teams", "application teams", default=tuple)
     chart_mirror: str = setting("chartMirror", "redirect every chart: oci://..., https://... "
                                 "or a local directory of charts", default="",
                                 format=fmt.CHART_MIRROR)
     charts: Mapping[str, ChartOverride] = setting(
-        "charts", "per-chart version or repository overrides, keyed by chart",
+        "charts", "per-chart version, repository or values overrides, keyed by chart",
         default=dict)
     kratix: KratixSettings = setting("kratix", "Kratix controller settings",
                                      default=KratixSettings)
@@ -571,7 +645,7 @@ class StackConfig:
     security: Security = setting("security", "security baseline", default=Security)
     observability: Observability = setting("observability", "telemetry collection, storage, "
                                            "dashboards and alerts", default=Observability)
-    promises: Promises = setting("promises", "PostgreSQL and Redis as a service",
+    promises: Promises = setting("promises", "services as a service: every promise in promises/",
                                  default=Promises)
     finops: FinOps = setting("finops", "cost allocation and delivery metrics", default=FinOps)
     crossplane: Crossplane = setting("crossplane", "Crossplane cloud layer (off by default)",
@@ -589,6 +663,16 @@ class StackConfig:
         "portalCredentials", "secret portal credentials: oidc.clientSecret, database.password, "
         "argocd.token and <worker>.token (set with `pulumi config set --secret --path`)",
         default=dict, secret=True)
+    # Resolved by validation (not config keys): what the program builds from, with nothing
+    # left optional that it relies on.
+    state_stores: tuple[StateStore, ...] = ()
+    destinations: tuple[Destination, ...] = ()
+    worker_servers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """API server URL of each worker that declares one (every worker ArgoCD syncs does)."""
+    portal_site: "PortalSite | None" = None
+    """Where the portal is served and reads its templates; None while the portal is off."""
+    telemetry_gateway: str | None = None
+    """host:port of the OTLP gateway workers send to; None without workers or observability."""
 
     @property
     def platform_cluster(self) -> Cluster:
@@ -600,10 +684,10 @@ class StackConfig:
     def state_store(self, name: str) -> StateStore:
         return next(s for s in self.state_stores if s.name == name)
 
-    def chart(self, key: str, base_dir: Path | None = None) -> charts.ResolvedChart:
+    def chart(self, key: str, base_dir: Path | None = None) -> ResolvedChart:
         override = self.charts.get(key, ChartOverride())
         return charts.resolve_chart(key, self.chart_mirror, override.version,
-                                    override.repository, base_dir)
+                                    override.repository, base_dir, override.values)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -698,7 +782,7 @@ def _duplicates(names: list[str]) -> set[str]:
 def _resolve_and_check(config: StackConfig, secret_keys: frozenset[str], base_dir: Path | None,
                        problems: Problems) -> StackConfig:
     _check_clusters(config, problems)
-    _check_state_stores(config, problems)
+    config = dataclasses.replace(config, state_stores=_resolve_state_stores(config, problems))
     _check_credentials(config, secret_keys, problems)
     _check_teams(config, problems)
     _check_security(config, problems)
@@ -715,7 +799,22 @@ def _resolve_and_check(config: StackConfig, secret_keys: frozenset[str], base_di
     if not problems.items:
         _check_promises(config, problems)
         _check_crossplane(config, secret_keys, problems)
-    return config
+    return _resolve_layer_values(config)
+
+
+def _resolve_layer_values(config: StackConfig) -> StackConfig:
+    """The values layers rely on once validation proved them present."""
+    portal = config.portal
+    site = None
+    if portal.enabled and portal.base_url and portal.golden_paths_url:
+        site = PortalSite(portal.base_url, portal.golden_paths_url)
+    gateway = config.observability.gateway_endpoint
+    has_workers = any(c.role == "worker" for c in config.clusters)
+    return dataclasses.replace(
+        config, worker_servers={c.name: c.server for c in config.clusters
+                                if c.role == "worker" and c.server},
+        portal_site=site,
+        telemetry_gateway=gateway if config.observability.enabled and has_workers else None)
 
 
 def _check_clusters(config: StackConfig, problems: Problems) -> None:
@@ -741,32 +840,39 @@ def _check_clusters(config: StackConfig, problems: Problems) -> None:
             problems.add(f"{key}[{i}].target.renderDir", "applies only to mode render")
 
 
-def _check_state_stores(config: StackConfig, problems: Problems) -> None:
+def _resolve_state_stores(config: StackConfig, problems: Problems) -> tuple[StateStore, ...]:
     key = f"{NAMESPACE}:stateStores"
-    if not config.state_stores:
+    declared = config.state_store_settings
+    if not declared:
         problems.add(key, "at least one state store is required")
-    for name in sorted(_duplicates([s.name for s in config.state_stores])):
+    for name in sorted(_duplicates([s.name for s in declared])):
         problems.add(key, f"state store name '{name}' is used more than once")
-    embedded = [s for s in config.state_stores if s.bucket and s.bucket.embedded]
+    embedded = [s for s in declared if s.bucket and s.bucket.embedded]
     if len(embedded) > 1:
         problems.add(key, "only one state store may be embedded")
-    for i, store in enumerate(config.state_stores):
+    resolved = []
+    for i, store in enumerate(declared):
         path = f"{key}[{i}]"
         other = "bucket" if store.kind == "git" else "git"
-        if getattr(store, store.kind) is None:
-            problems.add(f"{path}.{store.kind}", f"is required for kind {store.kind}")
         if getattr(store, other) is not None:
             problems.add(f"{path}.{other}", f"applies only to kind {other}; remove it or set "
                          f"kind: {other}")
+        backend: GitStore | ExternalBucket | EmbeddedBucket | None = None
         if store.kind == "git" and store.git:
             _check_git_store(store.git, f"{path}.git", problems)
-        if store.kind == "bucket" and store.bucket:
-            _check_bucket(config, store.bucket, f"{path}.bucket", problems)
-        if config.profile == "prod" and getattr(store, store.kind) is not None \
-                and not store.versioned:
+            backend = store.git
+        elif store.kind == "bucket" and store.bucket:
+            backend = _resolve_bucket(config, store.bucket, f"{path}.bucket", problems)
+        else:
+            problems.add(f"{path}.{store.kind}", f"is required for kind {store.kind}")
+        if backend is None:
+            continue
+        resolved.append(StateStore(store.name, store.path, store.secret_namespace, backend))
+        if config.profile == "prod" and not resolved[-1].versioned:
             problems.add(f"{path}.bucket.versioning", "a prod stack needs versioned state: "
                          "enable object versioning on the bucket and set versioning: true, or "
                          "use a git store")
+    return tuple(resolved)
 
 
 def _check_git_store(git: GitStore, path: str, problems: Problems) -> None:
@@ -779,20 +885,22 @@ def _check_git_store(git: GitStore, path: str, problems: Problems) -> None:
                      "use https://host/path, or authMethod ssh")
 
 
-def _check_bucket(config: StackConfig, bucket: BucketStore, path: str,
-                  problems: Problems) -> None:
+def _resolve_bucket(config: StackConfig, bucket: BucketStore, path: str,
+                    problems: Problems) -> ExternalBucket | EmbeddedBucket | None:
     if bucket.embedded:
-        for name in ("endpoint",):
-            if getattr(bucket, name):
-                problems.add(f"{path}.{name}", "is set by the embedded MinIO; remove it")
+        if bucket.endpoint:
+            problems.add(f"{path}.endpoint", "is set by the embedded MinIO; remove it")
         if config.profile == "prod":
             problems.add(f"{path}.embedded", "the embedded MinIO lives and dies with the "
                          "platform cluster, so it is not allowed in prod; use an external "
                          "versioned bucket or a git store")
-        return
+        return EmbeddedBucket(bucket.bucket_name)
     if not bucket.endpoint:
         problems.add(f"{path}.endpoint", "is required for an external bucket (host[:port], "
                      "for example s3.eu-west-1.amazonaws.com)")
+        return None
+    return ExternalBucket(bucket.endpoint, bucket.bucket_name, bucket.insecure,
+                          bucket.auth_method, bucket.versioning)
 
 
 def _check_credentials(config: StackConfig, secret_keys: frozenset[str],
@@ -802,7 +910,7 @@ def _check_credentials(config: StackConfig, secret_keys: frozenset[str],
     if creds and key not in secret_keys:
         problems.add(key, "holds credentials in plaintext; store each value with `pulumi config "
                      "set --secret --path 'stateStoreCredentials.<store>.<key>' VALUE`")
-    stores = {s.name: s for s in config.state_stores}
+    stores = [s.name for s in config.state_store_settings]
     for name in creds:
         if name not in stores:
             problems.add(f"{key}.{name}", "names no state store; accepted: " + ", ".join(stores))
@@ -1007,7 +1115,7 @@ def _check_crossplane(config: StackConfig, secret_keys: frozenset[str],
 
 def gitops_workers(config: StackConfig) -> list[Cluster]:
     """Workers ArgoCD on the platform cluster must reach: those that sync a destination."""
-    synced = {d.cluster for d in config.destinations}
+    synced = {d.cluster for d in config.destination_settings}  # None: the platform cluster
     return [c for c in config.clusters if c.role == "worker" and c.name in synced]
 
 
@@ -1043,7 +1151,8 @@ def _check_gitops(config: StackConfig, secret_keys: frozenset[str], problems: Pr
     for secret_key in creds.get(REPOSITORY_CREDENTIALS, {}):
         if secret_key not in REPOSITORY_CREDENTIAL_KEYS:
             problems.add(f"{creds_key}.{REPOSITORY_CREDENTIALS}.{secret_key}", "is not a "
-                         "repository credential; accepted: " + ", ".join(REPOSITORY_CREDENTIAL_KEYS))
+                         "repository credential; accepted: "
+                         + ", ".join(REPOSITORY_CREDENTIAL_KEYS))
     clusters = {c.name for c in config.clusters}
     for name in creds:
         if name != REPOSITORY_CREDENTIALS and name not in clusters:
@@ -1072,16 +1181,17 @@ def _normalise_path(path: str) -> str:
 
 def _resolve_destinations(config: StackConfig, problems: Problems) -> tuple[Destination, ...]:
     key = f"{NAMESPACE}:destinations"
-    if not config.destinations:
+    declared = config.destination_settings
+    if not declared:
         problems.add(key, "at least one destination is required")
-    for name in sorted(_duplicates([d.name for d in config.destinations])):
+    for name in sorted(_duplicates([d.name for d in declared])):
         problems.add(key, f"destination name '{name}' is used more than once")
     clusters = {c.name: c for c in config.clusters}
     stores = {s.name: s for s in config.state_stores}
     resolved = []
     used_paths: dict[tuple[str, str], int] = {}
     workers = {c.name for c in config.clusters if c.role == "worker"}
-    for i, dest in enumerate(config.destinations):
+    for i, dest in enumerate(declared):
         path = f"{key}[{i}]"
         cluster_name = dest.cluster or config.platform_cluster.name
         if cluster_name not in clusters:
@@ -1099,9 +1209,7 @@ def _resolve_destinations(config: StackConfig, problems: Problems) -> tuple[Dest
             problems.add(f"{path}.stateStore", f"names no state store '{store_name}'; "
                          "accepted: " + ", ".join(stores))
             continue
-        store = stores[store_name]
-        if config.gitops.enabled and cluster_name in workers and store.bucket and \
-                store.bucket.embedded:
+        if config.gitops.enabled and cluster_name in workers and stores[store_name].embedded:
             problems.add(f"{path}.stateStore", f"'{store_name}' is the embedded MinIO, reachable "
                          f"only inside the platform cluster, so worker '{cluster_name}' cannot "
                          "sync it; give this destination an external bucket or a git store")
@@ -1116,14 +1224,15 @@ def _resolve_destinations(config: StackConfig, problems: Problems) -> tuple[Dest
             problems.add(f"{path}.environment", f"is required (cluster '{cluster_name}' sets "
                          "no default environment)")
             continue
-        region = dest.region or cluster.region
-        for label_key, value in dest.labels.items():
+        for label_key in dest.labels:
             if label_key in naming.RESERVED_DESTINATION_LABELS:
                 problems.add(f"{path}.labels.{label_key}", f"is set from the destination's "
                              f"{label_key}; set {label_key} on the destination instead")
-        resolved.append(dataclasses.replace(
-            dest, cluster=cluster_name, state_store=store_name, path=dest_path,
-            environment=environment, region=region))
+        resolved.append(Destination(
+            name=dest.name, cluster=cluster_name, state_store=store_name, path=dest_path,
+            environment=environment, region=dest.region or cluster.region, labels=dest.labels,
+            strict_match_labels=dest.strict_match_labels, filepath_mode=dest.filepath_mode,
+            cleanup=dest.cleanup))
     return tuple(resolved)
 
 

@@ -138,7 +138,7 @@ def parse_value(kind: Any, raw: Any, path: str, problems: Problems,
         if raw is None:
             return None
         return parse_value(inner[0], raw, path, problems, meta)
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         value = parse_model(kind, raw, path, problems)
         return _INVALID if value is None else value
     if origin in _LISTS or kind in (tuple, list):
@@ -163,6 +163,8 @@ def parse_value(kind: Any, raw: Any, path: str, problems: Problems,
             value_meta = {"format": by_key.get(k, meta.get("format")), "bounds": meta.get("bounds")}
             entries[k] = parse_value(value_kind, v, f"{path}.{k}", problems, value_meta)
         return _INVALID if any(v is _INVALID for v in entries.values()) else entries
+    if kind is Any:  # free-form (chart values): any JSON value, kept as written
+        return raw
     if kind is bool:
         if not isinstance(raw, bool):
             problems.add(path, f"must be true or false, got {_describe(raw)}")
@@ -243,6 +245,8 @@ def describe_type(kind: Any) -> str:
         return f"list of {describe_type(args[0])}" if args else "list"
     if origin in _MAPS:
         return f"map of {describe_type(args[1])}" if len(args) == 2 else "map"
+    if kind is Any:
+        return "any"
     return {bool: "boolean", int: "integer", str: "string"}.get(kind, str(kind))
 
 
@@ -304,7 +308,7 @@ def format_rows(model: type, prefix: str) -> list[tuple[str, str]]:
 
 
 def _nested_model(kind: Any) -> type | None:
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         return kind
     for arg in typing.get_args(kind):
         found = _nested_model(arg)
@@ -316,7 +320,8 @@ def _nested_model(kind: Any) -> type | None:
 def _default_text(f: dataclasses.Field) -> str:
     if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
         return "required"
-    value = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+    factory = typing.cast(typing.Callable[[], Any], f.default_factory)
+    value = f.default if f.default is not dataclasses.MISSING else factory()
     if value is None:
         return "—"
     if dataclasses.is_dataclass(value):

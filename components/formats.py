@@ -553,7 +553,7 @@ def _cron(value: str) -> str | None:
     fields = value.split()
     if len(fields) != 5:
         return f"it has {len(fields)} fields, not 5"
-    for text, (name, low, high, names) in zip(fields, _CRON_FIELDS):
+    for text, (name, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
         problem = _cron_field(text, name, low, high, names)
         if problem:
             return problem

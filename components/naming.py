@@ -1,7 +1,10 @@
-"""The one place for resource names and Kubernetes labels.
+"""The platform's one vocabulary: namespaces, labels, annotations, API groups and names.
 
-Every object the platform creates carries the same recommended labels, so `kubectl get -l`,
-cost allocation and the policy packs all read one vocabulary.
+Components, the policy packs and the promises (and their pipeline images) all import it, so a
+namespace, label or API group is written once. Every object the platform creates carries the
+same recommended labels, so `kubectl get -l`, cost allocation and the policy packs read one
+vocabulary. It imports nothing from the project: layers depend on it, never on each other for a
+constant.
 """
 
 from __future__ import annotations
@@ -11,6 +14,44 @@ from typing import Mapping
 PROJECT = "idp"
 PART_OF = "idp-as-code"
 MANAGED_BY = "pulumi"
+
+# Namespaces of the platform's own components, one per layer (the layer owns and creates it).
+KRATIX_NAMESPACE = "kratix-platform-system"
+CERT_MANAGER_NAMESPACE = "cert-manager"
+FLUX_NAMESPACE = "flux-system"
+ARGOCD_NAMESPACE = "argocd"
+KYVERNO_NAMESPACE = "kyverno"
+KUBECOST_NAMESPACE = "kubecost"
+PORTAL_NAMESPACE = "backstage"
+CROSSPLANE_NAMESPACE = "crossplane-system"
+# Where each secret manager runs (the names kubeseal and ESO's docs expect).
+SECRET_MANAGER_NAMESPACES = {"sealed-secrets": "kube-system",
+                             "external-secrets": "external-secrets"}
+
+
+def embedded_store_namespace(store: str) -> str:
+    """The namespace of the embedded MinIO behind state store `store`."""
+    return f"statestore-{store}"
+
+
+# A cluster's own API server as seen from inside it (ArgoCD's and Backstage's in-cluster target).
+IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
+
+# API groups (apiVersion) of the custom resources the platform writes.
+KRATIX_API = "platform.kratix.io/v1alpha1"
+ARGOCD_API = "argoproj.io/v1alpha1"
+
+
+
+def kubernetes_type(api_version: str, kind: str) -> str:
+    """The Pulumi type token of a Kubernetes kind (what policies see as `resource_type`)."""
+    return f"kubernetes:{api_version}:{kind}"
+
+
+# Labels every Promise carries: its release (kratix-marketplace convention) and its backend
+# (kubernetes: in-cluster operators; crossplane: cloud resources through the Crossplane layer).
+PROMISE_VERSION_LABEL = "kratix.io/promise-version"
+PROMISE_BACKEND_LABEL = "idp-as-code.io/promise-backend"
 
 # Kratix and GitOps label keys that destinations carry and promises select on.
 ENVIRONMENT_LABEL = "environment"

@@ -23,9 +23,10 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import naming
-from components.catalog import PORTAL_NAMESPACE, as_yaml
+from components.catalog import as_yaml
 from components.charts import ResolvedChart, install_chart, platform_namespace
-from components.config import Portal
+from components.config import Portal, PortalSite
+from components.naming import PORTAL_NAMESPACE
 from components.profiles import SizeProfile
 
 PORTAL_NAME = "backstage"
@@ -78,6 +79,8 @@ class PortalCluster:
 class DeveloperPortalArgs:
     settings: Portal
     """The validated `idp:portal` settings."""
+    site: PortalSite
+    """Its URLs (resolved by validation)."""
     provider: k8s.Provider
     """Provider of the platform cluster, where the portal runs."""
     chart: ResolvedChart
@@ -99,9 +102,8 @@ def secret_file(key: str) -> dict:
     return {"$file": f"{SECRETS_MOUNT}/{key}"}
 
 
-def catalog_locations(settings: Portal) -> list[dict]:
-    assert settings.golden_paths_url
-    base = settings.golden_paths_url.rstrip("/")
+def catalog_locations(site: PortalSite) -> list[dict]:
+    base = site.golden_paths_url.rstrip("/")
     return [{"type": "file", "target": f"{CATALOG_MOUNT}/{CATALOG_FILE}"}] + [
         {"type": "url", "target": f"{base}/{path}/template.yaml",
          "rules": [{"allow": ["Template"]}]}
@@ -147,16 +149,15 @@ def sign_in_providers(settings) -> dict:
 
 def app_config(args: DeveloperPortalArgs) -> dict:
     """Backstage's app-config (a ConfigMap): secrets appear only as `$file` references."""
-    settings = args.settings
-    assert settings.base_url
+    settings, site = args.settings, args.site
     config: dict = {
-        "app": {"baseUrl": settings.base_url},
-        "backend": {"baseUrl": settings.base_url, "database": database_config(settings)},
+        "app": {"baseUrl": site.base_url},
+        "backend": {"baseUrl": site.base_url, "database": database_config(settings)},
         "auth": {"environment": "production", "session": {"secret": secret_file("session-secret")},
                  "providers": sign_in_providers(settings)},
         "catalog": {"rules": [{"allow": ["Component", "System", "API", "Resource", "Group",
                                          "User", "Location", "Template"]}],
-                    "locations": catalog_locations(settings)},
+                    "locations": catalog_locations(site)},
         "kubernetes": kubernetes_config(args.clusters),
         # Docs are built in the portal's container (mkdocs in the image), stored in /tmp.
         "techdocs": {"builder": "local", "generator": {"runIn": "local"},
