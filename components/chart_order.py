@@ -24,7 +24,7 @@ POD_TEMPLATES = {"Deployment": ("spec", "template"), "StatefulSet": ("spec", "te
 
 
 def pod_spec(obj: dict) -> dict | None:
-    node = obj
+    node: object = obj
     for key in POD_TEMPLATES.get(obj.get("kind", ""), ()) + ("spec",):
         node = node.get(key) if isinstance(node, dict) else None
     return node if isinstance(node, dict) else None

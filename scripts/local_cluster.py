@@ -163,18 +163,18 @@ class Clusters:
 
     def _write_kubeconfig(self) -> None:
         """One kubeconfig, each cluster's context named as the stack's target names it."""
-        merged = {"apiVersion": "v1", "kind": "Config", "clusters": [], "users": [],
-                  "contexts": [], "preferences": {}}
+        entries: dict[str, list[dict]] = {"clusters": [], "users": [], "contexts": []}
         for cluster in self.clusters:
             own = yaml.safe_load(self.kwokctl("get", "kubeconfig", "--name", cluster.name).stdout)
             context = own["contexts"][0]["context"]
             server = next(c for c in own["clusters"] if c["name"] == context["cluster"])
             user = next(u for u in own["users"] if u["name"] == context["user"])
-            merged["clusters"].append({"name": cluster.context, "cluster": server["cluster"]})
-            merged["users"].append({"name": cluster.context, "user": user["user"]})
-            merged["contexts"].append({"name": cluster.context, "context": {
+            entries["clusters"].append({"name": cluster.context, "cluster": server["cluster"]})
+            entries["users"].append({"name": cluster.context, "user": user["user"]})
+            entries["contexts"].append({"name": cluster.context, "context": {
                 "cluster": cluster.context, "user": cluster.context}})
-        merged["current-context"] = self.clusters[0].context
+        merged = {"apiVersion": "v1", "kind": "Config", **entries, "preferences": {},
+                  "current-context": self.clusters[0].context}
         self.kubeconfig.write_text(yaml.safe_dump(merged))
         self.kubeconfig.chmod(0o600)
 
