@@ -72,7 +72,7 @@ def applied(request, engine_bin, cluster_bin, tmp_path_factory):
         kubeconfig = clusters.up()
         workspace = engine_workspace.offline_workspace(tmp, engine_bin, request.param,
                                                        kubeconfig)
-        first_preview = workspace.pulumi("preview", "--diff", *workspace.policy_args(),
+        first_preview = workspace.pulumi("preview", *workspace.policy_args(),
                                          timeout=1800)
         workspace.first_preview = first_preview
         start = time.monotonic()
