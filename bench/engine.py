@@ -46,7 +46,7 @@ from pathlib import Path
 
 import yaml
 
-from bench import results
+from bench import footprint, results
 from tests.engine.conftest import engine_workspace, local_cluster
 
 STACKS = ("dev", "prod")
@@ -57,6 +57,8 @@ VARIANTS_RUN = VARIANTS
 NOT_OBJECTS = ("pulumi:providers:", "kubernetes:helm.sh/", "kubernetes:yaml/",
                "kubernetes:kustomize/")
 STEP_TIMEOUT = 3600
+# The live footprint of each stack, read after its first `up` (saved as footprint.json).
+footprints: dict = {}
 
 CONFIGMAP_FLOOR = '''"""Floor (a): plain ConfigMaps through the same provider, nothing else."""
 import pulumi
@@ -369,6 +371,7 @@ def bench_stack(stack: str, engine_bin: Path, cluster_bin: Path, repeats: int,
         def capture():
             if not manifests:
                 manifests.update(exported_manifests(workspace))
+                footprints[stack] = footprint.stack_footprint(stack, clusters)
 
         samples: dict[str, list] = {}
         floor_subjects: list[Subject] | None = None
@@ -511,6 +514,8 @@ def main() -> int:
         results.save("engine" + (f"-{options.label}" if options.label else ""),
                      {"repeats": options.repeats, "env": env, "label": options.label,
                       "stacks": rows, "machine": results.machine()})
+    if footprints and not options.label:
+        footprint.save(footprints)
     return 0
 
 

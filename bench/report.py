@@ -216,12 +216,20 @@ def footprint_section(data: dict) -> str:
                                 w["limits.cpu_m"], w["limits.memory_mib"],
                                 ", ".join(w["unset"]) or "-"])
     node = data["dev_node"]
+    placed = [[stack, cluster, name, n["pods"], n["requests.cpu_m"], n["requests.memory_mib"],
+               len(cluster_data.get("pending", []))]
+              for stack, stack_data in data["stacks"].items()
+              for cluster, cluster_data in stack_data["clusters"].items()
+              for name, n in cluster_data.get("nodes", {}).items()]
     return "\n\n".join([
-        machine_section(data),
+        machine_section(data) + f" Source: {data.get('source', 'rendered manifests')}.",
         table(["stack", "cluster", "workloads", "requests CPU m", "requests MiB",
                "limits CPU m", "limits MiB"], totals),
         f"Dev requests fit one {node['cpu_m'] // 1000}-CPU / {node['memory_mib'] // 1024}-GiB "
         f"node: {verdict(data['dev_fits_node'])}.",
+        "Pods as the scheduler placed them (requests of every running pod per node):",
+        table(["stack", "cluster", "node", "pods", "requests CPU m", "requests MiB",
+               "pods Pending in the cluster"], placed),
         "<details><summary>Every workload</summary>\n\n" +
         table(["stack", "cluster", "workload", "replicas", "req CPU m", "req MiB",
                "lim CPU m", "lim MiB", "unset"], details) + "\n\n</details>"])

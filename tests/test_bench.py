@@ -130,3 +130,25 @@ def test_the_report_renders_an_engine_run_with_its_floors_and_ratios():
     assert "| dev | first `preview` | 48.0 s (14.55x) | 10.0 / 20 | 1.0 | 5.0 / 10 | 2.0 |" in text
     assert "<= 3.0x (a), <= 2.0x kubectl: met" in text  # up: 60 s vs 30 s and vs 30 s kubectl
     assert "| dev | stack | first `preview` | 10.0 / 20 | 11.0 / 22.0 | 10.0% / 10.0% | met |" in text
+
+
+def test_the_live_footprint_counts_owners_not_their_replicasets_and_places_pods_per_node():
+    pod_spec = {"containers": [{"name": "c", "resources": {
+        "requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}}]}
+    owner = [{"kind": "Deployment", "name": "web"}]
+    documents = [
+        {"kind": "Deployment", "metadata": {"name": "web", "namespace": "a"},
+         "spec": {"replicas": 2, "template": {"spec": pod_spec}}},
+        {"kind": "ReplicaSet", "metadata": {"name": "web-1", "namespace": "a",
+                                            "ownerReferences": owner},
+         "spec": {"replicas": 2, "template": {"spec": pod_spec}}}]
+    pods = [{"kind": "Pod", "metadata": {"name": f"web-{i}", "namespace": "a",
+                                         "ownerReferences": owner},
+             "spec": {**pod_spec, "nodeName": "n0"} if i else pod_spec, "status": {}}
+            for i in range(2)]
+    found = footprint.cluster_footprint(documents + pods, pods)
+    assert [w["name"] for w in found["workloads"]] == ["web"]
+    assert found["totals"]["requests.cpu_m"] == 200
+    assert found["nodes"] == {"n0": {"pods": 1, "requests.cpu_m": 100,
+                                     "requests.memory_mib": 128}}
+    assert found["pending"] == ["a/web-0"]
