@@ -152,3 +152,17 @@ def test_the_live_footprint_counts_owners_not_their_replicasets_and_places_pods_
     assert found["nodes"] == {"n0": {"pods": 1, "requests.cpu_m": 100,
                                      "requests.memory_mib": 128}}
     assert found["pending"] == ["a/web-0"]
+
+
+def test_the_fast_path_settings_parse_and_never_default_the_state_losing_shortcut(tmp_path):
+    from tests.engine.conftest import engine_workspace
+    settings = engine_workspace.fast_path_env()
+    assert all(key.startswith("PULUMI_") and value for key, value in settings.items())
+    # Skipping checkpoints drops the record of a half-done update: opt-in only, never here.
+    assert "PULUMI_SKIP_CHECKPOINTS" not in settings
+    home = tmp_path / "home"
+    (home / "logs").mkdir(parents=True)
+    env = engine_workspace.engine_env(tmp_path / "bin", tmp_path / "state", home)
+    assert (home / "logs").is_file()  # the automatic debug log has nowhere to go
+    assert all(env[key] == value for key, value in settings.items()
+               if key not in engine_workspace.os.environ)
