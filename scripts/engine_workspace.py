@@ -30,6 +30,8 @@ PROJECT_FILES = ("Pulumi.yaml", "__main__.py", "requirements.txt")
 SHARED_CHARTS = REPO.parent / "shared" / "charts"
 PROJECT_DIRS = ("components", "policies", "promises")
 POLICY_PACKS = ("kratix", "platform")
+# The engine settings docs/performance.md recommends, as KEY=VALUE lines (a user sources it).
+FAST_PATH_ENV = REPO / "scripts" / "fast-path.env"
 
 
 def bootstrap() -> Path:
@@ -50,8 +52,12 @@ def engine_env(engine_bin: Path, state_dir: Path | None = None,
     env.update({"PULUMI_SKIP_UPDATE_CHECK": "true",
                 "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
                 "PULUMI_PYTHON_CMD": sys.executable})
+    for key, value in fast_path_env().items():
+        env.setdefault(key, value)
     if pulumi_home is not None:
         env["PULUMI_HOME"] = str(pulumi_home)
+        if env.get("IDP_PULUMI_LOGS") != "keep":
+            no_automatic_logs(pulumi_home)
     if state_dir is not None:
         state_dir.mkdir(parents=True, exist_ok=True)
         env["PULUMI_BACKEND_URL"] = f"file://{state_dir}"
@@ -61,6 +67,29 @@ def engine_env(engine_bin: Path, state_dir: Path | None = None,
     if not keep_kubeconfig:
         env.pop("KUBECONFIG", None)
     return env
+
+
+def fast_path_env() -> dict[str, str]:
+    """scripts/fast-path.env: KEY=VALUE lines, comments and blank lines ignored."""
+    found = {}
+    for line in FAST_PATH_ENV.read_text().splitlines() if FAST_PATH_ENV.exists() else []:
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.removeprefix("export ").partition("=")
+            found[key.strip()] = value.strip()
+    return found
+
+
+def no_automatic_logs(pulumi_home: Path) -> None:
+    """Pulumi 3.259 logs every run at debug level, encrypted, into $PULUMI_HOME/logs (hundreds
+    of MB per `up` of a stack with large CRDs, most of the CLI's CPU); it has no switch, and
+    skips the log when that path is not a directory. Only for throw-away homes like these
+    (docs/performance.md)."""
+    logs = pulumi_home / "logs"
+    if logs.is_dir():
+        shutil.rmtree(logs)
+    pulumi_home.mkdir(parents=True, exist_ok=True)
+    logs.touch()
 
 
 def install_plugins(engine_bin: Path, env: dict) -> None:
