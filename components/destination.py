@@ -51,8 +51,9 @@ class WorkloadSync(Protocol):
     """Builds the objects on a worker that sync a destination's paths (for example ArgoCD
     Applications). Implementations parent everything to `opts.parent` and return it."""
 
-    def create(self, name: str, request: SyncRequest,
-               opts: pulumi.ResourceOptions) -> Sequence[pulumi.Resource]: ...
+    def create(
+        self, name: str, request: SyncRequest, opts: pulumi.ResourceOptions
+    ) -> Sequence[pulumi.Resource]: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,8 +92,9 @@ class Destination(pulumi.ComponentResource):
     resource: k8s.apiextensions.CustomResource
     sync_objects: Sequence[pulumi.Resource]
 
-    def __init__(self, name: str, args: DestinationArgs,
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: DestinationArgs, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("idp:platform:Destination", name, {}, opts)
         spec = args.spec
         self.labels = spec.all_labels
@@ -109,16 +111,35 @@ class Destination(pulumi.ComponentResource):
                 "filepath": {"mode": spec.filepath_mode},
                 "cleanup": spec.cleanup,
             },
-            opts=pulumi.ResourceOptions(parent=self, provider=args.platform_provider,
-                                        depends_on=list(args.depends_on)))
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.platform_provider, depends_on=list(args.depends_on)
+            ),
+        )
         self.sync_objects = ()
         if args.workload_sync is not None:
-            request = SyncRequest(spec.name, spec.cluster, spec.environment, args.store,
-                                  args.store_access, self.path, self.dependencies_path,
-                                  self.resources_path, args.worker_provider)
-            self.sync_objects = tuple(args.workload_sync.create(
-                naming.child_name(name, "sync"), request,
-                pulumi.ResourceOptions(parent=self, provider=args.worker_provider)))
-        self.register_outputs({"labels": self.labels, "path": self.path,
-                               "dependenciesPath": self.dependencies_path,
-                               "resourcesPath": self.resources_path})
+            request = SyncRequest(
+                spec.name,
+                spec.cluster,
+                spec.environment,
+                args.store,
+                args.store_access,
+                self.path,
+                self.dependencies_path,
+                self.resources_path,
+                args.worker_provider,
+            )
+            self.sync_objects = tuple(
+                args.workload_sync.create(
+                    naming.child_name(name, "sync"),
+                    request,
+                    pulumi.ResourceOptions(parent=self, provider=args.worker_provider),
+                )
+            )
+        self.register_outputs(
+            {
+                "labels": self.labels,
+                "path": self.path,
+                "dependenciesPath": self.dependencies_path,
+                "resourcesPath": self.resources_path,
+            }
+        )
