@@ -19,7 +19,6 @@ import pulumi_kubernetes as k8s
 from components import naming
 from components.charts import ResolvedChart, install_chart, merged_values
 from components.config import EmbeddedBucket, ExternalBucket, GitOps, GitStore, Team
-from components.destination import SyncRequest
 from components.flux import FluxBucketAgent
 from components.naming import (
     ARGOCD_API,
@@ -29,6 +28,7 @@ from components.naming import (
     SECRET_MANAGER_NAMESPACES,
 )
 from components.profiles import SizeProfile
+from components.sync import SyncRequest
 
 PLATFORM_PROJECT = "platform"
 ROOT_APPLICATION = "idp-root"

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import naming
+from components.cert_manager import cert_manager_values
 from components.charts import ResolvedChart, install_chart
 from components.naming import CERT_MANAGER_NAMESPACE, KRATIX_NAMESPACE
 from components.profiles import SizeProfile
@@ -92,28 +93,6 @@ class KratixPlatform(pulumi.ComponentResource):
             ),
         )
         self.register_outputs({"namespace": self.namespace})
-
-
-def cert_manager_values(profile: SizeProfile) -> dict:
-    ha = profile.highly_available
-    return {
-        "crds": {"enabled": True, "keep": True},
-        "replicaCount": profile.cert_manager.replicas,
-        "resources": profile.cert_manager.resources(),
-        "podDisruptionBudget": {"enabled": ha},
-        "webhook": {
-            "replicaCount": profile.cert_manager_webhook.replicas,
-            "resources": profile.cert_manager_webhook.resources(),
-            "podDisruptionBudget": {"enabled": ha},
-        },
-        "cainjector": {
-            "replicaCount": profile.cert_manager_cainjector.replicas,
-            "resources": profile.cert_manager_cainjector.resources(),
-            "podDisruptionBudget": {"enabled": ha},
-        },
-        # A Helm hook Job; Pulumi already waits for the webhook Deployment to be ready.
-        "startupapicheck": {"enabled": False},
-    }
 
 
 def kratix_values(args: KratixPlatformArgs) -> dict:

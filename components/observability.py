@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import charts, naming
+from components.cert_manager import cert_manager_values
 from components.charts import ResolvedChart, install_chart, platform_namespace
 from components.config import Observability
 from components.dashboards import (
@@ -28,7 +29,6 @@ from components.dashboards import (
     grafana_dashboard_config_map,
     prometheus_rule,
 )
-from components.kratix_platform import cert_manager_values
 from components.naming import ARGOCD_NAMESPACE, CERT_MANAGER_NAMESPACE
 from components.observability_content import (
     DASHBOARD_FOLDER,
@@ -118,6 +118,8 @@ class ObservabilityStackArgs:
     settings: Observability
     platform_cert_manager: Sequence[pulumi.Resource]
     """The platform cluster's cert-manager: operator and Prometheus Operator webhook certs."""
+    argocd: bool = False
+    """Whether ArgoCD runs on the platform cluster (GitOps on): then its controller is scraped."""
 
 
 class ObservabilityStack(pulumi.ComponentResource):
@@ -231,7 +233,7 @@ class ObservabilityStack(pulumi.ComponentResource):
             owner=name,
             opts=after_crds,
         )
-        for monitor_name, spec in pod_monitors().items():
+        for monitor_name, spec in pod_monitors(argocd=args.argocd).items():
             k8s.apiextensions.CustomResource(
                 naming.child_name(name, monitor_name),
                 api_version=MONITOR_API,
@@ -1021,8 +1023,9 @@ def instrumentation_spec() -> dict:
     }
 
 
-def pod_monitors() -> dict[str, dict]:
-    """Scrapes of platform components whose metrics the dashboards and alerts read."""
+def pod_monitors(argocd: bool) -> dict[str, dict]:
+    """Scrapes of platform components whose metrics the dashboards and alerts read (ArgoCD's
+    application controller only where ArgoCD runs)."""
 
     def monitor(namespace: str, app: str, port: str) -> dict:
         return {
@@ -1031,9 +1034,10 @@ def pod_monitors() -> dict[str, dict]:
             "podMetricsEndpoints": [{"port": port, "interval": "30s"}],
         }
 
-    return {
-        "argocd-application-controller": monitor(
+    monitors = {}
+    if argocd:
+        monitors["argocd-application-controller"] = monitor(
             ARGOCD_NAMESPACE, "argocd-application-controller", "metrics"
-        ),
-        "cert-manager": monitor(CERT_MANAGER_NAMESPACE, "cert-manager", "http-metrics"),
-    }
+        )
+    monitors["cert-manager"] = monitor(CERT_MANAGER_NAMESPACE, "cert-manager", "http-metrics")
+    return monitors

@@ -20,6 +20,7 @@ from components.config import EmbeddedBucket, ExternalBucket, GitStore
 from components.config import StateStore as StateStoreSpec
 from components.naming import KRATIX_API
 from components.profiles import SizeProfile
+from components.sync import StoreAccess
 
 MINIO_PORT = 9000
 # A high UID that cannot collide with a host user (the image runs as any UID; fsGroup makes the
@@ -42,16 +43,6 @@ class StateStoreArgs:
     """Pinned images for the embedded MinIO (`minio`, `minio-client`)."""
     depends_on: Sequence[pulumi.Resource] = ()
     """What must exist first: the Kratix platform, which installs the CRDs."""
-
-
-@dataclasses.dataclass(frozen=True)
-class StoreAccess:
-    """How a reader other than Kratix (a GitOps agent on a worker) reaches the store."""
-
-    address: str
-    """Git URL, or the bucket endpoint host[:port]."""
-    credentials: Mapping[str, pulumi.Input[str]]
-    """The store's credentials under Kratix's key names (empty for IAM); secret values."""
 
 
 class StateStore(pulumi.ComponentResource):

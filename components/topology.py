@@ -23,7 +23,7 @@ from components.charts import ResolvedChart
 from components.cloud_resources import CloudResources, CloudResourcesArgs
 from components.clusters import cluster_provider, render_directory
 from components.config import REPOSITORY_CREDENTIALS, StackConfig, crossplane_clusters
-from components.destination import Destination, DestinationArgs, WorkloadSync
+from components.destination import Destination, DestinationArgs
 from components.dora import DeliveryMetrics, DeliveryMetricsArgs
 from components.finops import CostAllocation, CostAllocationArgs, finops_outputs
 from components.flux import FluxBucketAgent, FluxBucketAgentArgs
@@ -63,6 +63,7 @@ from components.security_baseline import (
     team_namespaces_by_cluster,
 )
 from components.state_store import StateStore, StateStoreArgs
+from components.sync import WorkloadSync
 from promises import all_promises
 from promises.cloud import composite_apis
 
@@ -336,6 +337,7 @@ def observability_layer(t: Topology) -> None:
             profile=t.profile,
             settings=config.observability,
             platform_cert_manager=[t.platform.cert_manager],
+            argocd=config.gitops.enabled,
         ),
     )
     # ServiceMonitors and rules of other layers (FinOps) wait for the Prometheus Operator CRDs.
