@@ -21,6 +21,14 @@ import pulumi
 from components import formats
 from components.formats import Format, Range
 
+# The stack config's namespace: every key is `idp:<key>`.
+NAMESPACE = "idp"
+
+
+def duplicates(names: list[str]) -> set[str]:
+    """The names that occur more than once."""
+    return {n for n in names if names.count(n) > 1}
+
 
 class ConfigError(pulumi.RunError):
     """Every problem found in the stack config, one line each, each naming its key and the fix.
