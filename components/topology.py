@@ -107,111 +107,16 @@ class Topology:
         return self.config.chart(key, self.project_dir)
 
     def outputs(self) -> dict[str, object]:
-        """Stack outputs: what an operator needs to find and reach each piece."""
-        clusters = {}
-        for cluster in self.config.clusters:
-            target = {"mode": cluster.target.mode}
-            if cluster.target.mode == "render":
-                target["renderDir"] = render_directory(self.stack, cluster)
-            elif cluster.target.context:
-                target["context"] = cluster.target.context
-            clusters[cluster.name] = {"role": cluster.role, "target": target}
-        destinations = {
-            spec.name: {
-                "cluster": spec.cluster,
-                "stateStore": spec.state_store,
-                "labels": dest.labels,
-                "path": dest.path,
-                "dependenciesPath": dest.dependencies_path,
-                "resourcesPath": dest.resources_path,
-            }
-            for spec, dest in (
-                (spec, self.destinations[spec.name]) for spec in self.config.destinations
-            )
-        }
-        stores = {
-            name: {"kind": store.kind, "endpoint": store.endpoint}
-            for name, store in self.state_stores.items()
-        }
-        namespaces = sorted(
-            {CERT_MANAGER_NAMESPACE, self.platform.namespace}
-            | {s.secret_namespace for s in self.config.state_stores}
-            | {
-                naming.embedded_store_namespace(s.name)
-                for s in self.config.state_stores
-                if s.embedded
-            }
-        )
-        outputs: dict[str, object] = {
-            "profile": self.config.profile,
-            "topology": self.config.topology,
-            "clusters": clusters,
-            "destinations": destinations,
-            "stateStores": stores,
-            "namespaces": namespaces,
-        }
-        if self.gitops is not None:
-            outputs["gitops"] = {
-                "namespace": self.gitops.namespace,
-                "rootApplication": self.gitops.root_application,
-                "applicationSets": self.gitops.application_sets,
-            }
-        if self.security:
-            outputs["security"] = {
-                cluster: {"enforce": baseline.enforce, "teamNamespaces": baseline.namespaces}
-                for cluster, baseline in self.security.items()
-            }
-        if self.observability is not None:
-            outputs["observability"] = {
-                "namespace": self.observability.namespace,
-                "endpoints": self.observability.endpoints,
-            }
-        if self.promises:
-            outputs["promises"] = {
-                name: {"version": p.version, "image": p.image} for name, p in self.promises.items()
-            }
-        if self.cost:
-            outputs["finops"] = finops_outputs(self.config.finops, self.cost, self.delivery)
-        if self.portal is not None:
-            outputs["portal"] = {
-                "namespace": self.portal.namespace,
-                "url": self.config.portal.base_url,
-                "catalogEntities": sorted(
-                    f"{e['kind']}:{e['metadata']['name']}" for e in self.portal.entities
-                ),
-            }
-        if self.cloud:
-            outputs["crossplane"] = {
-                cluster: {
-                    "namespace": layer.namespace,
-                    "providers": layer.providers,
-                    "compositeApis": layer.composite_apis,
-                }
-                for cluster, layer in self.cloud.items()
-            }
+        """Stack outputs: what an operator needs to find and reach each piece, layer by layer."""
+        outputs: dict[str, object] = {}
+        for layer in LAYERS:
+            outputs.update(layer.outputs(self))
         return outputs
 
 
 def platform_namespaces(config: StackConfig) -> list[str]:
     """The namespaces the platform's own components and charts use (Kyverno leaves them alone)."""
-    namespaces = {CERT_MANAGER_NAMESPACE, KRATIX_NAMESPACE, FLUX_NAMESPACE}
-    namespaces |= {s.secret_namespace for s in config.state_stores}
-    namespaces |= {
-        naming.embedded_store_namespace(s.name) for s in config.state_stores if s.embedded
-    }
-    if config.gitops.enabled:
-        namespaces |= {ARGOCD_NAMESPACE, SECRET_MANAGER_NAMESPACES[config.gitops.secrets]}
-    if config.observability.enabled:
-        namespaces.add(naming.OBSERVABILITY_NAMESPACE)
-    if config.promises.enabled:  # the promises' operators on the destinations
-        namespaces |= {d.operator.namespace for d in offered_promises(config) if d.operator}
-    if config.finops.enabled:
-        namespaces.add(KUBECOST_NAMESPACE)
-    if config.portal.enabled:
-        namespaces.add(PORTAL_NAMESPACE)
-    if config.crossplane.enabled:
-        namespaces.add(CROSSPLANE_NAMESPACE)
-    return sorted(namespaces)
+    return sorted(set().union(*(layer.namespaces(config) for layer in LAYERS)))
 
 
 def team_environments(config: StackConfig) -> list[str]:
@@ -265,7 +170,7 @@ def compose(
     providers = {c.name: cluster_provider(stack, c) for c in config.clusters}
     topology = Topology(config, stack, project_dir, providers, workload_sync)
     for layer in LAYERS:
-        layer(topology)
+        layer.build(topology)
     pulumi.log.info(
         f"idp: {config.topology} platform with {len(topology.destinations)} "
         f"destination(s) on {len(config.clusters)} cluster(s), profile "
@@ -526,18 +431,197 @@ def portal_layer(t: Topology) -> None:
     )
 
 
-# One ordered list: adding a layer is one function and one line here.
-LAYERS: tuple[Callable[[Topology], None], ...] = (
-    kratix_layer,
-    state_store_layer,
-    observability_layer,
-    gitops_layer,
-    destination_layer,
-    security_layer,
-    crossplane_layer,
-    promise_layer,
-    finops_layer,
-    portal_layer,
+# -- what each layer owns (namespaces Kyverno leaves alone) and reports (stack outputs)
+
+
+def _nothing(_: object) -> dict:
+    return {}
+
+
+def _no_namespaces(_: StackConfig) -> set[str]:
+    return set()
+
+
+def kratix_namespaces(config: StackConfig) -> set[str]:
+    return {CERT_MANAGER_NAMESPACE, KRATIX_NAMESPACE}
+
+
+def kratix_outputs(t: Topology) -> dict[str, object]:
+    clusters = {}
+    for cluster in t.config.clusters:
+        target = {"mode": cluster.target.mode}
+        if cluster.target.mode == "render":
+            target["renderDir"] = render_directory(t.stack, cluster)
+        elif cluster.target.context:
+            target["context"] = cluster.target.context
+        clusters[cluster.name] = {"role": cluster.role, "target": target}
+    return {"profile": t.config.profile, "topology": t.config.topology, "clusters": clusters}
+
+
+def state_store_namespaces(config: StackConfig) -> set[str]:
+    return {s.secret_namespace for s in config.state_stores} | {
+        naming.embedded_store_namespace(s.name) for s in config.state_stores if s.embedded
+    }
+
+
+def state_store_outputs(t: Topology) -> dict[str, object]:
+    stores = {
+        name: {"kind": store.kind, "endpoint": store.endpoint}
+        for name, store in t.state_stores.items()
+    }
+    namespaces = sorted(
+        {CERT_MANAGER_NAMESPACE, t.platform.namespace} | state_store_namespaces(t.config)
+    )
+    return {"stateStores": stores, "namespaces": namespaces}
+
+
+def destination_outputs(t: Topology) -> dict[str, object]:
+    return {
+        "destinations": {
+            spec.name: {
+                "cluster": spec.cluster,
+                "stateStore": spec.state_store,
+                "labels": dest.labels,
+                "path": dest.path,
+                "dependenciesPath": dest.dependencies_path,
+                "resourcesPath": dest.resources_path,
+            }
+            for spec, dest in ((spec, t.destinations[spec.name]) for spec in t.config.destinations)
+        }
+    }
+
+
+def gitops_namespaces(config: StackConfig) -> set[str]:
+    # Flux's namespace stays out of Kyverno's way even while GitOps is off.
+    namespaces = {FLUX_NAMESPACE}
+    if config.gitops.enabled:
+        namespaces |= {ARGOCD_NAMESPACE, SECRET_MANAGER_NAMESPACES[config.gitops.secrets]}
+    return namespaces
+
+
+def gitops_outputs(t: Topology) -> dict[str, object]:
+    if t.gitops is None:
+        return {}
+    return {
+        "gitops": {
+            "namespace": t.gitops.namespace,
+            "rootApplication": t.gitops.root_application,
+            "applicationSets": t.gitops.application_sets,
+        }
+    }
+
+
+def security_outputs(t: Topology) -> dict[str, object]:
+    if not t.security:
+        return {}
+    return {
+        "security": {
+            cluster: {"enforce": baseline.enforce, "teamNamespaces": baseline.namespaces}
+            for cluster, baseline in t.security.items()
+        }
+    }
+
+
+def observability_namespaces(config: StackConfig) -> set[str]:
+    return {naming.OBSERVABILITY_NAMESPACE} if config.observability.enabled else set()
+
+
+def observability_outputs(t: Topology) -> dict[str, object]:
+    if t.observability is None:
+        return {}
+    return {
+        "observability": {
+            "namespace": t.observability.namespace,
+            "endpoints": t.observability.endpoints,
+        }
+    }
+
+
+def promise_namespaces(config: StackConfig) -> set[str]:
+    # The promises' operators, on the destinations.
+    return {d.operator.namespace for d in offered_promises(config) if d.operator}
+
+
+def promise_outputs(t: Topology) -> dict[str, object]:
+    if not t.promises:
+        return {}
+    return {
+        "promises": {
+            name: {"version": p.version, "image": p.image} for name, p in t.promises.items()
+        }
+    }
+
+
+def finops_namespaces(config: StackConfig) -> set[str]:
+    return {KUBECOST_NAMESPACE} if config.finops.enabled else set()
+
+
+def finops_layer_outputs(t: Topology) -> dict[str, object]:
+    if not t.cost:
+        return {}
+    return {"finops": finops_outputs(t.config.finops, t.cost, t.delivery)}
+
+
+def portal_namespaces(config: StackConfig) -> set[str]:
+    return {PORTAL_NAMESPACE} if config.portal.enabled else set()
+
+
+def portal_outputs(t: Topology) -> dict[str, object]:
+    if t.portal is None:
+        return {}
+    return {
+        "portal": {
+            "namespace": t.portal.namespace,
+            "url": t.config.portal.base_url,
+            "catalogEntities": sorted(
+                f"{e['kind']}:{e['metadata']['name']}" for e in t.portal.entities
+            ),
+        }
+    }
+
+
+def crossplane_namespaces(config: StackConfig) -> set[str]:
+    return {CROSSPLANE_NAMESPACE} if config.crossplane.enabled else set()
+
+
+def crossplane_outputs(t: Topology) -> dict[str, object]:
+    if not t.cloud:
+        return {}
+    return {
+        "crossplane": {
+            cluster: {
+                "namespace": layer.namespace,
+                "providers": layer.providers,
+                "compositeApis": layer.composite_apis,
+            }
+            for cluster, layer in t.cloud.items()
+        }
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class Layer:
+    """One layer of the platform: how it registers, the namespaces it owns (left alone by
+    Kyverno) and what it reports in the stack outputs."""
+
+    name: str
+    build: Callable[[Topology], None]
+    namespaces: Callable[[StackConfig], set[str]] = _no_namespaces
+    outputs: Callable[[Topology], dict[str, object]] = _nothing
+
+
+# One ordered list, in registration order: adding a layer is its functions and one line here.
+LAYERS: tuple[Layer, ...] = (
+    Layer("kratix", kratix_layer, kratix_namespaces, kratix_outputs),
+    Layer("state-stores", state_store_layer, state_store_namespaces, state_store_outputs),
+    Layer("observability", observability_layer, observability_namespaces, observability_outputs),
+    Layer("gitops", gitops_layer, gitops_namespaces, gitops_outputs),
+    Layer("destinations", destination_layer, outputs=destination_outputs),
+    Layer("security", security_layer, outputs=security_outputs),
+    Layer("crossplane", crossplane_layer, crossplane_namespaces, crossplane_outputs),
+    Layer("promises", promise_layer, promise_namespaces, promise_outputs),
+    Layer("finops", finops_layer, finops_namespaces, finops_layer_outputs),
+    Layer("portal", portal_layer, portal_namespaces, portal_outputs),
 )
 
 
