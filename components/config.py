@@ -551,7 +551,9 @@ is accepted.
 Each setting below is checked against its format (besides its type), whether or not its layer is
 on. `idp:gitops.targetRevision` is checked as a Git branch, tag or commit that pins the repository
 (never `HEAD` or a range with `*`); selectors (`idp:promises.destinationSelectors`,
-`idp:crossplane.destinationSelectors`) must match a declared destination.
+`idp:crossplane.destinationSelectors`) must match a declared destination. Secret credentials
+are checked too, and their values never shown: `sshPrivateKey` (state stores, the GitOps
+repository) as an SSH private key, `knownHosts` as a known_hosts file.
 
 {formats}
 """

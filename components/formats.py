@@ -44,6 +44,15 @@ class Format:
             return None
         return f"{show(value)} is not {self.name} ({reason}); accepted: {self.accepted}"
 
+    def secret_problem(self, value: str) -> str | None:
+        """The same for a secret value: what is wrong and accepted, never the value."""
+        reason = self.check(value)
+        if reason is None:
+            return None
+        return (
+            f"the secret value is not {self.name} ({reason}; not shown); accepted: {self.accepted}"
+        )
+
 
 @dataclasses.dataclass(frozen=True)
 class Range:
@@ -757,6 +766,53 @@ PEM_PUBLIC_KEY = Format(
         else "it has no PEM public key block"
     ),
 )
+
+_PRIVATE_KEY_BEGIN = re.compile(r"^-----BEGIN ([A-Z]+ )?PRIVATE KEY-----$")
+_PRIVATE_KEY_END = re.compile(r"^-----END ([A-Z]+ )?PRIVATE KEY-----$")
+
+
+def _ssh_private_key(value: str) -> str | None:
+    lines = [line.strip() for line in value.strip().splitlines()]
+    if not lines or not _PRIVATE_KEY_BEGIN.match(lines[0]):
+        return "it does not begin with -----BEGIN ... PRIVATE KEY-----"
+    if not _PRIVATE_KEY_END.match(lines[-1]):
+        return "it does not end with -----END ... PRIVATE KEY-----"
+    return None
+
+
+SSH_PRIVATE_KEY = Format(
+    "an SSH private key",
+    "the key file's contents, from -----BEGIN ... "
+    "PRIVATE KEY----- to -----END ... PRIVATE KEY-----",
+    _ssh_private_key,
+)
+_HOST_KEY_TYPE = re.compile(r"^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-\S+)$")
+
+
+def _known_hosts(value: str) -> str | None:
+    entries = [
+        line.split()
+        for line in value.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not entries:
+        return "it has no host key line"
+    for fields in entries:
+        if fields[0].startswith("@"):  # @cert-authority / @revoked marker
+            fields = fields[1:]
+        if len(fields) < 3 or not _HOST_KEY_TYPE.match(fields[1]):
+            return "a line is not `host key-type key`"
+    return None
+
+
+KNOWN_HOSTS = Format(
+    "a known_hosts file",
+    "lines of `host key-type base64-key` (ssh-keyscan "
+    "output), for example `git.example.com ssh-ed25519 AAAA...`",
+    _known_hosts,
+)
+# Secret credentials with a known format, by key (state stores and the GitOps repository).
+SECRET_FORMATS = {"sshPrivateKey": SSH_PRIVATE_KEY, "knownHosts": KNOWN_HOSTS}
 
 PERCENT = Range(1, 100, "(percent)")
 PERCENT_OR_ZERO = Range(0, 100, "(percent)")

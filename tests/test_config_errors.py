@@ -381,6 +381,19 @@ def test_every_format_problem_is_reported_at_once_with_the_other_problems():
         assert message.count(key) == 1, (key, message)
 
 
+def test_secret_values_in_the_wrong_format_are_refused_without_showing_them():
+    config = with_changes(PROD, stateStores=[{"name": "s3-state", "kind": "git", "git": {
+        "url": "git@github.com:acme/state.git", "authMethod": "ssh"}}],
+        stateStoreCredentials={"s3-state": {"sshPrivateKey": "hunter2-not-a-key",
+                                            "knownHosts": "github.com"}})
+    message = expect_config_error(config, "prod", secret_keys=["stateStoreCredentials"])
+    assert "idp:stateStoreCredentials.s3-state.sshPrivateKey: the secret value is not an SSH " \
+        "private key" in message
+    assert "idp:stateStoreCredentials.s3-state.knownHosts: the secret value is not a " \
+        "known_hosts file" in message
+    assert "hunter2" not in message and "github.com'" not in message
+
+
 def test_main_reports_a_config_error_once_and_exits_with_the_shown_message_code():
     from components.config import USER_ERROR_SHOWN_EXIT_CODE, load_stack_config_or_exit
 

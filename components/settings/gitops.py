@@ -131,13 +131,18 @@ def check_gitops(config: StackConfig, secret_keys: frozenset[str], problems: Pro
                 "gitopsCredentials.repository holds an sshPrivateKey; use ssh://... or "
                 "git@host:path, or username/password",
             )
-    for secret_key in creds.get(REPOSITORY_CREDENTIALS, {}):
+    for secret_key, value in creds.get(REPOSITORY_CREDENTIALS, {}).items():
+        path = f"{creds_key}.{REPOSITORY_CREDENTIALS}.{secret_key}"
         if secret_key not in REPOSITORY_CREDENTIAL_KEYS:
             problems.add(
-                f"{creds_key}.{REPOSITORY_CREDENTIALS}.{secret_key}",
+                path,
                 "is not a "
                 "repository credential; accepted: " + ", ".join(REPOSITORY_CREDENTIAL_KEYS),
             )
+        elif secret_key in fmt.SECRET_FORMATS and value:
+            problem = fmt.SECRET_FORMATS[secret_key].secret_problem(value)
+            if problem:
+                problems.add(path, problem)
     clusters = {c.name for c in config.clusters}
     for name in creds:
         if name != REPOSITORY_CREDENTIALS and name not in clusters:

@@ -348,12 +348,16 @@ def check_credentials(config: StackConfig, secret_keys: frozenset[str], problems
             continue
         accepted, required = CREDENTIAL_KEYS[method]
         given = creds.get(store.name, {})
-        for secret_key in given:
+        for secret_key, value in given.items():
             if secret_key not in accepted:
                 problems.add(
                     f"{key}.{store.name}.{secret_key}",
                     f"is not used by {method}; accepted: " + ", ".join(accepted),
                 )
+            elif secret_key in fmt.SECRET_FORMATS and value:
+                problem = fmt.SECRET_FORMATS[secret_key].secret_problem(value)
+                if problem:
+                    problems.add(f"{key}.{store.name}.{secret_key}", problem)
         for secret_key in required:
             if not given.get(secret_key):
                 problems.add(
