@@ -4,36 +4,15 @@ from __future__ import annotations
 
 import copy
 
-import pulumi
 import pytest
 
 from components.configschema import ConfigError
-from tests.harness import FIXTURE_MIRROR, run_program_capturing, stack_file_config
+from tests.harness import (FIXTURE_MIRROR, edit, expect_config_error, run_program_capturing,
+                           stack_file_config, with_changes)
 
 DEV = stack_file_config("dev")
 PROD = stack_file_config("prod")
-
-
-def with_changes(base: dict, **changes) -> dict:
-    config = copy.deepcopy(base)
-    config.update(copy.deepcopy(changes))
-    return config
-
-
-def edit(base: dict, edit_fn) -> dict:
-    config = copy.deepcopy(base)
-    edit_fn(config)
-    return config
-
-
-def expect_config_error(config: dict, stack: str = "dev", secret_keys=()) -> str:
-    """Run the program; assert it failed with a ConfigError before registering anything."""
-    registry, error = run_program_capturing(config, stack, secret_keys)
-    assert isinstance(error, ConfigError), f"expected a ConfigError, got {error!r}"
-    assert isinstance(error, pulumi.RunError), "ConfigError must print without a traceback"
-    assert registry.all == [], ("resources were registered before the config error: "
-                                + ", ".join(r.name for r in registry.all))
-    return str(error)
+__all__ = ["DEV", "PROD", "edit", "expect_config_error", "with_changes"]
 
 
 # Each case: (id, stack, config, key path that must be named, words that must appear).
