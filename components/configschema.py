@@ -21,6 +21,14 @@ import pulumi
 from components import formats
 from components.formats import Format, Range
 
+# The stack config's namespace: every key is `idp:<key>`.
+NAMESPACE = "idp"
+
+
+def duplicates(names: list[str]) -> set[str]:
+    """The names that occur more than once."""
+    return {n for n in names if names.count(n) > 1}
+
 
 class ConfigError(pulumi.RunError):
     """Every problem found in the stack config, one line each, each naming its key and the fix.
@@ -72,9 +80,16 @@ def setting(
     """
     if dns_name:
         format = formats.DNS_LABEL
-    metadata = {"key": key, "doc": doc, "choices": tuple(choices) if choices else None,
-                "format": format, "keys": keys, "values_by_key": dict(values_by_key or {}),
-                "bounds": bounds, "secret": secret}
+    metadata = {
+        "key": key,
+        "doc": doc,
+        "choices": tuple(choices) if choices else None,
+        "format": format,
+        "keys": keys,
+        "values_by_key": dict(values_by_key or {}),
+        "bounds": bounds,
+        "secret": secret,
+    }
     if callable(default):
         return dataclasses.field(default_factory=default, metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
@@ -101,15 +116,17 @@ def parse_model(model: type, raw: Any, path: str, problems: Problems, separator:
     known = {f.metadata["key"]: f for f in fields}
     for key in raw:
         if key not in known:
-            problems.add(f"{path}{separator}{key}",
-                         "is not a known setting; accepted: " + ", ".join(known))
+            problems.add(
+                f"{path}{separator}{key}", "is not a known setting; accepted: " + ", ".join(known)
+            )
     values: dict[str, Any] = {}
     complete = True
     for f in fields:
         key = f.metadata["key"]
         if key in raw:
-            value = parse_value(hints[f.name], raw[key], f"{path}{separator}{key}", problems,
-                                f.metadata)
+            value = parse_value(
+                hints[f.name], raw[key], f"{path}{separator}{key}", problems, f.metadata
+            )
             if value is _INVALID:
                 complete = False
                 continue
@@ -127,8 +144,9 @@ _LISTS = (tuple, list, collections.abc.Sequence)
 _MAPS = (dict, collections.abc.Mapping)
 
 
-def parse_value(kind: Any, raw: Any, path: str, problems: Problems,
-                meta: Mapping[str, Any] | None = None) -> Any:
+def parse_value(
+    kind: Any, raw: Any, path: str, problems: Problems, meta: Mapping[str, Any] | None = None
+) -> Any:
     """Parse one value of type `kind`; returns `_INVALID` (and records why) when it is wrong."""
     meta = meta or {}
     origin = typing.get_origin(kind)
@@ -146,8 +164,10 @@ def parse_value(kind: Any, raw: Any, path: str, problems: Problems,
             problems.add(path, f"must be a list, got {_describe(raw)}")
             return _INVALID
         item_kind = args[0] if args else Any
-        items = [parse_value(item_kind, item, f"{path}[{i}]", problems, meta)
-                 for i, item in enumerate(raw)]
+        items = [
+            parse_value(item_kind, item, f"{path}[{i}]", problems, meta)
+            for i, item in enumerate(raw)
+        ]
         return _INVALID if any(i is _INVALID for i in items) else tuple(items)
     if origin in _MAPS or kind is dict:
         if not isinstance(raw, Mapping):
@@ -223,9 +243,11 @@ def to_raw(value: Any) -> Any:
     Unset optional settings and empty maps are left out, as a user would write them.
     """
     if dataclasses.is_dataclass(value):
-        return {f.metadata["key"]: to_raw(getattr(value, f.name))
-                for f in model_fields(type(value))
-                if getattr(value, f.name) is not None and getattr(value, f.name) != {}}
+        return {
+            f.metadata["key"]: to_raw(getattr(value, f.name))
+            for f in model_fields(type(value))
+            if getattr(value, f.name) is not None and getattr(value, f.name) != {}
+        }
     if isinstance(value, tuple):
         return [to_raw(v) for v in value]
     if isinstance(value, Mapping):
@@ -266,8 +288,9 @@ def reference_rows(model: type, prefix: str) -> list[str]:
         nested = _nested_model(kind)
         if nested is not None:
             shape = describe_type(kind)
-            suffix = "[]" if shape.startswith("list") else ".<name>" if shape.startswith("map") \
-                else ""
+            suffix = (
+                "[]" if shape.startswith("list") else ".<name>" if shape.startswith("map") else ""
+            )
             rows.extend(reference_rows(nested, f"{key}{suffix}."))
     return rows
 
@@ -279,8 +302,12 @@ def format_notes(f: dataclasses.Field) -> list[tuple[str, str]]:
     if meta.get("keys") is not None:
         notes.append((f"keys: {meta['keys'].name}", meta["keys"].accepted))
     if meta.get("format") is not None:
-        notes.append((("values: " if meta.get("keys") else "") + meta["format"].name,
-                      meta["format"].accepted))
+        notes.append(
+            (
+                ("values: " if meta.get("keys") else "") + meta["format"].name,
+                meta["format"].accepted,
+            )
+        )
     for key, fmt in (meta.get("values_by_key") or {}).items():
         notes.append((f"`{key}`: {fmt.name}", fmt.accepted))
     if meta.get("bounds") is not None:
@@ -296,13 +323,20 @@ def format_rows(model: type, prefix: str) -> list[tuple[str, str]]:
         key = f"{prefix}{f.metadata['key']}"
         notes = format_notes(f)
         if notes:
-            rows.append((key, "; ".join(f"{what}: {accepted}" if accepted else what
-                                        for what, accepted in notes)))
+            rows.append(
+                (
+                    key,
+                    "; ".join(
+                        f"{what}: {accepted}" if accepted else what for what, accepted in notes
+                    ),
+                )
+            )
         nested = _nested_model(hints[f.name])
         if nested is not None:
             shape = describe_type(hints[f.name])
-            suffix = "[]" if shape.startswith("list") else ".<name>" if shape.startswith("map") \
-                else ""
+            suffix = (
+                "[]" if shape.startswith("list") else ".<name>" if shape.startswith("map") else ""
+            )
             rows.extend(format_rows(nested, f"{key}{suffix}."))
     return rows
 

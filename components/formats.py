@@ -44,6 +44,15 @@ class Format:
             return None
         return f"{show(value)} is not {self.name} ({reason}); accepted: {self.accepted}"
 
+    def secret_problem(self, value: str) -> str | None:
+        """The same for a secret value: what is wrong and accepted, never the value."""
+        reason = self.check(value)
+        if reason is None:
+            return None
+        return (
+            f"the secret value is not {self.name} ({reason}; not shown); accepted: {self.accepted}"
+        )
+
 
 @dataclasses.dataclass(frozen=True)
 class Range:
@@ -83,8 +92,10 @@ def _dns_label(value: str) -> str | None:
     if len(value) > DNS_LABEL_MAX:
         return f"it is {len(value)} characters, longer than {DNS_LABEL_MAX}"
     if not _DNS_LABEL.match(value):
-        return "it has characters other than lowercase letters, digits and '-', or does not " \
+        return (
+            "it has characters other than lowercase letters, digits and '-', or does not "
             "start and end with a letter or digit"
+        )
     return None
 
 
@@ -94,8 +105,10 @@ def _dns_subdomain(value: str) -> str | None:
     if len(value) > DNS_SUBDOMAIN_MAX:
         return f"it is {len(value)} characters, longer than {DNS_SUBDOMAIN_MAX}"
     if not _DNS_SUBDOMAIN.match(value):
-        return "it has characters other than lowercase letters, digits, '-' and '.', or a " \
+        return (
+            "it has characters other than lowercase letters, digits, '-' and '.', or a "
             "part that does not start and end with a letter or digit"
+        )
     return None
 
 
@@ -112,8 +125,10 @@ def _label_key(value: str) -> str | None:
     if len(name) > LABEL_NAME_MAX:
         return f"the name is {len(name)} characters, longer than {LABEL_NAME_MAX}"
     if not _QUALIFIED_NAME.match(name):
-        return "the name has characters other than letters, digits, '-', '_' and '.', or " \
+        return (
+            "the name has characters other than letters, digits, '-', '_' and '.', or "
             "does not start and end with a letter or digit"
+        )
     return None
 
 
@@ -123,25 +138,38 @@ def _label_value(value: str) -> str | None:
     if len(value) > LABEL_NAME_MAX:
         return f"it is {len(value)} characters, longer than {LABEL_NAME_MAX}"
     if not _QUALIFIED_NAME.match(value):
-        return "it has characters other than letters, digits, '-', '_' and '.', or does not " \
+        return (
+            "it has characters other than letters, digits, '-', '_' and '.', or does not "
             "start and end with a letter or digit"
+        )
     return None
 
 
 DNS_LABEL = Format(
-    "a DNS-1123 label", "at most 63 lowercase letters, digits and '-', starting and ending "
-    "with a letter or digit", _dns_label)
+    "a DNS-1123 label",
+    "at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit",
+    _dns_label,
+)
 DNS_SUBDOMAIN = Format(
-    "a DNS-1123 subdomain", "at most 253 characters: lowercase letters, digits, '-' and '.', "
-    "each dot-separated part starting and ending with a letter or digit", _dns_subdomain)
+    "a DNS-1123 subdomain",
+    "at most 253 characters: lowercase letters, digits, '-' and '.', "
+    "each dot-separated part starting and ending with a letter or digit",
+    _dns_subdomain,
+)
 LABEL_KEY = Format(
-    "a Kubernetes label key", "[prefix/]name: an optional DNS subdomain prefix (at most 253 "
+    "a Kubernetes label key",
+    "[prefix/]name: an optional DNS subdomain prefix (at most 253 "
     "characters) and a name of at most 63 letters, digits, '-', '_' or '.', starting and "
-    "ending with a letter or digit", _label_key)
+    "ending with a letter or digit",
+    _label_key,
+)
 ANNOTATION_KEY = dataclasses.replace(LABEL_KEY, name="a Kubernetes annotation key")
 LABEL_VALUE = Format(
-    "a Kubernetes label value", "empty, or at most 63 letters, digits, '-', '_' or '.', "
-    "starting and ending with a letter or digit", _label_value)
+    "a Kubernetes label value",
+    "empty, or at most 63 letters, digits, '-', '_' or '.', "
+    "starting and ending with a letter or digit",
+    _label_value,
+)
 
 
 def label_key_problem(key: str) -> str | None:
@@ -175,8 +203,9 @@ def _host(host: str) -> str | None:
         pass
     if len(host) > DNS_SUBDOMAIN_MAX:
         return "the host is longer than 253 characters"
-    if not all(_HOSTNAME_LABEL.match(part) and len(part) <= DNS_LABEL_MAX
-               for part in host.split(".")):
+    if not all(
+        _HOSTNAME_LABEL.match(part) and len(part) <= DNS_LABEL_MAX for part in host.split(".")
+    ):
         return f"'{host}' is not a hostname (letters, digits and '-' in dot-separated parts)"
     return None
 
@@ -228,14 +257,22 @@ def _hostname(value: str) -> str | None:
     return _host(value)
 
 
-HOST = Format("a hostname", "a DNS name or IP address, without scheme, port or path "
-              "(for example db.example.com)", _hostname)
-HOST_PORT = Format("a host[:port] endpoint", "host or host:port without scheme or path "
-                   "(for example s3.eu-west-1.amazonaws.com or minio.example.com:9000)",
-                   lambda value: _host_port(value, port_required=False))
-HOST_AND_PORT = Format("a host:port endpoint", "host:port without scheme or path (for example "
-                       "otlp.platform.example.com:4317)",
-                       lambda value: _host_port(value, port_required=True))
+HOST = Format(
+    "a hostname",
+    "a DNS name or IP address, without scheme, port or path (for example db.example.com)",
+    _hostname,
+)
+HOST_PORT = Format(
+    "a host[:port] endpoint",
+    "host or host:port without scheme or path "
+    "(for example s3.eu-west-1.amazonaws.com or minio.example.com:9000)",
+    lambda value: _host_port(value, port_required=False),
+)
+HOST_AND_PORT = Format(
+    "a host:port endpoint",
+    "host:port without scheme or path (for example otlp.platform.example.com:4317)",
+    lambda value: _host_port(value, port_required=True),
+)
 
 
 def _url(value: str, schemes: tuple[str, ...], loopback_http: bool = False) -> str | None:
@@ -263,26 +300,41 @@ def _url(value: str, schemes: tuple[str, ...], loopback_http: bool = False) -> s
     return None
 
 
-HTTPS_URL = Format("an https:// URL", "https://host[:port][/path]",
-                   lambda value: _url(value, ("https",)))
+HTTPS_URL = Format(
+    "an https:// URL", "https://host[:port][/path]", lambda value: _url(value, ("https",))
+)
 OIDC_ISSUER = dataclasses.replace(
-    HTTPS_URL, name="an OIDC issuer URL",
-    accepted="https://host[/path] (for example https://token.actions.githubusercontent.com)")
+    HTTPS_URL,
+    name="an OIDC issuer URL",
+    accepted="https://host[/path] (for example https://token.actions.githubusercontent.com)",
+)
 OIDC_METADATA_URL = Format(
     "an OIDC discovery URL",
     "https://host[/path]/.well-known/openid-configuration",
-    lambda value: _url(value, ("https",)) or (
-        None if urlsplit(value).path.rstrip("/").endswith("/.well-known/openid-configuration")
-        else "its path does not end with /.well-known/openid-configuration"))
+    lambda value: (
+        _url(value, ("https",))
+        or (
+            None
+            if urlsplit(value).path.rstrip("/").endswith("/.well-known/openid-configuration")
+            else "its path does not end with /.well-known/openid-configuration"
+        )
+    ),
+)
 API_SERVER_URL = dataclasses.replace(
-    HTTPS_URL, name="a Kubernetes API server URL",
-    accepted="https://host[:port] (for example https://prod-eu-west-1.k8s.example.com)")
+    HTTPS_URL,
+    name="a Kubernetes API server URL",
+    accepted="https://host[:port] (for example https://prod-eu-west-1.k8s.example.com)",
+)
 PORTAL_URL = Format(
-    "a portal URL", "https://host[:port][/path], or http://localhost[:port] for a local portal",
-    lambda value: _url(value, ("https",), loopback_http=True))
+    "a portal URL",
+    "https://host[:port][/path], or http://localhost[:port] for a local portal",
+    lambda value: _url(value, ("https",), loopback_http=True),
+)
 CHART_REPOSITORY = Format(
-    "a Helm repository URL", "https://..., http://... or oci://host/path",
-    lambda value: _url(value, ("https", "http", "oci")))
+    "a Helm repository URL",
+    "https://..., http://... or oci://host/path",
+    lambda value: _url(value, ("https", "http", "oci")),
+)
 
 
 def _chart_mirror(value: str) -> str | None:
@@ -291,21 +343,32 @@ def _chart_mirror(value: str) -> str | None:
     return _url(value, ("https", "http", "oci"))
 
 
-CHART_MIRROR = Format("a chart mirror", "empty (no mirror), oci://host/path, https://... or "
-                      "http://... (a Helm repository), or a local directory", _chart_mirror)
+CHART_MIRROR = Format(
+    "a chart mirror",
+    "empty (no mirror), oci://host/path, https://... or "
+    "http://... (a Helm repository), or a local directory",
+    _chart_mirror,
+)
 
 
 def _runbook_url(value: str) -> str | None:
     if "://" in value:
         return _url(value, ("https", "http"))
-    if not value or value.startswith("/") or ".." in value.split("/") or \
-            any(c.isspace() for c in value):
+    if (
+        not value
+        or value.startswith("/")
+        or ".." in value.split("/")
+        or any(c.isspace() for c in value)
+    ):
         return "it is neither an http(s):// URL nor a relative path in the repository"
     return None
 
 
-RUNBOOK_URL = Format("a runbook location", "an https:// (or http://) URL, or a path relative "
-                     "to the repository such as docs/runbooks.md", _runbook_url)
+RUNBOOK_URL = Format(
+    "a runbook location",
+    "an https:// (or http://) URL, or a path relative to the repository such as docs/runbooks.md",
+    _runbook_url,
+)
 
 _SCP_GIT = re.compile(r"^[A-Za-z0-9_.-]+@(?P<host>[A-Za-z0-9.-]+):(?P<path>[^\s]+)$")
 
@@ -319,8 +382,11 @@ def _git_url(value: str) -> str | None:
     return _url(value, ("https", "ssh"))
 
 
-GIT_URL = Format("a Git repository URL", "https://host/path, ssh://[user@]host[:port]/path or "
-                 "git@host:path", _git_url)
+GIT_URL = Format(
+    "a Git repository URL",
+    "https://host/path, ssh://[user@]host[:port]/path or git@host:path",
+    _git_url,
+)
 
 
 def git_url_is_ssh(value: str) -> bool:
@@ -348,8 +414,11 @@ def _git_ref(value: str) -> str | None:
     return None
 
 
-GIT_REF = Format("a Git branch, tag or commit", "a name git accepts (no spaces, '..', "
-                 "~ ^ : ? * [ \\, not starting or ending with '/' or '.')", _git_ref)
+GIT_REF = Format(
+    "a Git branch, tag or commit",
+    "a name git accepts (no spaces, '..', ~ ^ : ? * [ \\, not starting or ending with '/' or '.')",
+    _git_ref,
+)
 
 
 def _relative_path(value: str) -> str | None:
@@ -362,8 +431,12 @@ def _relative_path(value: str) -> str | None:
     return None
 
 
-RELATIVE_PATH = Format("a relative folder", "a folder relative to the repository or bucket "
-                       "root, '/'-separated, without '..' (empty for the root)", _relative_path)
+RELATIVE_PATH = Format(
+    "a relative folder",
+    "a folder relative to the repository or bucket "
+    "root, '/'-separated, without '..' (empty for the root)",
+    _relative_path,
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -379,8 +452,10 @@ def _s3_bucket(value: str) -> str | None:
     if not 3 <= len(value) <= 63:
         return f"it is {len(value)} characters, not 3 to 63"
     if not _S3_BUCKET.match(value):
-        return "it has characters other than lowercase letters, digits, '.' and '-', or does " \
+        return (
+            "it has characters other than lowercase letters, digits, '.' and '-', or does "
             "not start and end with a letter or digit"
+        )
     if ".." in value or ".-" in value or "-." in value:
         return "it has two adjacent periods or a period next to a hyphen"
     try:
@@ -389,14 +464,19 @@ def _s3_bucket(value: str) -> str | None:
     except ValueError:
         pass
     if value.startswith(_S3_RESERVED_PREFIXES) or value.endswith(_S3_RESERVED_SUFFIXES):
-        return "it uses a prefix or suffix S3 reserves (xn--, sthree-, amzn-s3-demo-, " \
+        return (
+            "it uses a prefix or suffix S3 reserves (xn--, sthree-, amzn-s3-demo-, "
             "-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)"
+        )
     return None
 
 
-S3_BUCKET = Format("an S3 bucket name", "3 to 63 lowercase letters, digits, '.' and '-', "
-                   "starting and ending with a letter or digit, no '..', not an IP address",
-                   _s3_bucket)
+S3_BUCKET = Format(
+    "an S3 bucket name",
+    "3 to 63 lowercase letters, digits, '.' and '-', "
+    "starting and ending with a letter or digit, no '..', not an IP address",
+    _s3_bucket,
+)
 
 # The distribution spec's grammar: registry host[:port], lowercase path components, a tag, a
 # digest.
@@ -425,13 +505,18 @@ def _registry_path(value: str) -> str | None:
         if ":" in component:
             return "it has a tag"
         if not _PATH_COMPONENT.match(component):
-            return f"path component '{component}' is not lowercase letters and digits " \
+            return (
+                f"path component '{component}' is not lowercase letters and digits "
                 "separated by '.', '_' or '-'"
+            )
     return None
 
 
-REGISTRY = Format("a registry and path", "registry-host[:port][/path] without scheme, tag or "
-                  "digest (for example ghcr.io/acme)", _registry_path)
+REGISTRY = Format(
+    "a registry and path",
+    "registry-host[:port][/path] without scheme, tag or digest (for example ghcr.io/acme)",
+    _registry_path,
+)
 
 
 def _split_image(value: str) -> tuple[str, str | None, str | None]:
@@ -449,8 +534,12 @@ def _image(value: str, digest_required: bool) -> str | None:
     if "://" in value:
         return "it has a scheme"
     name, tag, digest = _split_image(value)
-    if "/" not in name or "." not in name.split("/")[0] and ":" not in name.split("/")[0] \
-            and name.split("/")[0] != "localhost":
+    if (
+        "/" not in name
+        or "." not in name.split("/")[0]
+        and ":" not in name.split("/")[0]
+        and name.split("/")[0] != "localhost"
+    ):
         return "it does not start with a registry host (for example docker.io/)"
     problem = _registry_path(name)
     if problem:
@@ -468,15 +557,21 @@ def _image(value: str, digest_required: bool) -> str | None:
     return None
 
 
-IMAGE = Format("a pinned image reference", "registry/path:tag or registry/path@sha256:<digest> "
-               "(a tag other than latest, or a digest)",
-               lambda value: _image(value, digest_required=False))
-IMAGE_BY_DIGEST = Format("an image reference pinned by digest",
-                         "registry/path[:tag]@sha256:<64 hex digits>",
-                         lambda value: _image(value, digest_required=True))
+IMAGE = Format(
+    "a pinned image reference",
+    "registry/path:tag or registry/path@sha256:<digest> (a tag other than latest, or a digest)",
+    lambda value: _image(value, digest_required=False),
+)
+IMAGE_BY_DIGEST = Format(
+    "an image reference pinned by digest",
+    "registry/path[:tag]@sha256:<64 hex digits>",
+    lambda value: _image(value, digest_required=True),
+)
 
-_ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov|-iso|-iso-b)?:iam::(?P<account>\d{12}):role"
-                       r"(?P<path>/([\x21-\x7e]+/)?)(?P<name>[\w+=,.@-]{1,64})$")
+_ROLE_ARN = re.compile(
+    r"^arn:aws(-cn|-us-gov|-iso|-iso-b)?:iam::(?P<account>\d{12}):role"
+    r"(?P<path>/([\x21-\x7e]+/)?)(?P<name>[\w+=,.@-]{1,64})$"
+)
 
 
 def _iam_role_arn(value: str) -> str | None:
@@ -487,8 +582,12 @@ def _iam_role_arn(value: str) -> str | None:
     return None
 
 
-IAM_ROLE_ARN = Format("an IAM role ARN", "arn:aws:iam::<12-digit account id>:role/[path/]<name> "
-                      "(name at most 64 of letters, digits and +=,.@_-)", _iam_role_arn)
+IAM_ROLE_ARN = Format(
+    "an IAM role ARN",
+    "arn:aws:iam::<12-digit account id>:role/[path/]<name> "
+    "(name at most 64 of letters, digits and +=,.@_-)",
+    _iam_role_arn,
+)
 # The annotation whose value EKS reads as the IAM role of a ServiceAccount (IRSA).
 EKS_ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
 SERVICE_ACCOUNT_ANNOTATION_VALUES = {EKS_ROLE_ARN_ANNOTATION: IAM_ROLE_ARN}
@@ -509,15 +608,33 @@ def _duration(value: str) -> str | None:
     return None
 
 
-DURATION = Format("a duration", "a positive Go duration: numbers with units ns, us, ms, s, m, "
-                  "h (for example 90m, 3h, 1h30m)", _duration)
+DURATION = Format(
+    "a duration",
+    "a positive Go duration: numbers with units ns, us, ms, s, m, h (for example 90m, 3h, 1h30m)",
+    _duration,
+)
 
-_CRON_FIELDS = (("minute", 0, 59, ()), ("hour", 0, 23, ()), ("day of month", 1, 31, ()),
-                ("month", 1, 12, ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep",
-                                  "oct", "nov", "dec")),
-                ("day of week", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")))
-_CRON_DESCRIPTORS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight",
-                     "@hourly")
+_CRON_FIELDS = (
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day of month", 1, 31, ()),
+    (
+        "month",
+        1,
+        12,
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+    ),
+    ("day of week", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")),
+)
+_CRON_DESCRIPTORS = (
+    "@yearly",
+    "@annually",
+    "@monthly",
+    "@weekly",
+    "@daily",
+    "@midnight",
+    "@hourly",
+)
 
 
 def _cron_number(text: str, low: int, high: int, names: tuple[str, ...]) -> int | None:
@@ -560,9 +677,12 @@ def _cron(value: str) -> str | None:
     return None
 
 
-CRON = Format("a cron schedule", "five fields: minute hour day-of-month month day-of-week "
-              "(for example '0 7 * * 1-5'), or @daily, @weekly, @monthly, @yearly, @hourly",
-              _cron)
+CRON = Format(
+    "a cron schedule",
+    "five fields: minute hour day-of-month month day-of-week "
+    "(for example '0 7 * * 1-5'), or @daily, @weekly, @monthly, @yearly, @hourly",
+    _cron,
+)
 
 
 def _time_zone(value: str) -> str | None:
@@ -573,8 +693,9 @@ def _time_zone(value: str) -> str | None:
     return None
 
 
-TIME_ZONE = Format("a time zone", "an IANA time zone name (for example UTC, Europe/Berlin)",
-                   _time_zone)
+TIME_ZONE = Format(
+    "a time zone", "an IANA time zone name (for example UTC, Europe/Berlin)", _time_zone
+)
 
 
 def _iso_date(value: str) -> str | None:
@@ -588,19 +709,24 @@ def _iso_date(value: str) -> str | None:
 ISO_DATE = Format("a date", "YYYY-MM-DD (for example 2026-11-30)", _iso_date)
 
 _CHART_VERSION = re.compile(r"^v?\d+(\.\d+){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
-CHART_VERSION = Format("a chart version", "a SemVer version such as 1.19.1 or v1.19.1 (Helm "
-                       "does not accept ranges here)",
-                       lambda value: None if _CHART_VERSION.match(value)
-                       else "it is not a SemVer version")
+CHART_VERSION = Format(
+    "a chart version",
+    "a SemVer version such as 1.19.1 or v1.19.1 (Helm does not accept ranges here)",
+    lambda value: None if _CHART_VERSION.match(value) else "it is not a SemVer version",
+)
 
-CURRENCY = Format("a currency code", "an ISO 4217 code of three capital letters (for example "
-                  "USD, EUR)", lambda value: None if re.fullmatch(r"[A-Z]{3}", value)
-                  else "it is not three capital letters")
+CURRENCY = Format(
+    "a currency code",
+    "an ISO 4217 code of three capital letters (for example USD, EUR)",
+    lambda value: None if re.fullmatch(r"[A-Z]{3}", value) else "it is not three capital letters",
+)
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-EMAIL = Format("an email address", "empty, or name@domain",
-               lambda value: None if value == "" or _EMAIL.match(value)
-               else "it is not name@domain")
+EMAIL = Format(
+    "an email address",
+    "empty, or name@domain",
+    lambda value: None if value == "" or _EMAIL.match(value) else "it is not name@domain",
+)
 
 
 def _not_blank(value: str) -> str | None:
@@ -624,12 +750,69 @@ def _base64_pem(value: str) -> str | None:
     return None
 
 
-BASE64_PEM = Format("a base64 PEM CA bundle", "the base64 encoding of one or more PEM "
-                    "certificates (as in a kubeconfig's certificate-authority-data)", _base64_pem)
+BASE64_PEM = Format(
+    "a base64 PEM CA bundle",
+    "the base64 encoding of one or more PEM "
+    "certificates (as in a kubeconfig's certificate-authority-data)",
+    _base64_pem,
+)
 PEM_PUBLIC_KEY = Format(
-    "a PEM public key", "-----BEGIN PUBLIC KEY----- ... -----END PUBLIC KEY-----",
-    lambda value: None if value.strip().startswith("-----BEGIN PUBLIC KEY-----")
-    and value.strip().endswith("-----END PUBLIC KEY-----") else "it has no PEM public key block")
+    "a PEM public key",
+    "-----BEGIN PUBLIC KEY----- ... -----END PUBLIC KEY-----",
+    lambda value: (
+        None
+        if value.strip().startswith("-----BEGIN PUBLIC KEY-----")
+        and value.strip().endswith("-----END PUBLIC KEY-----")
+        else "it has no PEM public key block"
+    ),
+)
+
+_PRIVATE_KEY_BEGIN = re.compile(r"^-----BEGIN ([A-Z]+ )?PRIVATE KEY-----$")
+_PRIVATE_KEY_END = re.compile(r"^-----END ([A-Z]+ )?PRIVATE KEY-----$")
+
+
+def _ssh_private_key(value: str) -> str | None:
+    lines = [line.strip() for line in value.strip().splitlines()]
+    if not lines or not _PRIVATE_KEY_BEGIN.match(lines[0]):
+        return "it does not begin with -----BEGIN ... PRIVATE KEY-----"
+    if not _PRIVATE_KEY_END.match(lines[-1]):
+        return "it does not end with -----END ... PRIVATE KEY-----"
+    return None
+
+
+SSH_PRIVATE_KEY = Format(
+    "an SSH private key",
+    "the key file's contents, from -----BEGIN ... "
+    "PRIVATE KEY----- to -----END ... PRIVATE KEY-----",
+    _ssh_private_key,
+)
+_HOST_KEY_TYPE = re.compile(r"^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-\S+)$")
+
+
+def _known_hosts(value: str) -> str | None:
+    entries = [
+        line.split()
+        for line in value.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not entries:
+        return "it has no host key line"
+    for fields in entries:
+        if fields[0].startswith("@"):  # @cert-authority / @revoked marker
+            fields = fields[1:]
+        if len(fields) < 3 or not _HOST_KEY_TYPE.match(fields[1]):
+            return "a line is not `host key-type key`"
+    return None
+
+
+KNOWN_HOSTS = Format(
+    "a known_hosts file",
+    "lines of `host key-type base64-key` (ssh-keyscan "
+    "output), for example `git.example.com ssh-ed25519 AAAA...`",
+    _known_hosts,
+)
+# Secret credentials with a known format, by key (state stores and the GitOps repository).
+SECRET_FORMATS = {"sshPrivateKey": SSH_PRIVATE_KEY, "knownHosts": KNOWN_HOSTS}
 
 PERCENT = Range(1, 100, "(percent)")
 PERCENT_OR_ZERO = Range(0, 100, "(percent)")

@@ -25,8 +25,10 @@ KUBECOST_NAMESPACE = "kubecost"
 PORTAL_NAMESPACE = "backstage"
 CROSSPLANE_NAMESPACE = "crossplane-system"
 # Where each secret manager runs (the names kubeseal and ESO's docs expect).
-SECRET_MANAGER_NAMESPACES = {"sealed-secrets": "kube-system",
-                             "external-secrets": "external-secrets"}
+SECRET_MANAGER_NAMESPACES = {
+    "sealed-secrets": "kube-system",
+    "external-secrets": "external-secrets",
+}
 
 
 def embedded_store_namespace(store: str) -> str:
@@ -40,7 +42,6 @@ IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 # API groups (apiVersion) of the custom resources the platform writes.
 KRATIX_API = "platform.kratix.io/v1alpha1"
 ARGOCD_API = "argoproj.io/v1alpha1"
-
 
 
 def kubernetes_type(api_version: str, kind: str) -> str:
@@ -103,8 +104,9 @@ INSTRUMENTATION_LANGUAGES = ("java", "go", "python", "nodejs")
 def instrumentation_annotation(language: str) -> dict[str, str]:
     """The pod annotation that opts a workload into auto-instrumentation for `language`."""
     assert language in INSTRUMENTATION_LANGUAGES, language
-    return {f"instrumentation.opentelemetry.io/inject-{language}":
-            f"{OBSERVABILITY_NAMESPACE}/{INSTRUMENTATION_NAME}"}
+    return {
+        f"instrumentation.opentelemetry.io/inject-{language}": f"{OBSERVABILITY_NAMESPACE}/{INSTRUMENTATION_NAME}"
+    }
 
 
 def child_name(parent: str, role: str) -> str:
@@ -135,8 +137,9 @@ def pod_security_labels(level: str) -> dict[str, str]:
 PLATFORM_POD_SECURITY = "baseline"
 
 
-def platform_namespace_labels(component: str, instance: str,
-                              pod_security: str = PLATFORM_POD_SECURITY) -> dict[str, str]:
+def platform_namespace_labels(
+    component: str, instance: str, pod_security: str = PLATFORM_POD_SECURITY
+) -> dict[str, str]:
     """Labels of a namespace a platform component creates: standard and Pod Security."""
     return {**standard_labels(component, instance), **pod_security_labels(pod_security)}
 
@@ -145,8 +148,9 @@ def team_namespace(team: str, environment: str) -> str:
     return f"{team}-{environment}"
 
 
-def destination_labels(environment: str, cluster: str, region: str | None,
-                       extra: Mapping[str, str]) -> dict[str, str]:
+def destination_labels(
+    environment: str, cluster: str, region: str | None, extra: Mapping[str, str]
+) -> dict[str, str]:
     """Labels a Kratix Destination carries; promises' destinationSelectors match on them."""
     labels = {ENVIRONMENT_LABEL: environment, CLUSTER_LABEL: cluster}
     if region:

@@ -43,9 +43,13 @@ def operator_dependencies(args: KratixPromiseArgs) -> list[dict]:
         return []
     release = f"{args.definition.name}-operator"
     return operator.dependencies(
-        release, chart.repository, chart.chart, chart.version,
+        release,
+        chart.repository,
+        chart.chart,
+        chart.version,
         naming.platform_namespace_labels(release, args.definition.name),
-        args.operator_footprint.resources())
+        args.operator_footprint.resources(),
+    )
 
 
 class KratixPromise(pulumi.ComponentResource):
@@ -61,20 +65,35 @@ class KratixPromise(pulumi.ComponentResource):
     """The Promise object as registered."""
     resource: k8s.apiextensions.CustomResource
 
-    def __init__(self, name: str, args: KratixPromiseArgs,
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: KratixPromiseArgs, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("idp:platform:KratixPromise", name, {}, opts)
         definition = args.definition
         self.name, self.version = definition.name, definition.version
         self.image = definition.pipeline_image(args.image_registry)
         self.document = definition.promise(
-            args.image_registry, args.destination_selectors, operator_dependencies(args),
-            labels=naming.standard_labels("promise", name), team_labels=args.team_labels)
+            args.image_registry,
+            args.destination_selectors,
+            operator_dependencies(args),
+            labels=naming.standard_labels("promise", name),
+            team_labels=args.team_labels,
+        )
         self.resource = k8s.apiextensions.CustomResource(
             naming.child_name(name, "promise"),
-            api_version=KRATIX_API, kind="Promise",
-            metadata=self.document["metadata"], spec=self.document["spec"],
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider,
-                                        depends_on=list(args.depends_on)))
-        self.register_outputs({"name": self.name, "version": self.version, "image": self.image,
-                               "api": definition.crd_name})
+            api_version=KRATIX_API,
+            kind="Promise",
+            metadata=self.document["metadata"],
+            spec=self.document["spec"],
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.provider, depends_on=list(args.depends_on)
+            ),
+        )
+        self.register_outputs(
+            {
+                "name": self.name,
+                "version": self.version,
+                "image": self.image,
+                "api": definition.crd_name,
+            }
+        )

@@ -30,7 +30,10 @@ LAYER_PAGES = REPO / "docs" / "layers"
 CHART_LINE = re.compile(r"^- `(?P<key>[a-z0-9-]+)` sets: .*$", re.M)
 # The shipped stacks, and prod with the other secret manager: between them every chart.
 STACK_VARIANTS: tuple[tuple[str, dict[str, str]], ...] = (
-    ("dev", {}), ("prod", {}), ("prod", {"secrets": "external-secrets"}))
+    ("dev", {}),
+    ("prod", {}),
+    ("prod", {"secrets": "external-secrets"}),
+)
 
 
 def chart_value_keys() -> dict[str, list[str]]:
@@ -62,8 +65,9 @@ def generated() -> dict[Path, str]:
 
 
 def main(argv: list[str]) -> int:
-    stale = [path for path, text in generated().items()
-             if not path.exists() or path.read_text() != text]
+    stale = [
+        path for path, text in generated().items() if not path.exists() or path.read_text() != text
+    ]
     if "--check" in argv:
         for path in stale:
             print(f"{path.relative_to(REPO)} is stale: run python scripts/generate_docs.py")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
 
 from components import charts
 from components.charts import merged_values
-from tests.harness import run_program, stack_file_config
-from tests.test_config_errors import expect_config_error
+from tests.harness import expect_config_error, run_program, stack_config
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 OVERRIDE = {"idpOverride": {"set": True}, "resources": {"limits": {"cpu": "3"}}}
@@ -24,8 +22,7 @@ def _values_by_chart(registry) -> dict[str, list[dict]]:
 
 
 def _stack(secrets: str = "sealed-secrets", override: dict | None = None) -> dict:
-    config = copy.deepcopy(stack_file_config("prod"))
-    config["gitops"]["secrets"] = secrets
+    config = stack_config("prod", lambda c: c["gitops"].update(secrets=secrets))
     if override is not None:
         config["charts"] = {key: {"values": override} for key in charts.CHARTS}
     return config
@@ -65,7 +62,6 @@ def test_merge_lays_maps_over_maps_replaces_the_rest_and_null_removes():
 
 
 def test_values_that_are_not_a_map_are_a_config_error():
-    config = copy.deepcopy(stack_file_config("dev"))
-    config["charts"] = {"kyverno": {"values": ["replicas", 2]}}
+    config = stack_config("dev", charts={"kyverno": {"values": ["replicas", 2]}})
     message = expect_config_error(config, "dev")
     assert "idp:charts.kyverno.values: must be an object, got a list" in message

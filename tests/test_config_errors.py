@@ -4,36 +4,15 @@ from __future__ import annotations
 
 import copy
 
-import pulumi
 import pytest
 
 from components.configschema import ConfigError
-from tests.harness import CHART_MIRROR, run_program_capturing, stack_file_config
+from tests.harness import (CHART_MIRROR, edit, expect_config_error, run_program_capturing,
+                           stack_file_config, with_changes)
 
 DEV = stack_file_config("dev")
 PROD = stack_file_config("prod")
-
-
-def with_changes(base: dict, **changes) -> dict:
-    config = copy.deepcopy(base)
-    config.update(copy.deepcopy(changes))
-    return config
-
-
-def edit(base: dict, edit_fn) -> dict:
-    config = copy.deepcopy(base)
-    edit_fn(config)
-    return config
-
-
-def expect_config_error(config: dict, stack: str = "dev", secret_keys=()) -> str:
-    """Run the program; assert it failed with a ConfigError before registering anything."""
-    registry, error = run_program_capturing(config, stack, secret_keys)
-    assert isinstance(error, ConfigError), f"expected a ConfigError, got {error!r}"
-    assert isinstance(error, pulumi.RunError), "ConfigError must print without a traceback"
-    assert registry.all == [], ("resources were registered before the config error: "
-                                + ", ".join(r.name for r in registry.all))
-    return str(error)
+__all__ = ["DEV", "PROD", "edit", "expect_config_error", "with_changes"]
 
 
 # Each case: (id, stack, config, key path that must be named, words that must appear).
@@ -380,6 +359,19 @@ def test_every_format_problem_is_reported_at_once_with_the_other_problems():
     for key in ("idp:portal.oidc.metadataUrl:", "idp:stateStores[0].bucket.bucketName:",
                 "idp:gitops.awsRoleArn:", "idp:clusters[1].server:", "idp:teams[0].size:"):
         assert message.count(key) == 1, (key, message)
+
+
+def test_secret_values_in_the_wrong_format_are_refused_without_showing_them():
+    config = with_changes(PROD, stateStores=[{"name": "s3-state", "kind": "git", "git": {
+        "url": "git@github.com:acme/state.git", "authMethod": "ssh"}}],
+        stateStoreCredentials={"s3-state": {"sshPrivateKey": "hunter2-not-a-key",
+                                            "knownHosts": "github.com"}})
+    message = expect_config_error(config, "prod", secret_keys=["stateStoreCredentials"])
+    assert "idp:stateStoreCredentials.s3-state.sshPrivateKey: the secret value is not an SSH " \
+        "private key" in message
+    assert "idp:stateStoreCredentials.s3-state.knownHosts: the secret value is not a " \
+        "known_hosts file" in message
+    assert "hunter2" not in message and "github.com'" not in message
 
 
 def test_main_reports_a_config_error_once_and_exits_with_the_shown_message_code():

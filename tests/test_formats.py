@@ -111,6 +111,14 @@ TABLE = {
                    ["LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUIKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0t"
                     "LQo="],
                    ["not base64!", "aGVsbG8="]),
+    "ssh-private-key": (fmt.SSH_PRIVATE_KEY,
+                        ["-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH PRIVATE KEY-----\n",
+                         "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----"],
+                        ["", "ssh-ed25519 AAAA", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl"]),
+    "known-hosts": (fmt.KNOWN_HOSTS, ["git.example.com ssh-ed25519 AAAAC3",
+                                      "# github\ngithub.com ecdsa-sha2-nistp256 AAAAE2\n"
+                                      "[git.example.com]:2222 ssh-rsa AAAAB3"],
+                    ["", "git.example.com", "git.example.com AAAAC3 ssh-ed25519"]),
     "pem-public-key": (fmt.PEM_PUBLIC_KEY,
                        ["-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n"],
                        ["-----BEGIN", "ssh-rsa AAAA"]),

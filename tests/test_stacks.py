@@ -420,7 +420,8 @@ def test_git_store_with_ssh_needs_key_and_known_hosts():
     registry = _with_store(
         {"name": "s3-state", "kind": "git",
          "git": {"url": "git@git.example.com:platform/state.git", "authMethod": "ssh"}},
-        {"sshPrivateKey": "-----BEGIN KEY-----", "knownHosts": "git.example.com ssh-ed25519 A"})
+        {"sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH PRIVATE KEY-----\n",
+         "knownHosts": "git.example.com ssh-ed25519 A"})
     secret = registry.named("s3-state-credentials")
     assert set(reveal(secret.inputs["stringData"])) == {"sshPrivateKey", "knownHosts"}
     assert registry.kind("GitStateStore")[0].get("spec", "authMethod") == "ssh"

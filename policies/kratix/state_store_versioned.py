@@ -15,9 +15,11 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     value = kube.dig(kube.annotations(args.props), VERSIONING_ANNOTATION)
     if value != "enabled":
         name = kube.name_of(args.props, args.name)
-        report_violation(f"BucketStateStore '{name}' has no versioned bucket "
-                         f"({VERSIONING_ANNOTATION}: {value or 'missing'}); an overwritten or "
-                         "deleted document cannot be recovered")
+        report_violation(
+            f"BucketStateStore '{name}' has no versioned bucket "
+            f"({VERSIONING_ANNOTATION}: {value or 'missing'}); an overwritten or "
+            "deleted document cannot be recovered"
+        )
 
 
 POLICY = resource_policy(
@@ -25,5 +27,6 @@ POLICY = resource_policy(
     "Bucket state stores must have object versioning (or use a git state store).",
     severity=Severity.HIGH,
     remediation="Enable object versioning on the bucket and set versioning: true on the "
-                "state store in the stack config, or use a git state store.",
-    validate=validate)
+    "state store in the stack config, or use a git state store.",
+    validate=validate,
+)

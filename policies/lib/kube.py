@@ -10,8 +10,7 @@ from typing import Any, Iterator
 
 from pulumi_policy.proxy import UnknownValueError
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
-                  "Pod")
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
 
 
 def kind_of(resource_type: str) -> str:

@@ -20,7 +20,8 @@ def pipelines(props: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]
     for lifecycle in LIFECYCLES:
         for action in ACTIONS:
             for index, pipeline in enumerate(
-                    kube.items(props, "spec", "workflows", lifecycle, action)):
+                kube.items(props, "spec", "workflows", lifecycle, action)
+            ):
                 name = kube.dig(pipeline, "metadata", "name") or f"{action}[{index}]"
                 yield f"{lifecycle}.{action}/{name}", pipeline
 
