@@ -258,6 +258,12 @@ class StackConfig:
     charts: Mapping[str, ChartOverride] = setting(
         "charts", "per-chart version, repository or values overrides, keyed by chart", default=dict
     )
+    await_service_endpoints: bool = setting(
+        "awaitServiceEndpoints",
+        "wait for every Service to publish endpoints; false where pods get no routable address "
+        "(kwok-simulated clusters: the API server refuses loopback endpoint addresses)",
+        default=True,
+    )
     kratix: KratixSettings = setting("kratix", "Kratix controller settings", default=KratixSettings)
     state_store_credentials: Mapping[str, Mapping[str, str]] = setting(
         "stateStoreCredentials",

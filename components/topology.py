@@ -167,6 +167,8 @@ def compose(
     config: StackConfig, stack: str, project_dir: Path, workload_sync: WorkloadSync | None = None
 ) -> Topology:
     """Register every layer of the platform for `config`, in the order of `LAYERS`."""
+    if not config.await_service_endpoints:
+        pulumi.runtime.register_resource_transform(skip_service_await)
     providers = {c.name: cluster_provider(stack, c) for c in config.clusters}
     topology = Topology(config, stack, project_dir, providers, workload_sync)
     for layer in LAYERS:
@@ -177,6 +179,23 @@ def compose(
         f"{config.profile}"
     )
     return topology
+
+
+def skip_service_await(
+    args: pulumi.ResourceTransformArgs,
+) -> pulumi.ResourceTransformResult | None:
+    """Services (ours and the charts') are applied without waiting for endpoints; everything
+    else keeps the provider's await."""
+    if args.type_ != "kubernetes:core/v1:Service":
+        return None
+    props = dict(args.props)
+    metadata = dict(props.get("metadata") or {})
+    metadata["annotations"] = {**(metadata.get("annotations") or {}), SKIP_AWAIT: "true"}
+    props["metadata"] = metadata
+    return pulumi.ResourceTransformResult(props, args.opts)
+
+
+SKIP_AWAIT = "pulumi.com/skipAwait"
 
 
 # -- the layers, in the order they register; each reads the config and what earlier layers hold

@@ -165,6 +165,9 @@ def workspace_stack_file(stack: str, mirror: Path | None, kubeconfig: Path | Non
             "context": contexts[cluster["name"]]}
     if mirror is not None:
         data["config"]["idp:chartMirror"] = str(mirror)
+    if kubeconfig is not None:
+        # Local clusters give pods loopback addresses, which no Service may publish.
+        data["config"]["idp:awaitServiceEndpoints"] = False
     return data
 
 

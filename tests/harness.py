@@ -79,6 +79,11 @@ class RecordingCallbacks:
 
     def __init__(self) -> None:
         self.transforms: dict[str, Callable] = {}
+        self.stack_transforms: list[Callable] = []
+
+    def register_stack_transform(self, transform: Callable) -> None:
+        """A transform the engine would apply to every later resource of the stack."""
+        self.stack_transforms.append(transform)
 
     def register_transform(self, transform: Callable) -> callback_pb2.Callback:
         token = f"transform-{len(self.transforms)}"
@@ -107,9 +112,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 class Registry:
     """The registrations of one program run, with small finders for assertions."""
 
-    def __init__(self, registrations: list[Registration], outputs: Mapping[str, Any]):
+    def __init__(self, registrations: list[Registration], outputs: Mapping[str, Any],
+                 stack_transforms: list[Callable] | None = None):
         self.all = registrations
         self.outputs = outputs
+        self.stack_transforms = stack_transforms or []
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.all if r.type == type_]
@@ -271,4 +278,4 @@ def run_program_capturing(config: Mapping[str, Any], stack: str = "dev",
         _sync_await(run_pulumi_func(body))
     except (Exception, SystemExit) as raised:  # handed back to the test to assert on
         error = raised
-    return Registry(monitor.registrations, outputs), error
+    return Registry(monitor.registrations, outputs, monitor.callbacks.stack_transforms), error
