@@ -574,6 +574,8 @@ def loki_values(profile: SizeProfile) -> dict:
             "resources": o.loki.resources(),
             "persistence": persistence(o.loki_storage),
         },
+        # The rules sidecar (loki-sc-rules) is the same k8s-sidecar Grafana runs: same size.
+        "sidecar": {"resources": o.grafana_sidecar.resources()},
         **{target: {"replicas": 0} for target in ("read", "write", "backend")},
         # Memcached caches, the nginx gateway, MinIO and the canary: not needed by one binary.
         "chunksCache": {"enabled": False},

@@ -165,6 +165,32 @@ def kubernetes_config(clusters: Sequence[PortalCluster]) -> dict:
     }
 
 
+def sign_in_providers(settings) -> dict:
+    """OpenID Connect, or (dev only, checked by the config model) Backstage's guest sign-in."""
+    if settings.sign_in == "guest":
+        # The portal runs in production mode, where Backstage refuses guests unless told.
+        return {"guest": {"dangerouslyAllowOutsideDevelopment": True}}
+    return {
+        "oidc": {
+            "production": {
+                "metadataUrl": settings.oidc.metadata_url,
+                "clientId": settings.oidc.client_id,
+                "clientSecret": secret_file("oidc-client-secret"),
+                "prompt": "auto",
+                # Users come from the identity provider; groups are in the catalog.
+                "signIn": {
+                    "resolvers": [
+                        {
+                            "resolver": "emailMatchingUserEntityProfileEmail",
+                            "dangerouslyAllowSignInWithoutUserInCatalog": True,
+                        }
+                    ]
+                },
+            }
+        }
+    }
+
+
 def app_config(args: DeveloperPortalArgs) -> dict:
     """Backstage's app-config (a ConfigMap): secrets appear only as `$file` references."""
     settings, site = args.settings, args.site
@@ -174,25 +200,7 @@ def app_config(args: DeveloperPortalArgs) -> dict:
         "auth": {
             "environment": "production",
             "session": {"secret": secret_file("session-secret")},
-            "providers": {
-                "oidc": {
-                    "production": {
-                        "metadataUrl": settings.oidc.metadata_url,
-                        "clientId": settings.oidc.client_id,
-                        "clientSecret": secret_file("oidc-client-secret"),
-                        "prompt": "auto",
-                        # Users come from the identity provider; groups are in the catalog.
-                        "signIn": {
-                            "resolvers": [
-                                {
-                                    "resolver": "emailMatchingUserEntityProfileEmail",
-                                    "dangerouslyAllowSignInWithoutUserInCatalog": True,
-                                }
-                            ]
-                        },
-                    }
-                }
-            },
+            "providers": sign_in_providers(settings),
         },
         "catalog": {
             "rules": [
@@ -361,10 +369,9 @@ class DeveloperPortal(pulumi.ComponentResource):
     ) -> dict[str, pulumi.Input[str]]:
         """The Secret's keys: one file each under SECRETS_MOUNT, read by `secret_file`."""
         credentials = args.credentials
-        files: dict[str, pulumi.Input[str]] = {
-            "session-secret": session_secret,
-            "oidc-client-secret": credentials["oidc"]["clientSecret"],
-        }
+        files: dict[str, pulumi.Input[str]] = {"session-secret": session_secret}
+        if args.settings.sign_in == "oidc":
+            files["oidc-client-secret"] = credentials["oidc"]["clientSecret"]
         if args.settings.database == "postgres":
             files["postgres-password"] = credentials["database"]["password"]
         if args.argocd_api and credentials.get("argocd", {}).get("token"):

@@ -1,67 +1,77 @@
-"""`idp:charts.<key>.values`: the stack's map laid over each layer's own chart values."""
+"""The real charts, checked as data: every Helm value the program sets is one the pinned chart
+reads, and every pin agrees with the chart mirror the tests install from."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
+import yaml
 
 from components import charts
-from components.charts import merged_values
-from tests.harness import expect_config_error, run_program, stack_config
+from tests.chart_values import Chart, unread_keys
+from tests.harness import CHART_MIRROR, reveal, run_program, stack_file_config
 
-CHART = "kubernetes:helm.sh/v4:Chart"
-OVERRIDE = {"idpOverride": {"set": True}, "resources": {"limits": {"cpu": "3"}}}
-
-
-def _values_by_chart(registry) -> dict[str, list[dict]]:
-    found: dict[str, list[dict]] = {}
-    for chart in registry.of_type(CHART):
-        found.setdefault(chart.inputs["chart"], []).append(chart.inputs.get("values") or {})
-    return found
+HELM_CHART = "kubernetes:helm.sh/v4:Chart"
 
 
-def _stack(secrets: str = "sealed-secrets", override: dict | None = None) -> dict:
-    config = stack_config("prod", lambda c: c["gitops"].update(secrets=secrets))
-    if override is not None:
-        config["charts"] = {key: {"values": override} for key in charts.CHARTS}
-    return config
+@pytest.fixture(scope="module", autouse=True)
+def real_charts():
+    if not (CHART_MIRROR / "kratix" / "Chart.yaml").is_file():
+        pytest.fail(f"no chart mirror at {CHART_MIRROR}: set IDP_CHART_MIRROR to a folder "
+                    "filled by scripts/mirror-charts")
 
 
-@pytest.mark.parametrize("secrets", ["sealed-secrets", "external-secrets"])
-def test_every_chart_takes_the_stack_values_over_its_own(secrets):
-    plain = _values_by_chart(run_program(_stack(secrets), "prod"))
-    overridden = _values_by_chart(run_program(_stack(secrets, OVERRIDE), "prod"))
-    assert plain.keys() == overridden.keys()
-    for chart, installs in plain.items():
-        expected = [merged_values(values, OVERRIDE) for values in installs]
-        assert _sorted(overridden[chart]) == _sorted(expected), chart
+def installed_charts(stack: str) -> list[tuple[str, Chart, dict]]:
+    """(resource name, chart, values) for every chart the stack installs, from the mirror."""
+    registry = run_program({**stack_file_config(stack), "chartMirror": str(CHART_MIRROR)}, stack)
+    return [(r.name, Chart(CHART_MIRROR / r.get("chart").rsplit("/", 1)[-1]),
+             _plain(r.get("values") or {})) for r in registry.of_type(HELM_CHART)]
 
 
-def _sorted(installs: list[dict]) -> list[str]:
-    """The installs of one chart, in an order that does not depend on registration order."""
-    return sorted(json.dumps(values, sort_keys=True, default=str) for values in installs)
+def _plain(value):
+    value = reveal(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
-def test_the_two_stacks_between_them_install_every_chart_of_the_table():
-    installed = set(_values_by_chart(run_program(_stack(), "prod"))) | \
-        set(_values_by_chart(run_program(_stack("external-secrets"), "prod")))
-    assert installed == {source.chart for source in charts.CHARTS.values()}
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_value_the_program_sets_is_read_by_the_real_chart(stack):
+    unread = {f"{name} ({chart.path.name})": keys for name, chart, values in
+              installed_charts(stack) if (keys := unread_keys(chart, values))}
+    assert unread == {}, "values no template reads (misspelled or moved upstream):\n" + \
+        yaml.safe_dump(unread)
 
 
-def test_without_an_override_the_values_are_the_layers_own():
-    chart = charts.resolve_chart("kyverno", "")
-    assert chart.values == {}
+def test_the_check_catches_a_misspelled_key_and_accepts_maps_handed_on_whole():
+    kratix = Chart(CHART_MIRROR / "kratix")
+    assert unread_keys(kratix, {"imagee": "x"}) == ["imagee"]
+    grafana_parent = Chart(CHART_MIRROR / "kube-prometheus-stack")
+    assert unread_keys(grafana_parent, {"grafana": {"adminPasword": "x"}}) == \
+        ["grafana.adminPasword"]
+    assert unread_keys(grafana_parent, {
+        "prometheus": {"prometheusSpec": {"retentionn": "1d", "retention": "1d"}}}) == \
+        ["prometheus.prometheusSpec.retentionn"]
+    assert unread_keys(grafana_parent, {
+        "prometheus": {"prometheusSpec": {"resources": {"requests": {"cpu": "1"}}}},
+        "grafana": {"defaultDashboardsEnabled": False},  # read by the parent chart
+        "global": {"anything": 1}}) == []
+    loki = Chart(CHART_MIRROR / "loki")  # config templates kept in values.yaml, via tpl
+    assert unread_keys(loki, {"loki": {"limits_config": {"retention_period": "1d"},
+                                       "storagee": {}}}) == ["loki.storagee"]
 
 
-def test_merge_lays_maps_over_maps_replaces_the_rest_and_null_removes():
-    base = {"a": {"b": 1, "c": [1, 2]}, "d": "x", "e": 1}
-    assert merged_values(base, {"a": {"c": [3]}, "d": {"y": 1}, "e": None, "f": 2}) == {
-        "a": {"b": 1, "c": [3]}, "d": {"y": 1}, "f": 2}
-    assert base == {"a": {"b": 1, "c": [1, 2]}, "d": "x", "e": 1}
+@pytest.mark.parametrize("key", sorted(charts.CHARTS))
+def test_each_pin_matches_the_chart_mirror(key):
+    source = charts.CHARTS[key]
+    chart = yaml.safe_load((CHART_MIRROR / source.chart / "Chart.yaml").read_text())
+    assert str(chart["version"]) == source.version, \
+        f"components/charts.py pins {key} {source.version}; the mirror holds {chart['version']}"
 
 
-def test_values_that_are_not_a_map_are_a_config_error():
-    config = stack_config("dev", charts={"kyverno": {"values": ["replicas", 2]}})
-    message = expect_config_error(config, "dev")
-    assert "idp:charts.kyverno.values: must be an object, got a list" in message
+@pytest.mark.parametrize("key", sorted(charts.OPERATOR_CHARTS))
+def test_each_operator_pin_matches_the_chart_mirror(key):
+    source = charts.OPERATOR_CHARTS[key]
+    chart = yaml.safe_load((CHART_MIRROR / source.chart / "Chart.yaml").read_text())
+    assert str(chart["version"]) == source.version

@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from components.configschema import ConfigError
-from tests.harness import (FIXTURE_MIRROR, edit, expect_config_error, run_program_capturing,
+from tests.harness import (CHART_MIRROR, edit, expect_config_error, run_program_capturing,
                            stack_file_config, with_changes)
 
 DEV = stack_file_config("dev")
@@ -74,7 +74,8 @@ CASES = [
      edit(PROD, lambda c: c["clusters"][1].update(role="platform")),
      "idp:clusters", "exactly one cluster needs role: platform, found 2"),
     ("render-with-context", "dev",
-     edit(DEV, lambda c: c["clusters"][0]["target"].update(context="kind-dev")),
+     edit(DEV, lambda c: c["clusters"][0].update(target={"mode": "render",
+                                                          "context": "kind-dev"})),
      "idp:clusters[0].target", "apply only to mode kubeconfig"),
     ("endpoint-with-scheme", "prod",
      edit(PROD, lambda c: c["stateStores"][0]["bucket"].update(
@@ -100,7 +101,7 @@ CASES = [
     ("chart-mirror-missing-dir", "dev", with_changes(DEV, chartMirror="/nonexistent/charts"),
      "idp:chartMirror", "does not exist"),
     ("chart-mirror-wrong-version", "dev",
-     with_changes(DEV, chartMirror=str(FIXTURE_MIRROR), charts={"kratix": {"version": "v9"}}),
+     with_changes(DEV, chartMirror=str(CHART_MIRROR), charts={"kratix": {"version": "v9"}}),
      "idp:chartMirror", "but v9 is pinned"),
     ("missing-credentials", "prod",
      edit(PROD, lambda c: c["stateStores"][0]["bucket"].update(authMethod="accessKey")),
@@ -181,8 +182,8 @@ CASES = [
      "pulumi config set --secret --path 'crossplaneCredentials.aws.secretAccessKey'"),
     # Values checked against their formats (components/formats.py), whether or not the layer
     # is on: the key path, the value shown, what is accepted.
-    ("format-oidc-metadata-url", "dev",
-     edit(DEV, lambda c: c["portal"]["oidc"].update(metadataUrl="login.example.com")),
+    ("format-oidc-metadata-url", "prod",
+     edit(PROD, lambda c: c["portal"]["oidc"].update(metadataUrl="login.example.com")),
      "idp:portal.oidc.metadataUrl", "'login.example.com' is not an OIDC discovery URL"),
     ("format-portal-url", "dev", edit(DEV, lambda c: c["portal"].update(baseURL="portal")),
      "idp:portal.baseURL", "accepted: https://host[:port][/path], or http://localhost"),

@@ -9,7 +9,7 @@ import yaml
 from components import charts
 from components.config import StackConfig, default_config
 from components.configschema import field_types, model_fields
-from tests.harness import FIXTURE_MIRROR, REPO, run_program
+from tests.harness import REPO, run_program
 
 PULUMI_TYPES = {str: "string", bool: "boolean", int: "integer"}
 
@@ -73,11 +73,3 @@ def test_relative_links_in_the_docs_resolve():
     for page in [REPO / "README.md", REPO / "CONTRIBUTING.md", *(REPO / "docs").rglob("*.md")]:
         for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text()):
             assert (page.parent / target).exists(), f"{page.relative_to(REPO)} links {target}"
-
-
-def test_fixture_charts_carry_the_pinned_names_and_versions():
-    for key, source in charts.CHARTS.items():
-        chart = yaml.safe_load((FIXTURE_MIRROR / source.chart / "Chart.yaml").read_text())
-        assert chart["name"] == source.chart
-        assert chart["version"] == source.version
-        assert chart["description"].startswith("TEST FIXTURE"), key

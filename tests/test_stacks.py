@@ -104,10 +104,15 @@ def test_each_stack_registers_what_its_config_declares(stack, request):
     assert len(namespaces) == len(set(namespaces))
 
 
-def test_dev_renders_to_a_directory_per_stack_and_cluster(dev):
+def test_dev_applies_to_its_context_and_render_mode_writes_a_directory_per_cluster(dev):
     provider = dev.named("platform", PROVIDER)
-    assert provider.get("renderYamlToDirectory") == "rendered/dev/platform"
-    assert provider.get("context") is None and provider.get("kubeconfig") is None
+    assert provider.get("context") == "idp-dev-platform"
+    assert provider.get("renderYamlToDirectory") is None
+    config = stack_file_config("dev")
+    config["clusters"][0]["target"] = {"mode": "render"}
+    rendered = run_program(config, "dev").named("platform", PROVIDER)
+    assert rendered.get("renderYamlToDirectory") == "rendered/dev/platform"
+    assert rendered.get("context") is None and rendered.get("kubeconfig") is None
 
 
 def test_dev_installs_cert_manager_before_kratix(dev):
@@ -207,7 +212,7 @@ def test_platform_facts_are_published_for_policies_and_the_portal(dev, prod):
 def test_dev_outputs(dev):
     outputs = dev.outputs
     assert outputs["clusters"] == {"platform": {
-        "role": "platform", "target": {"mode": "render", "renderDir": "rendered/dev/platform"}}}
+        "role": "platform", "target": {"mode": "kubeconfig", "context": "idp-dev-platform"}}}
     assert outputs["destinations"]["platform"]["dependenciesPath"] == "platform/dependencies"
     assert outputs["destinations"]["platform"]["resourcesPath"] == "platform/resources"
     assert outputs["stateStores"]["default"] == {
@@ -455,14 +460,27 @@ def test_remote_chart_mirror_redirects_every_chart(mirror, chart, version, repo)
     assert cert_manager.get("repositoryOpts", "repo") == repo
 
 
-def test_local_chart_mirror_points_at_the_fixture_charts():
-    from tests.harness import FIXTURE_MIRROR
+def test_local_chart_mirror_takes_unpacked_and_packaged_charts(tmp_path):
+    """A mirror folder of `helm pull --untar` output or of packages, relative to the project."""
+    import shutil
+    import tarfile
 
-    config = {**stack_file_config("dev"), "chartMirror": "tests/fixtures/charts"}
+    from components import charts
+
+    mirror = tmp_path / "mirror"
+    for source in charts.CHARTS.values():
+        chart_dir = mirror / source.chart
+        chart_dir.mkdir(parents=True)
+        (chart_dir / "Chart.yaml").write_text(
+            f"apiVersion: v2\nname: {source.chart}\nversion: {source.version}\n")
+    packaged = mirror / f"cert-manager-{charts.CHARTS['cert-manager'].version}.tgz"
+    with tarfile.open(packaged, "w:gz") as archive:
+        archive.add(mirror / "cert-manager", arcname="cert-manager")
+    shutil.rmtree(mirror / "cert-manager")
+    config = {**stack_file_config("dev"), "chartMirror": str(mirror)}
     registry = run_program(config, "dev")
-    assert registry.named("kratix-controller").get("chart") == str(FIXTURE_MIRROR / "kratix")
-    assert registry.named("kratix-cert-manager").get("chart") == \
-        str(FIXTURE_MIRROR / "cert-manager")
+    assert registry.named("kratix-controller").get("chart") == str(mirror / "kratix")
+    assert registry.named("kratix-cert-manager").get("chart") == str(packaged)
     assert registry.named("kratix-controller").get("version") is None
 
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 
 PORTAL_DATABASES = ("sqlite", "postgres")
+PORTAL_SIGN_INS = ("oidc", "guest")
 # Keys of `portalCredentials`: <group>.<key>, and <worker>.token for workers reached by token.
 PORTAL_CREDENTIAL_KEYS: Mapping[str, tuple[str, ...]] = {
     "oidc": ("clientSecret",),
@@ -69,7 +70,16 @@ class Portal:
     base_url: Optional[str] = setting(
         "baseURL", "URL users open the portal at", default=None, format=fmt.PORTAL_URL
     )
-    oidc: PortalOidc = setting("oidc", "sign-in through OpenID Connect", default=PortalOidc)
+    sign_in: str = setting(
+        "signIn",
+        "how users sign in: oidc (an identity provider) or guest (anyone who opens the portal, "
+        "dev profile only)",
+        default="oidc",
+        choices=PORTAL_SIGN_INS,
+    )
+    oidc: PortalOidc = setting(
+        "oidc", "sign-in through OpenID Connect (signIn oidc)", default=PortalOidc
+    )
     database: str = setting(
         "database",
         "sqlite (in memory, dev only) or postgres",
@@ -131,15 +141,26 @@ def check_portal(config: "StackConfig", secret_keys: frozenset[str], problems: P
                 )
     if not portal.enabled:
         return
+    oidc = portal.sign_in == "oidc"
+    if not oidc and config.profile != "dev":
+        problems.add(
+            f"{key}.signIn",
+            "guest lets anyone who reaches the portal in; it is for the dev profile only: "
+            "use oidc",
+        )
+    oidc_settings = (
+        (("oidc.metadataUrl", portal.oidc.metadata_url), ("oidc.clientId", portal.oidc.client_id))
+        if oidc
+        else ()
+    )
     for path, value in (
         ("baseURL", portal.base_url),
-        ("oidc.metadataUrl", portal.oidc.metadata_url),
-        ("oidc.clientId", portal.oidc.client_id),
+        *oidc_settings,
         ("goldenPathsURL", portal.golden_paths_url),
     ):
         if not value:
             problems.add(f"{key}.{path}", "is required when the portal is enabled")
-    required = [("oidc", "clientSecret")]
+    required = [("oidc", "clientSecret")] if oidc else []
     if portal.database == "postgres":
         required.append(("database", "password"))
         if not portal.postgres.host:
