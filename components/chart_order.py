@@ -17,10 +17,14 @@ import sys
 import yaml
 
 DEPENDS_ON = "config.kubernetes.io/depends-on"
-POD_TEMPLATES = {"Deployment": ("spec", "template"), "StatefulSet": ("spec", "template"),
-                 "DaemonSet": ("spec", "template"), "Job": ("spec", "template"),
-                 "CronJob": ("spec", "jobTemplate", "spec", "template"),
-                 "ReplicaSet": ("spec", "template")}
+POD_TEMPLATES = {
+    "Deployment": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+}
 
 
 def pod_spec(obj: dict) -> dict | None:
@@ -32,8 +36,11 @@ def pod_spec(obj: dict) -> dict | None:
 
 def order(documents: list[dict]) -> list[dict]:
     """`documents` with each workload annotated to depend on its chart's ServiceAccount."""
-    accounts = {(d.get("metadata", {}).get("namespace"), d["metadata"]["name"])
-                for d in documents if d.get("kind") == "ServiceAccount" and d.get("metadata")}
+    accounts = {
+        (d.get("metadata", {}).get("namespace"), d["metadata"]["name"])
+        for d in documents
+        if d.get("kind") == "ServiceAccount" and d.get("metadata")
+    }
     for obj in documents:
         spec = pod_spec(obj)
         if spec is None:
@@ -43,8 +50,11 @@ def order(documents: list[dict]) -> list[dict]:
         key = (meta.get("namespace"), account)
         if account and key in accounts:
             annotations = meta.setdefault("annotations", None) or {}
-            reference = f"/namespaces/{meta.get('namespace')}/ServiceAccount/{account}" \
-                if meta.get("namespace") else f"/ServiceAccount/{account}"
+            reference = (
+                f"/namespaces/{meta.get('namespace')}/ServiceAccount/{account}"
+                if meta.get("namespace")
+                else f"/ServiceAccount/{account}"
+            )
             existing = [r for r in (annotations.get(DEPENDS_ON) or "").split(",") if r]
             if reference not in existing:
                 annotations[DEPENDS_ON] = ",".join([*existing, reference])

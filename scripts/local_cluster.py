@@ -48,8 +48,12 @@ STORAGE_CLASS = "standard"
 
 def bootstrap() -> Path:
     """The control plane's bin directory (built or reused by scripts/cluster-bootstrap.sh)."""
-    result = subprocess.run(["bash", str(REPO / "scripts" / "cluster-bootstrap.sh"), str(REPO)],
-                            stdout=subprocess.PIPE, text=True, check=False)
+    result = subprocess.run(
+        ["bash", str(REPO / "scripts" / "cluster-bootstrap.sh"), str(REPO)],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
         raise SystemExit("control plane bootstrap failed (its messages are above)")
     return Path(result.stdout.strip().splitlines()[-1])
@@ -96,8 +100,13 @@ def stack_clusters(stack: str, stack_file: Path | None = None) -> list[LocalClus
 class Clusters:
     """The local clusters of one stack, in one work directory."""
 
-    def __init__(self, stack: str, workdir: Path = DEFAULT_WORKDIR,
-                 stack_file: Path | None = None, bin_dir: Path | None = None):
+    def __init__(
+        self,
+        stack: str,
+        workdir: Path = DEFAULT_WORKDIR,
+        stack_file: Path | None = None,
+        bin_dir: Path | None = None,
+    ):
         self.stack = stack
         self.workdir = workdir.resolve() / stack
         self.clusters = stack_clusters(stack, stack_file)
@@ -120,20 +129,32 @@ class Clusters:
         return env
 
     def kwokctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run([str(self.bin / "kwokctl"), *args], env=self.env(),
-                                capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            [str(self.bin / "kwokctl"), *args],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if check and result.returncode != 0:
             raise SystemExit(f"kwokctl {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
         return result
 
-    def kubectl(self, cluster: LocalCluster, *args: str, input: str | None = None,
-                check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run(["kubectl", "--kubeconfig", str(self.kubeconfig), "--context",
-                                 cluster.context, *args], input=input, capture_output=True,
-                                text=True, check=False)
+    def kubectl(
+        self, cluster: LocalCluster, *args: str, input: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            ["kubectl", "--kubeconfig", str(self.kubeconfig), "--context", cluster.context, *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if check and result.returncode != 0:
-            raise SystemExit(f"kubectl {' '.join(args)} on {cluster.context} failed:\n"
-                             f"{result.stdout}{result.stderr}")
+            raise SystemExit(
+                f"kubectl {' '.join(args)} on {cluster.context} failed:\n"
+                f"{result.stdout}{result.stderr}"
+            )
         return result
 
     # -- up ------------------------------------------------------------------------------------
@@ -148,18 +169,31 @@ class Clusters:
         for cluster in self.clusters:
             self._wait_ready(cluster)
             # A plain create keeps each Node's status (allocatable): kwok reports it as given.
-            self.kubectl(cluster, "apply", "-f", "-",
-                         input=yaml.safe_dump_all(base_objects(cluster)))
+            self.kubectl(
+                cluster, "apply", "-f", "-", input=yaml.safe_dump_all(base_objects(cluster))
+            )
             self._wait_nodes(cluster)
         return self.kubeconfig
 
     def _create(self, cluster: LocalCluster) -> None:
         config = self.workdir / f"{cluster.name}.kwok.yaml"
-        config.write_text(yaml.safe_dump_all(kwok_config(cluster, self.bin,
-                                                         _kube_version(self.bin))))
-        self.kwokctl("--config", str(config), "create", "cluster", "--name", cluster.name,
-                     "--kubeconfig", str(self.workdir / f"{cluster.name}.kubeconfig"),
-                     "--wait", "2m", "--timeout", "3m")
+        config.write_text(
+            yaml.safe_dump_all(kwok_config(cluster, self.bin, _kube_version(self.bin)))
+        )
+        self.kwokctl(
+            "--config",
+            str(config),
+            "create",
+            "cluster",
+            "--name",
+            cluster.name,
+            "--kubeconfig",
+            str(self.workdir / f"{cluster.name}.kubeconfig"),
+            "--wait",
+            "2m",
+            "--timeout",
+            "3m",
+        )
 
     def _write_kubeconfig(self) -> None:
         """One kubeconfig, each cluster's context named as the stack's target names it."""
@@ -171,10 +205,19 @@ class Clusters:
             user = next(u for u in own["users"] if u["name"] == context["user"])
             entries["clusters"].append({"name": cluster.context, "cluster": server["cluster"]})
             entries["users"].append({"name": cluster.context, "user": user["user"]})
-            entries["contexts"].append({"name": cluster.context, "context": {
-                "cluster": cluster.context, "user": cluster.context}})
-        merged = {"apiVersion": "v1", "kind": "Config", **entries, "preferences": {},
-                  "current-context": self.clusters[0].context}
+            entries["contexts"].append(
+                {
+                    "name": cluster.context,
+                    "context": {"cluster": cluster.context, "user": cluster.context},
+                }
+            )
+        merged = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            **entries,
+            "preferences": {},
+            "current-context": self.clusters[0].context,
+        }
         self.kubeconfig.write_text(yaml.safe_dump(merged))
         self.kubeconfig.chmod(0o600)
 
@@ -247,38 +290,56 @@ def kwok_config(cluster: LocalCluster, bin_dir: Path, kube_version: str = "1.36.
     """kwokctl's configuration for one cluster: binaries, loopback addresses, admission."""
     group = "config.kwok.x-k8s.io/v1alpha1"
     args = {
-        "kube-apiserver": [("service-cluster-ip-range", cluster.service_cidr),
-                           ("disable-admission-plugins",
-                            "ValidatingAdmissionWebhook,MutatingAdmissionWebhook")],
-        "kube-controller-manager": [("service-cluster-ip-range", cluster.service_cidr),
-                                    ("enable-hostpath-provisioner", "true")],
+        "kube-apiserver": [
+            ("service-cluster-ip-range", cluster.service_cidr),
+            ("disable-admission-plugins", "ValidatingAdmissionWebhook,MutatingAdmissionWebhook"),
+        ],
+        "kube-controller-manager": [
+            ("service-cluster-ip-range", cluster.service_cidr),
+            ("enable-hostpath-provisioner", "true"),
+        ],
     }
     return [
-        {"apiVersion": group, "kind": "KwokctlConfiguration",
-         "options": {
-             "runtime": "binary", "bindAddress": "127.0.0.1", "kubeAuthorization": True,
-             "kubeApiserverBinary": str(bin_dir / "kube-apiserver"),
-             "kubeControllerManagerBinary": str(bin_dir / "kube-controller-manager"),
-             "kubeSchedulerBinary": str(bin_dir / "kube-scheduler"),
-             "kwokControllerBinary": str(bin_dir / "kwok"),
-             "etcdBinary": str(bin_dir / "etcd"),
-             "kubeVersion": f"v{kube_version}"},
-         "componentsPatches": [
-             {"name": component, "extraArgs": [{"key": k, "value": v} for k, v in pairs]}
-             for component, pairs in args.items()]},
+        {
+            "apiVersion": group,
+            "kind": "KwokctlConfiguration",
+            "options": {
+                "runtime": "binary",
+                "bindAddress": "127.0.0.1",
+                "kubeAuthorization": True,
+                "kubeApiserverBinary": str(bin_dir / "kube-apiserver"),
+                "kubeControllerManagerBinary": str(bin_dir / "kube-controller-manager"),
+                "kubeSchedulerBinary": str(bin_dir / "kube-scheduler"),
+                "kwokControllerBinary": str(bin_dir / "kwok"),
+                "etcdBinary": str(bin_dir / "etcd"),
+                "kubeVersion": f"v{kube_version}",
+            },
+            "componentsPatches": [
+                {"name": component, "extraArgs": [{"key": k, "value": v} for k, v in pairs]}
+                for component, pairs in args.items()
+            ],
+        },
         # Pods get addresses from their node's podCIDR (set on each Node below); this is the
         # fallback, inside loopback too.
-        {"apiVersion": group, "kind": "KwokConfiguration",
-         "options": {"cidr": f"127.{128 + cluster.index}.255.0/24",
-                     "nodeIP": cluster.node_ip(0),
-                     "podPlayStageParallelism": 4, "nodePlayStageParallelism": 4,
-                     "nodeLeaseParallelism": 4, "podsOnNodeSyncParallelism": 1}},
+        {
+            "apiVersion": group,
+            "kind": "KwokConfiguration",
+            "options": {
+                "cidr": f"127.{128 + cluster.index}.255.0/24",
+                "nodeIP": cluster.node_ip(0),
+                "podPlayStageParallelism": 4,
+                "nodePlayStageParallelism": 4,
+                "nodeLeaseParallelism": 4,
+                "podsOnNodeSyncParallelism": 1,
+            },
+        },
     ]
 
 
 def _kube_version(bin_dir: Path) -> str:
-    reported = subprocess.run([str(bin_dir / "kube-apiserver"), "--version"],
-                              capture_output=True, text=True, check=True).stdout
+    reported = subprocess.run(
+        [str(bin_dir / "kube-apiserver"), "--version"], capture_output=True, text=True, check=True
+    ).stdout
     return reported.split()[-1].lstrip("v")
 
 
@@ -287,28 +348,61 @@ def base_objects(cluster: LocalCluster) -> list[dict]:
     nodes = []
     for i in range(cluster.nodes.count):
         name = f"{cluster.cluster}-node-{i}"[:63]
-        allocatable = {"cpu": cluster.nodes.cpu, "memory": cluster.nodes.memory,
-                       "pods": str(cluster.nodes.pods), "ephemeral-storage": "100Gi"}
-        nodes.append({
-            "apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": name, "annotations": {"kwok.x-k8s.io/node": "fake"},
-                         "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
-                                    "kubernetes.io/arch": "amd64", "type": "kwok",
-                                    "topology.kubernetes.io/zone": f"zone-{i % 3}"}},
-            "spec": {"podCIDR": cluster.node_pod_cidr(i), "podCIDRs": [cluster.node_pod_cidr(i)]},
-            "status": {"allocatable": allocatable, "capacity": allocatable,
-                       "addresses": [{"type": "InternalIP", "address": cluster.node_ip(i)}],
-                       "nodeInfo": {"architecture": "amd64", "operatingSystem": "linux",
-                                    "kubeletVersion": "fake", "kubeProxyVersion": "fake",
-                                    "containerRuntimeVersion": "kwok", "osImage": "kwok",
-                                    "kernelVersion": "kwok", "machineID": "", "systemUUID": "",
-                                    "bootID": ""}}})
+        allocatable = {
+            "cpu": cluster.nodes.cpu,
+            "memory": cluster.nodes.memory,
+            "pods": str(cluster.nodes.pods),
+            "ephemeral-storage": "100Gi",
+        }
+        nodes.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": {
+                    "name": name,
+                    "annotations": {"kwok.x-k8s.io/node": "fake"},
+                    "labels": {
+                        "kubernetes.io/hostname": name,
+                        "kubernetes.io/os": "linux",
+                        "kubernetes.io/arch": "amd64",
+                        "type": "kwok",
+                        "topology.kubernetes.io/zone": f"zone-{i % 3}",
+                    },
+                },
+                "spec": {
+                    "podCIDR": cluster.node_pod_cidr(i),
+                    "podCIDRs": [cluster.node_pod_cidr(i)],
+                },
+                "status": {
+                    "allocatable": allocatable,
+                    "capacity": allocatable,
+                    "addresses": [{"type": "InternalIP", "address": cluster.node_ip(i)}],
+                    "nodeInfo": {
+                        "architecture": "amd64",
+                        "operatingSystem": "linux",
+                        "kubeletVersion": "fake",
+                        "kubeProxyVersion": "fake",
+                        "containerRuntimeVersion": "kwok",
+                        "osImage": "kwok",
+                        "kernelVersion": "kwok",
+                        "machineID": "",
+                        "systemUUID": "",
+                        "bootID": "",
+                    },
+                },
+            }
+        )
     storage_class = {
-        "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-        "metadata": {"name": STORAGE_CLASS,
-                     "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
-        "provisioner": "kubernetes.io/host-path", "reclaimPolicy": "Delete",
-        "volumeBindingMode": "Immediate"}
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {
+            "name": STORAGE_CLASS,
+            "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+        },
+        "provisioner": "kubernetes.io/host-path",
+        "reclaimPolicy": "Delete",
+        "volumeBindingMode": "Immediate",
+    }
     return [*nodes, storage_class]
 
 
@@ -316,16 +410,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["up", "down", "status"])
     parser.add_argument("stack", nargs="?", default="dev")
-    parser.add_argument("--workdir", type=Path,
-                        default=Path(os.environ.get("IDP_LOCAL_CLUSTERS", DEFAULT_WORKDIR)),
-                        help="where the clusters keep their data (default .pulumi-local/clusters)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path(os.environ.get("IDP_LOCAL_CLUSTERS", DEFAULT_WORKDIR)),
+        help="where the clusters keep their data (default .pulumi-local/clusters)",
+    )
     options = parser.parse_args()
     clusters = Clusters(options.stack, options.workdir)
     if options.command == "up":
         path = clusters.up()
         for cluster in clusters.clusters:
-            print(f"{cluster.context}: {cluster.nodes.count} node(s) of {cluster.nodes.cpu} CPU, "
-                  f"{cluster.nodes.memory}", file=sys.stderr)
+            print(
+                f"{cluster.context}: {cluster.nodes.count} node(s) of {cluster.nodes.cpu} CPU, "
+                f"{cluster.nodes.memory}",
+                file=sys.stderr,
+            )
         print(path)
     elif options.command == "status":
         for cluster, state in clusters.status():

@@ -47,8 +47,10 @@ def pull_command(source: ChartSource, into: Path) -> list[str]:
 def mirror(directory: Path, helm: str = "helm") -> list[str]:
     """Pull every pinned chart missing from `directory`; returns what was pulled."""
     if shutil.which(helm) is None:
-        raise SystemExit("helm is not on PATH: install Helm 3.8 or newer on this (connected) "
-                         "machine and run again")
+        raise SystemExit(
+            "helm is not on PATH: install Helm 3.8 or newer on this (connected) "
+            "machine and run again"
+        )
     directory.mkdir(parents=True, exist_ok=True)
     pulled = []
     for source in pinned_charts():
@@ -75,8 +77,10 @@ def main() -> int:
     pulled = mirror(options.directory.resolve(), options.helm)
     for line in pulled:
         print(f"pulled {line}")
-    print(f"{options.directory}: {len(pinned_charts())} charts at their pinned versions "
-          f"({len(pulled)} pulled now)")
+    print(
+        f"{options.directory}: {len(pinned_charts())} charts at their pinned versions "
+        f"({len(pulled)} pulled now)"
+    )
     return 0
 
 

@@ -145,8 +145,7 @@ def check_portal(config: "StackConfig", secret_keys: frozenset[str], problems: P
     if not oidc and config.profile != "dev":
         problems.add(
             f"{key}.signIn",
-            "guest lets anyone who reaches the portal in; it is for the dev profile only: "
-            "use oidc",
+            "guest lets anyone who reaches the portal in; it is for the dev profile only: use oidc",
         )
     oidc_settings = (
         (("oidc.metadataUrl", portal.oidc.metadata_url), ("oidc.clientId", portal.oidc.client_id))
