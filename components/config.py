@@ -512,11 +512,14 @@ def _check_charts(config: StackConfig, base_dir: Path | None, problems: Problems
                 f"{NAMESPACE}:charts.{key}",
                 "is not a chart of this platform; accepted: " + ", ".join(charts.CHARTS),
             )
+    reported: set[str] = set()
     for key in charts.CHARTS:
         try:
             config.chart(key, base_dir)
         except ValueError as error:
-            problems.add(f"{NAMESPACE}:chartMirror", str(error))
+            if str(error) not in reported:  # a missing mirror is one problem, not one per chart
+                reported.add(str(error))
+                problems.add(f"{NAMESPACE}:chartMirror", str(error))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -250,7 +250,26 @@ def run_program_capturing(config: Mapping[str, Any], stack: str = "dev",
                           secret_keys: Iterable[str] = (),
                           program: Callable[[], Mapping[str, Any] | None] | None = None,
                           ) -> tuple[Registry, BaseException | None]:
-    """Like `run_program`, but returns the error (if any) with what was registered before it."""
+    """Like `run_program`, but returns the error (if any) with what was registered before it.
+
+    The program's own composition is deterministic, so a run of the same config, stack and
+    secret keys is recorded once per test process and handed back again (tests only read a
+    Registry, as they already do with the session-wide dev and prod ones)."""
+    secret_keys = tuple(secret_keys)
+    if program is None:
+        key = (stack, json.dumps(config, sort_keys=True, default=str), tuple(sorted(secret_keys)))
+        if key not in _RUNS:
+            _RUNS[key] = _run_capturing(config, stack, secret_keys, None)
+        return _RUNS[key]
+    return _run_capturing(config, stack, secret_keys, program)
+
+
+_RUNS: dict[tuple[str, str, tuple[str, ...]], tuple[Registry, BaseException | None]] = {}
+
+
+def _run_capturing(config: Mapping[str, Any], stack: str, secret_keys: Iterable[str],
+                   program: Callable[[], Mapping[str, Any] | None] | None,
+                   ) -> tuple[Registry, BaseException | None]:
     from components.config import load_stack_config
     from components.topology import compose
 
