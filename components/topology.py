@@ -184,8 +184,8 @@ def skip_service_await(
     else keeps the provider's await."""
     if args.type_ != "kubernetes:core/v1:Service":
         return None
-    props = dict(args.props)
-    metadata = dict(props.get("metadata") or {})
+    props: dict = dict(args.props)
+    metadata: dict = dict(props.get("metadata") or {})
     metadata["annotations"] = {**(metadata.get("annotations") or {}), SKIP_AWAIT: "true"}
     props["metadata"] = metadata
     return pulumi.ResourceTransformResult(props, args.opts)
