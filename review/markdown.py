@@ -183,9 +183,10 @@ def headline(preview: Preview, stack: str, title: str) -> list[str]:
         what = (", ".join(parts) or "no changes") + (" so far" if not preview.engine_counts
                                                         else "")
         return [f"### {status}: {title} of `{stack}` ({what})"]
+    unchanged = f" ({same} unchanged)" if same else ""
     if not parts:
-        return [f"### ✅ {title} of `{stack}`: no changes ({same} unchanged)"]
-    return [f"### {title} of `{stack}`: {', '.join(parts)} ({same} unchanged)"]
+        return [f"### ✅ {title} of `{stack}`: no changes{unchanged}"]
+    return [f"### {title} of `{stack}`: {', '.join(parts)}{unchanged}"]
 
 
 def failure_section(preview: Preview, log_url: str | None, log_tail: str | None) -> list[str]:
@@ -369,6 +370,25 @@ def policy_section(preview: Preview, remediation: Callable[[str], str | None],
     return lines
 
 
+def warnings_section(preview: Preview, limit: int) -> list[str]:
+    distinct: dict[str, int] = {}
+    for diagnostic in preview.diagnostics:
+        if diagnostic.severity == "warning" and diagnostic.message:
+            short = diagnostic.message.strip().splitlines()[0][:300]
+            short = short.removeprefix("warning: ").strip()
+            distinct[short] = distinct.get(short, 0) + 1
+    if not distinct:
+        return []
+    total = sum(distinct.values())
+    lines = [f"<details><summary>{total} warning(s) from the engine</summary>", ""]
+    for message, count in list(distinct.items())[:limit]:
+        times = f" (×{count})" if count > 1 else ""
+        lines.append(f"- {code(message)}{times}")
+    if len(distinct) > limit:
+        lines.append(f"- … and {len(distinct) - limit} more in the job log")
+    return lines + ["", "</details>", ""]
+
+
 def footer(preview: Preview, log_url: str | None) -> list[str]:
     form = "engine-event stream" if preview.form == "events" else "summary document"
     log = f" · [full preview in the job log]({log_url})" if log_url else ""
@@ -386,6 +406,7 @@ def _render(preview: Preview, stack: str, title: str, remediation: Callable[[str
         lines += layer_table(preview)
         lines += layer_details(preview, detail)
     lines += policy_section(preview, remediation, detail["per_policy"])
+    lines += warnings_section(preview, max(detail["paths"], 3))
     lines += footer(preview, log_url)
     return "\n".join(lines) + "\n"
 

@@ -148,9 +148,13 @@ class Preview:
         return self.result in ("failed", "canceled") or bool(self.errors)
 
     def counts(self) -> dict[str, int]:
+        """Resources per op, counted from the steps; the summary document leaves unchanged
+        resources out, so their number is the engine's."""
         counted: dict[str, int] = {}
         for change in self.changes:
             counted[change.op] = counted.get(change.op, 0) + 1
+        if self.form == "summary" and self.engine_counts and self.engine_counts.get("same"):
+            counted["same"] = self.engine_counts["same"]
         return counted
 
 
