@@ -93,7 +93,9 @@ def kind_of(type_: str) -> str:
 def object_label(change: Change) -> str:
     kind = kind_of(change.type)
     if change.object_name:
-        name = f"{change.namespace}/{change.object_name}" if change.namespace else change.object_name
+        name = change.object_name
+        if change.namespace:
+            name = f"{change.namespace}/{name}"
     else:
         name = change.name
     return f"{kind} {code(name)}"

@@ -284,10 +284,11 @@ def _metadata(inputs: Any, outputs: Any) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _change(op: str, urn: str, type_: str, provider: str, old: dict, new: dict,
+def _change(op: str, urn: str, type_: str, provider: str, old: dict[str, Any], new: dict[str, Any],
             detailed: Any, diff_kind_key: str, diffs: Iterable[str],
             replace_keys: Iterable[str]) -> Change:
-    old_inputs, old_outputs = normalize(old.get("inputs") or {}), normalize(old.get("outputs") or {})
+    old_inputs = normalize(old.get("inputs") or {})
+    old_outputs = normalize(old.get("outputs") or {})
     new_inputs = normalize(new.get("inputs") or {})
     properties: list[PropertyChange] = []
     if isinstance(detailed, Mapping) and detailed:

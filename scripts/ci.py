@@ -67,7 +67,8 @@ def workspace(stack: str, offline: bool) -> Any:
     return ws
 
 
-def run_preview(stack: str, extra: Iterable[str], offline: bool, title: str) -> tuple[int, Preview | None, str]:
+def run_preview(stack: str, extra: Iterable[str], offline: bool,
+                title: str) -> tuple[int, Preview | None, str]:
     """Preview as an engine-event stream (the form with policy findings) and summarise it."""
     OUT.mkdir(exist_ok=True)
     events, log, summary = (OUT / f"preview-{stack}.jsonl", OUT / f"preview-{stack}.log",
@@ -124,7 +125,7 @@ def cmd_up(options: argparse.Namespace) -> int:
     ws = workspace(options.stack, offline=False)
     result = ws.pulumi("up", "--yes", "--diff", *ws.policy_args(), check=False, capture=False,
                        timeout=3600)
-    return result.returncode
+    return int(result.returncode)
 
 
 def cmd_kubeconfig(options: argparse.Namespace) -> int:
@@ -145,7 +146,7 @@ def cmd_kubeconfig(options: argparse.Namespace) -> int:
 
 # --- GitHub: the sticky comment and the drift issue, through `gh api` -------------------------
 
-def gh(*args: str, body: dict | None = None) -> str:
+def gh(*args: str, body: dict[str, Any] | None = None) -> str:
     command = ["gh", "api", *args]
     if body is not None:
         command += ["--input", "-"]
@@ -156,11 +157,11 @@ def gh(*args: str, body: dict | None = None) -> str:
     return result.stdout
 
 
-def json_lines(text: str) -> list[dict]:
+def json_lines(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def marked(items: Iterable[dict], stack: str) -> dict | None:
+def marked(items: Iterable[dict[str, Any]], stack: str) -> dict[str, Any] | None:
     """The first comment or issue whose body carries the stack's marker."""
     return next((item for item in items if marker(stack) in (item.get("body") or "")), None)
 
