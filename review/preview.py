@@ -421,6 +421,13 @@ def load(text: str) -> Preview:
     if document is not None:
         raise ReviewError(f"expected a JSON object from `pulumi preview --json`, got "
                           f"{type(document).__name__}")
+    if (start := stripped.find("\n{\n")) >= 0:  # a summary document after other messages
+        try:
+            document = json.loads(stripped[start:])
+        except json.JSONDecodeError:
+            document = None
+        if isinstance(document, dict) and document.keys() <= DIGEST_KEYS:
+            return from_digest(document)
     events = []
     for number, line in enumerate(stripped.splitlines(), 1):
         line = line.strip()

@@ -162,6 +162,9 @@ def test_an_empty_preview_says_no_changes():
                          "pulumi:pulumi:Stack", "urn": stack_urn}}],
               "changeSummary": {"same": 1}}
     assert "no changes (1 unchanged)" in render(load(json.dumps(digest)))
+    # ... also after a line of its own (scripts/preview --offline names its workspace first).
+    text = "offline workspace: /tmp/x\n" + json.dumps(digest, indent=4)
+    assert "no changes (1 unchanged)" in render(load(text))
 
 
 def test_a_failed_preview_shows_the_error_short():
