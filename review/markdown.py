@@ -85,9 +85,11 @@ def cluster_of(change: Change) -> str:
 
 
 def kind_of(type_: str) -> str:
-    if type_.startswith("kubernetes:") and not type_.startswith("kubernetes:helm"):
-        return type_.rsplit(":", 1)[-1]
-    return type_
+    """`kubernetes:apps/v1:Deployment` -> Deployment, `idp:platform:StateStore` -> StateStore,
+    `pulumi:providers:kubernetes` -> provider kubernetes."""
+    if type_.startswith("pulumi:providers:"):
+        return f"provider {type_.rsplit(':', 1)[-1]}"
+    return type_.rsplit(":", 1)[-1] if type_ else "resource"
 
 
 def object_label(change: Change) -> str:

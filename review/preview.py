@@ -392,11 +392,12 @@ def from_events(events: Iterable[Mapping[str, Any]]) -> Preview:
         if isinstance(failed := event.get("resOpFailedEvent"), Mapping):
             urn = str(_state(failed.get("metadata")).get("urn", ""))
             diagnostics.append(Diagnostic("error", f"operation failed on {urn_name(urn)}", urn))
-        if "cancelEvent" in event:
-            result = "canceled"
+        if "cancelEvent" in event and result is None:
+            result = "canceled"  # the engine closes every stream with one: after a summary,
+            # it means nothing; before any, the run was cut off
         if isinstance(summary := event.get("summaryEvent"), Mapping):
             counts = _counts(summary.get("resourceChanges"))
-            result = str(summary.get("result") or "") or result
+            result = str(summary.get("result") or "succeeded")
     return Preview("events", list(changes.values()), parents, counts, findings, diagnostics,
                    result)
 
