@@ -307,15 +307,19 @@ def layer_details(preview: Preview, detail: Mapping[str, Any]) -> list[str]:
                   ""]
         listed = [c for c in members if c.op != "create" or detail["creates"] == "full"]
         creates = [c for c in members if c.op == "create"]
+        with_properties = any(c.properties or c.replace_keys for c in listed)
         if listed:
-            lines += ["| | object | cluster | changed properties |", "|---|---|---|---|"]
+            lines += (["| | object | cluster | changed properties |", "|---|---|---|---|"]
+                      if with_properties else ["| | object | cluster |", "|---|---|---|"])
             for change in sorted(listed, key=lambda c: (CHANGE_OPS.index(c.op)
                                                         if c.op in CHANGE_OPS else 9,
                                                         cluster_of(c), object_label(c))):
-                props = properties_text(change, detail["values"], detail["paths"])
-                lines.append(f"| {SYMBOLS.get(change.op, change.op)} | "
-                             f"{cell(object_label(change))} | {cell(cluster_of(change))} | "
-                             f"{cell(props)} |")
+                row = (f"| {SYMBOLS.get(change.op, change.op)} | "
+                       f"{cell(object_label(change))} | {cell(cluster_of(change))} |")
+                if with_properties:
+                    props = properties_text(change, detail["values"], detail["paths"])
+                    row += f" {cell(props)} |"
+                lines.append(row)
             lines.append("")
         if creates and detail["creates"] == "by-kind":
             kinds: dict[str, int] = {}
