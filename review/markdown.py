@@ -161,7 +161,22 @@ def property_text(change: Change, prop: PropertyChange, values: bool) -> str:
         return f"{text}: {value_text(prop.old)} removed" if prop.old is not MISSING else text
     if prop.old is MISSING and prop.new is MISSING:
         return text
+    if isinstance(prop.old, str) and isinstance(prop.new, str) and "\n" in prop.old + prop.new:
+        return f"{text}: {text_change(prop.old, prop.new)}"
     return f"{text}: {value_text(prop.old)} → {value_text(prop.new)}"
+
+
+def text_change(old: str, new: str) -> str:
+    """A multi-line value (a ConfigMap's file, say): the first line that differs."""
+    before, after = old.splitlines(), new.splitlines()
+    for number, (a, b) in enumerate(zip(before, after), 1):
+        if a != b:
+            return f"line {number} {value_text(a.strip())} → {value_text(b.strip())}"
+    if len(after) > len(before):
+        return f"line {len(before) + 1} added {value_text(after[len(before)].strip())}"
+    if len(before) > len(after):
+        return f"line {len(after) + 1} removed {value_text(before[len(after)].strip())}"
+    return "whitespace changed"
 
 
 def properties_text(change: Change, values: bool, limit: int) -> str:

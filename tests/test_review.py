@@ -78,6 +78,13 @@ def test_unknown_values_are_shown_as_known_after_apply():
     assert "`spec.replicas`: `1` → `2`" in markdown
     assert "1 input value(s) of 1 object(s) are known only after apply" in markdown
     assert UNKNOWN not in markdown
+    # A multi-line value shows its first changed line.
+    catalog = urn("idp:platform:DeveloperPortal$kubernetes:core/v1:ConfigMap", "catalog")
+    markdown = render(load(stream(step_event(
+        "update", catalog, old=k8s("catalog", "backstage", data={"e.yaml": "a: 1\nb: small\n"}),
+        new=k8s("catalog", "backstage", data={"e.yaml": "a: 1\nb: medium\n"}),
+        detailed={'data["e.yaml"]': "update"}))))
+    assert '`data["e.yaml"]`: line 2 `b: small` → `b: medium`' in markdown
 
 
 def test_a_replaced_pvc_is_called_out_first_as_a_risk():
