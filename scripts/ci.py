@@ -16,7 +16,7 @@
 
 The engine comes from scripts/engine-bootstrap.sh and the backend from PULUMI_BACKEND_URL (a
 local file backend in .pulumi-local/ without it), exactly as for scripts/preview. `--offline`
-(preview, drift) previews the throw-away offline copy instead (fixture charts, render mode).
+works on the throw-away offline copy instead (fixture charts, render mode).
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def cmd_drift(options: argparse.Namespace) -> int:
 
 
 def cmd_up(options: argparse.Namespace) -> int:
-    ws = workspace(options.stack, offline=False)
+    ws = workspace(options.stack, options.offline)
     result = ws.pulumi("up", "--yes", "--diff", *ws.policy_args(), check=False, capture=False,
                        timeout=3600)
     return int(result.returncode)
@@ -231,9 +231,8 @@ def parser() -> argparse.ArgumentParser:
     for name in ("preview", "drift", "up"):
         s = sub.add_parser(name)
         s.add_argument("stack", type=stack_name)
-        if name != "up":
-            s.add_argument("--offline", action="store_true",
-                           help="preview the offline copy (fixture charts, render mode)")
+        s.add_argument("--offline", action="store_true",
+                       help="the offline copy (fixture charts, render mode), for trying it out")
     sub.choices["drift"].add_argument("--issue", action="store_true",
                                       help="open/update (or close) the stack's drift issue")
     sub.choices["drift"].add_argument("--no-refresh", action="store_true",
