@@ -34,7 +34,7 @@ from typing import Any, Iterable
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from review import load, marker, render  # noqa: E402
+from review import COMMENT_LIMIT, load, marker, render  # noqa: E402
 from review.__main__ import blocking, job_log_url  # noqa: E402
 from review.policies import remediations  # noqa: E402
 from review.preview import Preview, ReviewError  # noqa: E402
@@ -82,15 +82,22 @@ def run_preview(stack: str, extra: Iterable[str], offline: bool,
     preview: Preview | None = None
     try:
         preview = load(result.stdout or "")
-        markdown = render(preview, stack=stack, title=title,
-                          remediation=remediations(REPO / "policies"),
-                          log_url=job_log_url(dict(os.environ)), log_tail=result.stderr)
+        fixes = remediations(REPO / "policies")
+        log_url = job_log_url(dict(os.environ))
+
+        def summarise(limit: int) -> str:
+            assert preview is not None
+            return render(preview, stack=stack, title=title, remediation=fixes,
+                          log_url=log_url, log_tail=result.stderr, limit=limit)
+
+        markdown = summarise(COMMENT_LIMIT)
+        full = summarise(sys.maxsize)  # the job log, where a cut comment points, gets it whole
     except ReviewError as error:
         tail = "\n".join((result.stderr or "").strip().splitlines()[-12:])[-1500:]
-        markdown = (f"{marker(stack)}\n### ❌ failed: {title} of `{stack}`\n\n{error}\n\n"
-                    f"```text\n{tail.replace('```', chr(39) * 3)}\n```\n")
+        markdown = full = (f"{marker(stack)}\n### ❌ failed: {title} of `{stack}`\n\n{error}"
+                           f"\n\n```text\n{tail.replace('```', chr(39) * 3)}\n```\n")
     summary.write_text(markdown)
-    print(markdown)
+    print(full)
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
         with open(step_summary, "a", encoding="utf-8") as handle:
