@@ -8,8 +8,8 @@ env), whatever charts and clusters the workspace brings."""
 
 from __future__ import annotations
 
-import json
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -104,9 +104,13 @@ def test_the_first_preview_summarised_in_both_forms(workspace):
         assert re.findall(r"`([^`]+)`", header) == clusters
         for value in secret_values(workspace):
             assert value not in markdown and value not in text
-        summaries[stream] = markdown
+        # Uncut, for comparing the forms: a cut depends on how long the policy section is.
+        summaries[stream] = render(preview, stack=workspace.stack, limit=sys.maxsize)
+        # Whatever a cut drops, the headline, risks, policy line and table stay whole.
+        assert markdown.split("<details>")[0] == summaries[stream].split("<details>")[0]
     # The stream carries the policy findings; nothing mandatory in a shipped stack.
     assert "mandatory violation" not in summaries[True]
+    assert "**Policy:**" in summaries[True] and "not in this form" not in summaries[True]
     assert "not in this form" in summaries[False]
     # Both forms agree on every table row and every layer's listing.
     rows = [[line for line in s.splitlines() if line.startswith(("| ", "<details><summary><b>"))]
