@@ -165,7 +165,15 @@ def gh(*args: str, body: dict[str, Any] | None = None) -> str:
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    """The JSON values `gh api --jq` wrote one after another (compact or not)."""
+    decoder, values, index = json.JSONDecoder(), [], 0
+    while index < len(text):
+        if text[index].isspace():
+            index += 1
+            continue
+        value, index = decoder.raw_decode(text, index)
+        values.append(value)
+    return [v for v in values if isinstance(v, dict)]
 
 
 def marked(items: Iterable[dict[str, Any]], stack: str) -> dict[str, Any] | None:
