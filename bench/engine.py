@@ -1,30 +1,44 @@
-"""`pulumi preview` of each shipped stack through the real engine, against the engine's floor.
+"""The engine on the real thing: each shipped stack applied to fresh local clusters with the real
+charts, against floors measured in the same run.
 
-Every preview runs in a throw-away offline workspace (scripts/engine_workspace.py: local
-backend, own plugin cache, fixture chart mirror, every cluster rendered to files), so nothing
-is contacted. Four timings per stack, each the median of `--repeats` runs after one warm-up,
-the four taking turns so that load from other work falls on all alike; wall and CPU seconds
-(the engine, language host, program, policy packs and providers together):
+Per stack, in one run and taking turns (so load from other work falls on all alike):
 
-- `preview`: the stack as shipped, without policy packs;
-- `preview + policies`: the same with both policy packs and their committed config;
-- `floor`: a trivial program in the same engine and workspace setup that registers as many
-  resources as the stack's preview counts: one render-mode kubernetes provider and plain
-  ConfigMaps. It pays what every resource costs the engine (registration, the kubernetes
-  provider's Check and Diff, the snapshot) and nothing the platform chooses to do;
-- `floor + policies`: the floor with both policy packs: what the packs cost on plain objects,
-  mostly starting them.
+- the stack's cycle: first `preview` (no state), `up` from empty, no-change `preview`, `up` after
+  a one-line change (one team's quota `size`), `destroy`; once without and once with both
+  policy packs (the order alternates per repeat);
+- floor (a), `configmaps`: a trivial program in the same engine, provider and clusters that
+  registers as many plain ConfigMaps as the stack has Kubernetes objects; same cycle (its
+  change: one ConfigMap's data);
+- floor (b), `objects`: the very manifests the stack applied (`pulumi stack export
+  --show-secrets`, each object's inputs), registered as plain objects through
+  `kubernetes:yaml/v2:ConfigGroup`, one per cluster, with the stack's own provider settings;
+  same cycle (its change: one annotation on one object). What the stack costs above it is
+  what our program, Helm rendering and the component tree add;
+- the physical floor, `kubectl`: `kubectl apply --server-side` of the same manifests to fresh
+  local clusters (CRDs and namespaces first, waited Established; no readiness awaits).
 
-    python -m bench.engine [--repeats 3]   # -> bench/results/engine.json
+Every step records wall and CPU seconds (the CLI, language host, program, policy packs and
+providers: every process it waits for), the local clusters' CPU seconds (API servers, etcd,
+controllers, kwok), the state file's size after it, and the 1-minute load average.
+
+    python -m bench.engine                         # dev and prod -> bench/results/engine.json
+    python -m bench.engine --stacks dev --repeats 2
+    python -m bench.engine --steps first_preview,up,noop_preview,destroy   # a cheaper cycle
+    python -m bench.engine --env PULUMI_PARALLEL=32 --label parallel32      # an option, measured
+    python -m bench.engine --stack-steps prod=first_preview,up,noop_preview,destroy
+
+Results of a labelled run go to bench/results/engine-<label>.json; `bench/run report` puts the
+unlabelled run in BENCHMARKS.md and every labelled run in its options table.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import json
 import os
-import re
 import resource
-import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,117 +46,476 @@ from pathlib import Path
 
 import yaml
 
-from bench import results
-from tests.engine.conftest import engine_workspace
+from bench import footprint, results
+from tests.engine.conftest import engine_workspace, local_cluster
 
 STACKS = ("dev", "prod")
-FLOOR_PROGRAM = '''"""Engine floor: one render-mode provider and plain ConfigMaps, nothing else."""
+STEPS = ("first_preview", "up", "noop_preview", "change_up", "destroy")
+VARIANTS = ("plain", "policies")
+VARIANTS_RUN = VARIANTS
+# Pulumi resource types that are not Kubernetes objects of their own.
+NOT_OBJECTS = ("pulumi:providers:", "kubernetes:helm.sh/", "kubernetes:yaml/",
+               "kubernetes:kustomize/")
+STEP_TIMEOUT = 3600
+# The live footprint of each stack, read after its first `up` (saved as footprint.json).
+footprints: dict = {}
+
+CONFIGMAP_FLOOR = '''"""Floor (a): plain ConfigMaps through the same provider, nothing else."""
 import pulumi
 import pulumi_kubernetes as k8s
 
-count = pulumi.Config().require_int("configMaps")
-provider = k8s.Provider("floor", render_yaml_to_directory="rendered/floor")
-for index in range(count):
-    # In a namespace of their own, as the platform's objects are: no policy objects to them.
-    k8s.core.v1.ConfigMap(f"floor-{index}", metadata={"namespace": "bench-floor"},
-                          data={"index": str(index)},
-                          opts=pulumi.ResourceOptions(provider=provider))
+config = pulumi.Config()
+count = config.require_int("configMaps")
+changed = config.get_int("changed")
+provider = k8s.Provider("floor", kubeconfig=config.require("kubeconfig"),
+                        context=config.require("context"))
+namespace = k8s.core.v1.Namespace("bench-floor", metadata={"name": "bench-floor"},
+                                  opts=pulumi.ResourceOptions(provider=provider))
+for index in range(count - 1):
+    data = {"index": str(index)}
+    if changed == index:
+        data["changed"] = "yes"
+    k8s.core.v1.ConfigMap(f"floor-{index}", metadata={"namespace": "bench-floor",
+                                                     "name": f"floor-{index}"},
+                          data=data, opts=pulumi.ResourceOptions(provider=provider,
+                                                                 depends_on=[namespace]))
+'''
+
+OBJECTS_FLOOR = '''"""Floor (b): the stack's own manifests as plain objects, one ConfigGroup per cluster."""
+import json
+import pathlib
+import pulumi
+import pulumi_kubernetes as k8s
+
+config = pulumi.Config()
+changed = config.get("changed")
+# CRDs applied apart (by kubectl, before): what a CRD layer outside the stack would leave.
+without_crds = config.get_bool("withoutCrds")
+for path in sorted(pathlib.Path("manifests").glob("*.json")):
+    cluster = json.loads(path.read_text())
+    objects = [o for o in cluster["objects"]
+               if not (without_crds and o["kind"] == "CustomResourceDefinition")]
+    if changed:
+        for obj in objects:
+            meta = obj.setdefault("metadata", {})
+            if f"{obj['kind']}/{meta.get('namespace', '')}/{meta['name']}" == changed:
+                meta.setdefault("annotations", {})["bench.idp/changed"] = "yes"
+    provider = k8s.Provider(path.stem, **cluster["provider"])
+    k8s.yaml.v2.ConfigGroup(path.stem, objs=objects,
+                            opts=pulumi.ResourceOptions(provider=provider))
 '''
 
 
+# -- measuring ---------------------------------------------------------------------------------
+
+def cluster_cpu(workdir: Path) -> float:
+    """CPU seconds so far of every process of the local clusters under `workdir`."""
+    marker, total, tick = str(workdir), 0.0, os.sysconf("SC_CLK_TCK")
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if marker not in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def state_bytes(state_dir: Path) -> int:
+    """Size of the stack's checkpoint file(s) in a local backend (backups left out)."""
+    stacks = state_dir / ".pulumi" / "stacks"
+    return sum(p.stat().st_size for p in stacks.rglob("*") if p.is_file()
+               and not p.name.endswith(".bak") and ".json" in p.name) if stacks.is_dir() else 0
+
+
+def resource_changes(output: str) -> dict:
+    """The summary counts of a pulumi run (`+ 3 to create`, `~ 1 updated`, `477 unchanged`)."""
+    import re
+    found = {}
+    for count, what in re.findall(r"^\s*[-+~]?\s*(\d+) (to create|to update|to delete|"
+                                  r"to replace|created|updated|deleted|replaced|unchanged)",
+                                  output, re.MULTILINE):
+        found[what] = int(count)
+    return found
+
+
 def to_create(output: str) -> int:
-    found = re.search(r"\+ (\d+) to create", output)
-    if not found:
+    counts = resource_changes(output)
+    if "to create" not in counts:
         raise SystemExit(f"no resource count in the preview:\n{output[-3000:]}")
-    return int(found.group(1))
+    return counts["to create"]
 
 
-def timed_preview(workspace, *args: str) -> tuple[float, float, int]:
-    """Wall and CPU seconds of one preview (the CLI, language host, program, policy packs and
-    providers, all waited for), and the resources it counts."""
+def timed(workspace, clusters_dir: Path, *args: str) -> dict:
+    """One pulumi command, measured."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cluster_before = cluster_cpu(clusters_dir)
     started = time.perf_counter()
-    output = workspace.pulumi("preview", *args).stdout
+    output = workspace.pulumi(*args, timeout=STEP_TIMEOUT).stdout
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, to_create(output)
+    return {"wall": round(wall, 2), "cpu": round(cpu, 2),
+            "cluster_cpu": round(cluster_cpu(clusters_dir) - cluster_before, 2),
+            "state_mb": round(state_bytes(Path(workspace.env["PULUMI_BACKEND_URL"]
+                                               .removeprefix("file://"))) / 1e6, 2),
+            "load": round(os.getloadavg()[0], 2), "changes": resource_changes(output)}
 
 
-def interleaved(runs: dict[str, tuple], repeats: int) -> dict[str, dict]:
-    """Median wall and CPU seconds of each run, after one warm-up each; the runs take turns so
-    load from other work on the machine falls on all of them alike."""
-    for workspace, args in runs.values():
-        timed_preview(workspace, *args)
-    samples: dict[str, list] = {name: [] for name in runs}
-    for _ in range(repeats):
-        for name, (workspace, args) in runs.items():
-            samples[name].append(timed_preview(workspace, *args))
-    return {name: {"wall": round(statistics.median(s[0] for s in runs_), 2),
-                   "cpu": round(statistics.median(s[1] for s in runs_), 2),
-                   "resources": runs_[0][2]}
-            for name, runs_ in samples.items()}
+# -- the cycle ---------------------------------------------------------------------------------
+
+class Subject:
+    """Something the cycle runs: the stack or a floor, in its own workspace."""
+
+    def __init__(self, name: str, workspace, clusters_dir: Path, change, revert,
+                 setup=None, teardown=None):
+        self.name, self.workspace, self.clusters_dir = name, workspace, clusters_dir
+        self.change, self.revert = change, revert
+        self.setup, self.teardown = setup, teardown
+
+    def cycle(self, steps: tuple[str, ...], policies: list[str], after_up=None) -> dict:
+        measured = {}
+        if self.setup:
+            self.setup()
+        for step in steps:
+            if step == "first_preview":
+                args = ("preview", *policies)
+            elif step == "noop_preview":
+                args = ("preview", *policies)
+            elif step in ("up", "change_up"):
+                if step == "change_up":
+                    self.change()
+                args = ("up", "--yes", "--skip-preview", *policies)
+            elif step == "destroy":
+                args = ("destroy", "--yes", "--skip-preview")
+            else:
+                raise SystemExit(f"unknown step {step}")
+            measured[step] = timed(self.workspace, self.clusters_dir, *args)
+            print(f"  {self.name} {'+policies ' if policies else ''}{step}: "
+                  f"{measured[step]}", flush=True)
+            if step == "up" and after_up is not None:
+                after_up()
+        if "destroy" not in steps and ("up" in steps or "change_up" in steps):
+            # The next cycle starts from nothing again (not timed).
+            self.workspace.pulumi("destroy", "--yes", "--skip-preview", timeout=STEP_TIMEOUT)
+        self.revert()
+        if self.teardown:
+            self.teardown()
+        return measured
 
 
-def percent_more(value: float, baseline: float) -> float:
-    return round(100 * (value / baseline - 1), 1)
+def stack_file_editor(workspace):
+    """change/revert: the stack's last team one quota size up (`small` -> `medium`, ...)."""
+    path = workspace.root / f"Pulumi.{workspace.stack}.yaml"
+    original = path.read_text()
+
+    def change():
+        data = yaml.safe_load(original)
+        team = data["config"]["idp:teams"][-1]
+        team["size"] = {"small": "medium", "medium": "large"}.get(team.get("size"), "small")
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    def revert():
+        path.write_text(original)
+    return change, revert
 
 
-def floor_workspace(tmp: Path, engine_bin: Path, resources: int):
-    """A trivial project whose preview counts `resources` (the stack and the provider
-    included)."""
-    root = tmp / "floor"
+def config_editor(workspace, key: str, value: str):
+    path = workspace.root / f"Pulumi.{workspace.stack}.yaml"
+    original = path.read_text()
+
+    def change():
+        data = yaml.safe_load(original)
+        data.setdefault("config", {})[key] = value
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    def revert():
+        path.write_text(original)
+    return change, revert
+
+
+# -- the floors --------------------------------------------------------------------------------
+
+def plain_workspace(tmp: Path, name: str, engine_bin: Path, program: str, config: dict,
+                    env_overrides: dict):
+    root = tmp / name
     root.mkdir(parents=True)
-    (root / "Pulumi.yaml").write_text("name: idp-floor\nruntime: python\n")
-    (root / "__main__.py").write_text(FLOOR_PROGRAM)
-    (root / "Pulumi.floor.yaml").write_text(
-        yaml.safe_dump({"config": {"idp-floor:configMaps": resources - 2}}))
-    env = engine_workspace.engine_env(engine_bin, tmp / "floor-state", tmp / "floor-home")
-    workspace = engine_workspace.Workspace(root, "floor", env)
+    (root / "Pulumi.yaml").write_text(f"name: {name}\nruntime: python\n")
+    (root / "__main__.py").write_text(program)
+    (root / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(
+        {"config": {f"{name}:{k}": v for k, v in config.items()}}))
+    env = engine_workspace.engine_env(engine_bin, tmp / f"{name}-state", tmp / f"{name}-home")
+    env.update(env_overrides)
+    workspace = engine_workspace.Workspace(root, name, env)
     engine_workspace.install_plugins(engine_bin, env)
     workspace.init_stack()
     return workspace
 
 
-def bench_stack(stack: str, engine_bin: Path, repeats: int) -> dict:
+def unsecret(value):
+    """A `--show-secrets` export's values without the secret envelopes."""
+    if isinstance(value, dict):
+        if "4dabf18193072939515e22adc298c8b" in value:
+            plaintext = value.get("plaintext")
+            return unsecret(json.loads(plaintext)) if plaintext is not None else value
+        return {k: unsecret(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unsecret(v) for v in value]
+    return value
+
+
+def exported_manifests(workspace) -> dict[str, dict]:
+    """Per provider of the stack: its settings and the inputs of every object it applied."""
+    exported = json.loads(workspace.pulumi("stack", "export", "--show-secrets").stdout)
+    resources = exported["deployment"]["resources"]
+    providers, objects = {}, {}
+    for res in resources:
+        if res["type"] == "pulumi:providers:kubernetes":
+            inputs = unsecret(res.get("inputs") or {})
+            settings = {k: inputs[k] for k in ("kubeconfig", "context", "enableServerSideApply",
+                                                "deleteUnreachable", "namespace",
+                                                "renderYamlToDirectory") if k in inputs}
+            providers[f"{res['urn']}::{res['id']}"] = settings
+    for res in resources:
+        if not res["type"].startswith("kubernetes:") or res["type"].startswith(NOT_OBJECTS):
+            continue
+        if not res.get("custom", True) or res.get("delete"):
+            continue
+        obj = unsecret(copy.deepcopy(res.get("inputs") or {}))
+        obj = {k: v for k, v in obj.items() if not k.startswith("__")}
+        objects.setdefault(res.get("provider", ""), []).append(obj)
+    clusters = {}
+    for index, (provider, objs) in enumerate(sorted(objects.items())):
+        settings = providers.get(provider, {})
+        name = settings.get("context") or f"cluster{index}"
+        clusters[name.replace("/", "-")] = {"provider": settings, "objects": objs}
+    return clusters
+
+
+def write_manifests(directory: Path, clusters: dict) -> int:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, cluster in clusters.items():
+        (directory / f"{name}.json").write_text(json.dumps(cluster))
+    return sum(len(c["objects"]) for c in clusters.values())
+
+
+def a_changeable_object(clusters: dict) -> str:
+    """kind/namespace/name of the object floor (b) changes: a ResourceQuota, as the stack's
+    change does, else the first object."""
+    objs = [o for c in clusters.values() for o in c["objects"]]
+    pick = next((o for o in objs if o.get("kind") == "ResourceQuota"), objs[0])
+    meta = pick["metadata"]
+    return f"{pick['kind']}/{meta.get('namespace', '')}/{meta['name']}"
+
+
+def kubectl_floor(stack: str, tmp: Path, cluster_bin: Path, clusters_json: dict) -> dict:
+    """`kubectl apply --server-side` of the same manifests to fresh local clusters: CRDs and
+    namespaces first (waited Established), then everything else."""
+    workdir = tmp / "kubectl-clusters"
+    clusters = local_cluster.Clusters(stack, workdir, bin_dir=cluster_bin)
+    kubeconfig = clusters.up()
+    try:
+        before_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cluster_before = cluster_cpu(workdir)
+        started = time.perf_counter()
+        for context, cluster in clusters_json.items():
+            first = [o for o in cluster["objects"]
+                     if o.get("kind") in ("CustomResourceDefinition", "Namespace")]
+            rest = [o for o in cluster["objects"] if o not in first]
+            base = ["kubectl", "--kubeconfig", str(kubeconfig), "--context", context]
+            for batch in (first, rest):
+                if not batch:
+                    continue
+                subprocess.run(base + ["apply", "--server-side", "--force-conflicts",
+                                       "--field-manager", "bench", "-f", "-"],
+                               input=json.dumps({"apiVersion": "v1", "kind": "List",
+                                                 "items": batch}),
+                               capture_output=True, text=True, check=True, timeout=900)
+                if batch is first and any(o["kind"] == "CustomResourceDefinition"
+                                          for o in first):
+                    subprocess.run(base + ["wait", "--for=condition=Established", "crd",
+                                           "--all", "--timeout=300s"],
+                                   capture_output=True, text=True, check=True)
+        wall = time.perf_counter() - started
+        after_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return {"wall": round(wall, 2),
+                "cpu": round((after_cpu.ru_utime - before_cpu.ru_utime)
+                             + (after_cpu.ru_stime - before_cpu.ru_stime), 2),
+                "cluster_cpu": round(cluster_cpu(workdir) - cluster_before, 2),
+                "load": round(os.getloadavg()[0], 2)}
+    finally:
+        clusters.down()
+
+
+# -- one stack ---------------------------------------------------------------------------------
+
+def bench_stack(stack: str, engine_bin: Path, cluster_bin: Path, repeats: int,
+                steps: tuple[str, ...], env_overrides: dict, floors: tuple[str, ...],
+                kubectl: bool = True) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"idp-bench-{stack}-"))
-    workspace = engine_workspace.offline_workspace(tmp, engine_bin, stack)
-    _, _, resources = timed_preview(workspace)
-    floor = floor_workspace(tmp, engine_bin, resources)
-    policies = tuple(workspace.policy_args())
-    timings = interleaved({"preview": (workspace, ()),
-                           "with_policies": (workspace, policies),
-                           "floor": (floor, ()),
-                           # What the packs cost on plain objects: mostly their fixed start.
-                           "floor_with_policies": (floor, policies)}, repeats)
-    for name in ("floor", "floor_with_policies"):
-        assert timings[name]["resources"] == resources, (timings, resources)
-    preview, with_policies, floor_, floor_policies = (
-        timings[k] for k in ("preview", "with_policies", "floor", "floor_with_policies"))
-    row = {"stack": stack, "resources": resources,
-           "preview_seconds": preview["wall"], "preview_cpu_seconds": preview["cpu"],
-           "with_policies_seconds": with_policies["wall"],
-           "with_policies_cpu_seconds": with_policies["cpu"],
-           "floor_seconds": floor_["wall"], "floor_cpu_seconds": floor_["cpu"],
-           "floor_with_policies_seconds": floor_policies["wall"],
-           "floor_with_policies_cpu_seconds": floor_policies["cpu"],
-           "preview_vs_floor": round(preview["wall"] / floor_["wall"], 2),
-           "preview_vs_floor_cpu": round(preview["cpu"] / floor_["cpu"], 2),
-           "policy_overhead_pct": percent_more(with_policies["wall"], preview["wall"]),
-           "policy_overhead_cpu_pct": percent_more(with_policies["cpu"], preview["cpu"]),
-           "load_average": round(os.getloadavg()[0], 2)}
-    print(f"{stack}: {row}", flush=True)
-    return row
+    clusters_dir = tmp / "clusters"
+    clusters = local_cluster.Clusters(stack, clusters_dir, bin_dir=cluster_bin)
+    kubeconfig = clusters.up()
+    try:
+        workspace = engine_workspace.offline_workspace(tmp / "stack", engine_bin, stack,
+                                                       kubeconfig)
+        workspace.env.update(env_overrides)
+        policies = workspace.policy_args()
+        change, revert = stack_file_editor(workspace)
+        subject = Subject("stack", workspace, clusters_dir, change, revert)
+        manifests: dict = {}
+
+        def capture():
+            if not manifests:
+                manifests.update(exported_manifests(workspace))
+                footprints[stack] = footprint.stack_footprint(stack, clusters)
+
+        samples: dict[str, list] = {}
+        floor_subjects: list[Subject] | None = None
+        for repeat in range(repeats):
+            order = VARIANTS_RUN if repeat % 2 == 0 else VARIANTS_RUN[::-1]
+            for variant in order:
+                args = policies if variant == "policies" else []
+                samples.setdefault(f"stack/{variant}", []).append(
+                    subject.cycle(steps, args, after_up=capture))
+            if not floors and not kubectl:
+                continue
+            if floor_subjects is None:
+                if not manifests:  # a cycle without `up`: apply once to read the manifests
+                    workspace.pulumi("up", "--yes", "--skip-preview", timeout=STEP_TIMEOUT)
+                    capture()
+                    workspace.pulumi("destroy", "--yes", "--skip-preview", timeout=STEP_TIMEOUT)
+                floor_subjects = make_floors(tmp, engine_bin, kubeconfig, clusters,
+                                             manifests, env_overrides, clusters_dir, floors)
+            for floor in floor_subjects:
+                for variant in order:
+                    args = policies if variant == "policies" else []
+                    samples.setdefault(f"{floor.name}/{variant}", []).append(
+                        floor.cycle(steps, args))
+            if kubectl:
+                samples.setdefault("kubectl", []).append(
+                    kubectl_floor(stack, tmp, cluster_bin, manifests))
+                print(f"  kubectl: {samples['kubectl'][-1]}", flush=True)
+        objects = sum(len(c["objects"]) for c in manifests.values()) if manifests else None
+        crds = sum(1 for c in manifests.values() for o in c["objects"]
+                   if o.get("kind") == "CustomResourceDefinition") if manifests else None
+        crd_mb = round(sum(len(json.dumps(o)) for c in manifests.values() for o in c["objects"]
+                           if o.get("kind") == "CustomResourceDefinition") / 1e6, 2) \
+            if manifests else None
+        return {"stack": stack, "objects": objects, "crds": crds, "crd_input_mb": crd_mb,
+                "clusters": len(clusters.clusters), "steps": list(steps),
+                "runs": {name: median_run(runs) for name, runs in samples.items()},
+                "samples": samples}
+    finally:
+        clusters.down()
+
+
+def crds_apart(kubeconfig: Path, manifests: dict, contexts: dict):
+    """setup/teardown: the stack's CRDs applied (and removed) by kubectl around a cycle."""
+    def run(verb: str):
+        for name, cluster in manifests.items():
+            crds = [o for o in cluster["objects"] if o["kind"] == "CustomResourceDefinition"]
+            if not crds:
+                continue
+            base = ["kubectl", "--kubeconfig", str(kubeconfig), "--context", contexts[name]]
+            listed = json.dumps({"apiVersion": "v1", "kind": "List", "items": crds})
+            args = (["apply", "--server-side", "--force-conflicts", "-f", "-"]
+                    if verb == "apply" else ["delete", "--ignore-not-found", "--wait", "-f", "-"])
+            subprocess.run(base + args, input=listed, capture_output=True, text=True,
+                           check=True, timeout=600)
+            if verb == "apply":
+                subprocess.run(base + ["wait", "--for=condition=Established", "crd", "--all",
+                                       "--timeout=300s"], capture_output=True, check=True)
+    return (lambda: run("apply")), (lambda: run("delete"))
+
+
+def make_floors(tmp: Path, engine_bin: Path, kubeconfig: Path, clusters, manifests: dict,
+                env_overrides: dict, clusters_dir: Path,
+                names: tuple[str, ...] = ("configmaps", "objects")) -> list[Subject]:
+    objects = sum(len(c["objects"]) for c in manifests.values())
+    first = clusters.clusters[0].context
+    configmaps = plain_workspace(tmp, "configmaps", engine_bin, CONFIGMAP_FLOOR,
+                                 {"configMaps": objects, "kubeconfig": str(kubeconfig),
+                                  "context": first}, env_overrides)
+    floors = {"configmaps": Subject("configmaps", configmaps, clusters_dir,
+                                    *config_editor(configmaps, "configmaps:changed", "0"))}
+    for name in ("objects", "objects-nocrds"):
+        if name not in names:
+            continue
+        config = {"withoutCrds": True} if name == "objects-nocrds" else {}
+        workspace = plain_workspace(tmp, name, engine_bin, OBJECTS_FLOOR, config, env_overrides)
+        write_manifests(workspace.root / "manifests", manifests)
+        contexts = {n: c["provider"].get("context", n) for n, c in manifests.items()}
+        hooks = crds_apart(kubeconfig, manifests, contexts) if name == "objects-nocrds" else ()
+        floors[name] = Subject(name, workspace, clusters_dir,
+                               *config_editor(workspace, f"{name}:changed",
+                                              a_changeable_object(manifests)), *hooks)
+    return [floors[n] for n in names if n in floors]
+
+
+def median_run(runs: list) -> dict:
+    """Per step, the median of each figure over the repeats (kubectl: one dict per run)."""
+    import statistics
+    if runs and "wall" in runs[0]:
+        return {k: round(statistics.median(r[k] for r in runs), 2)
+                for k in ("wall", "cpu", "cluster_cpu", "load")}
+    merged = {}
+    for step in runs[0]:
+        merged[step] = {k: round(statistics.median(r[step][k] for r in runs), 2)
+                        for k in ("wall", "cpu", "cluster_cpu", "state_mb", "load")}
+        merged[step]["changes"] = runs[-1][step]["changes"]
+    return merged
+
+
+def parse_env(pairs: list[str]) -> dict:
+    env = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        env[key] = value
+    return env
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--stacks", default=",".join(STACKS))
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="cycles per subject and variant (medians are reported)")
+    parser.add_argument("--steps", default=",".join(STEPS))
+    parser.add_argument("--stack-steps", action="append", default=[],
+                        help="STACK=step,step: a shorter cycle for one stack (e.g. prod)")
+    parser.add_argument("--env", action="append", default=[],
+                        help="KEY=VALUE set for every pulumi command (an option measured)")
+    parser.add_argument("--label", default="", help="save as engine-<label>.json")
+    parser.add_argument("--floors", default="configmaps,objects",
+                        help="floors to run: configmaps, objects, objects-nocrds (the stack's "
+                             "objects with its CRDs applied apart); empty for none")
+    parser.add_argument("--no-kubectl", action="store_true", help="skip the kubectl floor")
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help="plain, policies or both")
     options = parser.parse_args()
+    steps = {stack: tuple(options.steps.split(",")) for stack in options.stacks.split(",")}
+    for spec in options.stack_steps:
+        stack, _, listed = spec.partition("=")
+        steps[stack] = tuple(listed.split(","))
+    global VARIANTS_RUN
+    VARIANTS_RUN = tuple(v for v in options.variants.split(",") if v)
     engine_bin = engine_workspace.bootstrap()
-    rows = [bench_stack(stack, engine_bin, options.repeats) for stack in STACKS]
-    results.save("engine", {"repeats": options.repeats, "stacks": rows,
-                            "machine": results.machine()})
+    cluster_bin = local_cluster.bootstrap()
+    env = parse_env(options.env)
+    rows = []
+    for stack, stack_steps in steps.items():
+        print(f"{stack}: {stack_steps} {env or ''}", flush=True)
+        rows.append(bench_stack(stack, engine_bin, cluster_bin, options.repeats, stack_steps,
+                                env, tuple(f for f in options.floors.split(",") if f),
+                                not options.no_kubectl))
+        results.save("engine" + (f"-{options.label}" if options.label else ""),
+                     {"repeats": options.repeats, "env": env, "label": options.label,
+                      "stacks": rows, "machine": results.machine()})
+    if footprints and not options.label:
+        footprint.save(footprints)
     return 0
 
 

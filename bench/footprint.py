@@ -1,17 +1,18 @@
-"""Platform footprint: what every workload each profile renders asks for, per cluster.
+"""Platform footprint: what every workload each profile runs asks for, per cluster, as applied.
 
-Each shipped stack is applied in render mode through the real engine (an offline workspace:
-fixture chart mirror, every cluster rendered to files), and the footprint is read back from
-the manifests written under rendered/<stack>/<cluster>/: every Deployment, StatefulSet,
-ReplicaSet, DaemonSet, Job, CronJob and Pod, chart-rendered ones included. Chart workloads
-come from the TEST FIXTURE charts, which honour the values the program sets (replicas,
-resources); the real charts may add containers the fixtures leave out.
+Each shipped stack is applied with the real charts to fresh local clusters (as the engine tests
+do: scripts/local_cluster.py, nodes sized like the profile), and the footprint is read back
+from the live objects: every Deployment, StatefulSet, DaemonSet, Job, CronJob, and every
+ReplicaSet or Pod no other workload owns, chart-rendered ones included, with the API server's
+defaults filled in. The pods as the scheduler placed them are summed per node too (and the
+pods left Pending counted), so the dev figure is the one the 2-CPU / 4-GiB node really holds.
 
 A pod's requests and limits follow the scheduler's rule: the larger of its containers' sum
 and its largest init container. A workload counts replicas x pod (DaemonSets: per node; Jobs
 and CronJobs: one run's pods, parallelism included).
 
     python -m bench.footprint   # -> bench/results/footprint.json
+    (bench/run engine writes it too, from the stack's first `up`)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from bench import results
 from components.profiles import PROFILES
-from tests.engine.conftest import engine_workspace, rendered_documents
+from tests.engine.conftest import engine_workspace, local_cluster
 
 STACKS = ("dev", "prod")
 # The node the dev profile must fit, in requests (the issue's target).
@@ -84,12 +85,70 @@ def workload(document: dict) -> dict | None:
             **{key: replicas * value for key, value in pod.items()}}
 
 
-def cluster_footprint(directory: Path) -> dict:
-    workloads = [w for w in map(workload, rendered_documents(directory)) if w]
+def owned(document: dict) -> bool:
+    return bool((document.get("metadata") or {}).get("ownerReferences"))
+
+
+def cluster_footprint(documents: list[dict], pods: list[dict] | None = None) -> dict:
+    """Workloads' footprint from live objects (owned ReplicaSets and Pods counted by their
+    owner), and the scheduled pods' requests per node."""
+    workloads = [w for w in map(workload, (d for d in documents
+                                           if not (d.get("kind") in ("ReplicaSet", "Pod")
+                                                   and owned(d)))) if w]
     workloads.sort(key=lambda w: (w["namespace"], w["name"]))
     totals = {f"{s}.{n}": sum((w[f"{s}.{n}"] for w in workloads), Decimal(0))
               for s, n in FIELDS}
-    return {"workloads": [readable(w) for w in workloads], "totals": readable(totals)}
+    found = {"workloads": [readable(w) for w in workloads], "totals": readable(totals)}
+    if pods is not None:
+        nodes: dict = {}
+        pending = []
+        for pod in pods:
+            if pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
+                continue
+            node = pod.get("spec", {}).get("nodeName")
+            if not node:
+                pending.append(f"{pod['metadata']['namespace']}/{pod['metadata']['name']}")
+                continue
+            requests, _ = pod_footprint(pod["spec"])
+            placed = nodes.setdefault(node, {"pods": 0, "requests.cpu": Decimal(0),
+                                             "requests.memory": Decimal(0)})
+            placed["pods"] += 1
+            for key in ("requests.cpu", "requests.memory"):
+                placed[key] += requests[key]
+        found["nodes"] = {name: readable(v) for name, v in sorted(nodes.items())}
+        found["pending"] = pending
+    return found
+
+
+def live_objects(clusters, cluster) -> tuple[list[dict], list[dict]]:
+    import json
+    listed = clusters.kubectl(cluster, "get", "deployments,statefulsets,daemonsets,replicasets,"
+                              "jobs,cronjobs,pods", "-A", "-o", "json").stdout
+    items = json.loads(listed)["items"]
+    return items, [i for i in items if i.get("kind") == "Pod"]
+
+
+def stack_footprint(stack: str, clusters) -> dict:
+    """The footprint of an applied stack, per cluster, from its local clusters."""
+    found = {}
+    for cluster in clusters.clusters:
+        documents, pods = live_objects(clusters, cluster)
+        found[cluster.cluster] = cluster_footprint(documents, pods)
+        totals = found[cluster.cluster]["totals"]
+        print(f"{stack}/{cluster.cluster}: {len(found[cluster.cluster]['workloads'])} "
+              f"workloads, {totals}, nodes {found[cluster.cluster]['nodes']}", flush=True)
+    return {"profile": PROFILES[stack].name, "clusters": found}
+
+
+def save(stacks: dict) -> None:
+    dev_requests = [c["totals"] for c in stacks.get("dev", {}).get("clusters", {}).values()]
+    fits = bool(dev_requests) and all(
+        t["requests.cpu_m"] <= DEV_NODE["cpu"] * 1000 and
+        t["requests.memory_mib"] <= DEV_NODE["memory"] / 1024 ** 2 for t in dev_requests)
+    results.save("footprint", {"stacks": stacks, "dev_node": {"cpu_m": 2000,
+                                                               "memory_mib": 4096},
+                               "dev_fits_node": fits, "source": "live objects, local clusters",
+                               "machine": results.machine()})
 
 
 def readable(values: dict) -> dict:
@@ -105,31 +164,22 @@ def readable(values: dict) -> dict:
     return converted
 
 
-def render_stack(stack: str, engine_bin: Path) -> Path:
-    workspace = engine_workspace.offline_workspace(
-        Path(tempfile.mkdtemp(prefix=f"idp-footprint-{stack}-")), engine_bin, stack)
-    workspace.pulumi("up", "--yes", "--skip-preview")
-    return workspace.root / "rendered" / stack
+def apply_stack(stack: str, engine_bin: Path, cluster_bin: Path) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix=f"idp-footprint-{stack}-"))
+    clusters = local_cluster.Clusters(stack, tmp / "clusters", bin_dir=cluster_bin)
+    try:
+        kubeconfig = clusters.up()
+        workspace = engine_workspace.offline_workspace(tmp, engine_bin, stack, kubeconfig)
+        workspace.pulumi("up", "--yes", "--skip-preview", timeout=3600)
+        return stack_footprint(stack, clusters)
+    finally:
+        clusters.down()
 
 
 def main() -> int:
     engine_bin = engine_workspace.bootstrap()
-    stacks = {}
-    for stack in STACKS:
-        rendered = render_stack(stack, engine_bin)
-        clusters = {path.name: cluster_footprint(path)
-                    for path in sorted(rendered.iterdir()) if path.is_dir()}
-        stacks[stack] = {"profile": PROFILES[stack].name, "clusters": clusters}
-        for name, cluster in clusters.items():
-            print(f"{stack}/{name}: {len(cluster['workloads'])} workloads, {cluster['totals']}",
-                  flush=True)
-    dev_requests = [c["totals"] for c in stacks["dev"]["clusters"].values()]
-    fits = all(t["requests.cpu_m"] <= DEV_NODE["cpu"] * 1000 and
-               t["requests.memory_mib"] <= DEV_NODE["memory"] / 1024 ** 2
-               for t in dev_requests)
-    results.save("footprint", {"stacks": stacks, "dev_node": {"cpu_m": 2000,
-                                                               "memory_mib": 4096},
-                               "dev_fits_node": fits, "machine": results.machine()})
+    cluster_bin = local_cluster.bootstrap()
+    save({stack: apply_stack(stack, engine_bin, cluster_bin) for stack in STACKS})
     return 0
 
 

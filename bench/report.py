@@ -15,7 +15,6 @@ from bench import results
 
 DOCUMENT = results.REPO / "BENCHMARKS.md"
 # The issue's targets.
-PREVIEW_VS_FLOOR = 1.3
 POLICY_OVERHEAD_PCT = 20
 DOUBLING_TIME_RATIO = 2.2
 
@@ -54,29 +53,152 @@ def program_section(data: dict) -> str:
                "target"], doubling)])
 
 
+# The issue's targets for the engine (ratios in one run).
+FIRST_PREVIEW_VS_CONFIGMAPS = 2.0
+NOOP_PREVIEW_VS_CONFIGMAPS = 2.0
+UP_VS_CONFIGMAPS = 3.0
+UP_VS_KUBECTL = 2.0
+# Before this work (issue 18's table): dev in render mode, 477 resources, and its floor of 475
+# ConfigMaps, same machine and engine.
+OLD_DEV = {"first_preview": 48.0, "up": 436.0, "noop_preview": 95.0}
+OLD_FLOOR = {"first_preview": 3.3, "up": 17.0, "noop_preview": 3.3}
+OLD_PROD = {"first_preview": 122.0}
+STEP_NAMES = {"first_preview": "first `preview`", "up": "`up` from empty",
+              "noop_preview": "no-change `preview`", "change_up": "`up` after a one-line change",
+              "destroy": "`destroy`"}
+
+
+def ratio(value, base):
+    return round(value / base, 2) if value is not None and base else None
+
+
+def figure(run: dict | None) -> str:
+    return f"{run['cpu']} / {run['wall']}" if run else "-"
+
+
+def engine_rows(s: dict) -> list[list]:
+    runs = s["runs"]
+    stack, cms, objs = (runs.get(k, {}) for k in ("stack/plain", "configmaps/plain",
+                                                   "objects/plain"))
+    kubectl = runs.get("kubectl")
+    rows = []
+    for step in s["steps"]:
+        mine = stack.get(step)
+        old = (OLD_DEV if s["stack"] == "dev" else OLD_PROD).get(step)
+        old_floor = OLD_FLOOR.get(step) if s["stack"] == "dev" else None
+        vs_a = ratio(mine and mine["wall"], cms.get(step, {}).get("wall"))
+        vs_b = ratio(mine and mine["wall"], objs.get(step, {}).get("wall"))
+        vs_k = ratio(mine and mine["wall"], kubectl and kubectl["wall"]) if step == "up" else None
+        rows.append([s["stack"], STEP_NAMES[step],
+                     f"{old} s ({ratio(old, old_floor) or '-'}x)" if old else "-",
+                     figure(mine), mine["state_mb"] if mine else "-",
+                     figure(cms.get(step)), vs_a or "-", figure(objs.get(step)), vs_b or "-",
+                     figure(kubectl) if step == "up" else "-", vs_k or "-",
+                     target_verdict(step, s, vs_a, vs_k), mine["load"] if mine else "-"])
+    return rows
+
+
+def target_verdict(step: str, s: dict, vs_a, vs_k) -> str:
+    stack = s["runs"].get("stack/plain", {})
+    if step == "first_preview":
+        return f"<= {FIRST_PREVIEW_VS_CONFIGMAPS}x (a): {verdict(vs_a is not None and vs_a <= FIRST_PREVIEW_VS_CONFIGMAPS)}"
+    if step == "noop_preview":
+        first = stack.get("first_preview", {}).get("wall")
+        ok = (vs_a is not None and vs_a <= NOOP_PREVIEW_VS_CONFIGMAPS and first is not None
+              and stack["noop_preview"]["wall"] <= first)
+        return f"<= first and <= {NOOP_PREVIEW_VS_CONFIGMAPS}x (a): {verdict(ok)}"
+    if step == "up":
+        ok = vs_a is not None and vs_a <= UP_VS_CONFIGMAPS and vs_k is not None and vs_k <= UP_VS_KUBECTL
+        return f"<= {UP_VS_CONFIGMAPS}x (a), <= {UP_VS_KUBECTL}x kubectl: {verdict(ok)}"
+    return "-"
+
+
+def policy_rows(s: dict) -> list[list]:
+    rows = []
+    for subject in ("stack", "configmaps", "objects"):
+        plain, policies = (s["runs"].get(f"{subject}/{v}") for v in ("plain", "policies"))
+        if not plain or not policies:
+            continue
+        for step in s["steps"]:
+            if step == "destroy" or step not in plain or step not in policies:
+                continue
+            pct = round(100 * (policies[step]["wall"] / plain[step]["wall"] - 1), 1)
+            pct_cpu = round(100 * (policies[step]["cpu"] / plain[step]["cpu"] - 1), 1)
+            rows.append([s["stack"], subject, STEP_NAMES[step], figure(plain[step]),
+                         figure(policies[step]), f"{pct_cpu}% / {pct}%",
+                         verdict(pct <= POLICY_OVERHEAD_PCT) if subject == "stack" else "-"])
+    return rows
+
+
+def scaling_rows(stacks: list[dict]) -> list[list]:
+    by = {s["stack"]: s for s in stacks}
+    if "dev" not in by or "prod" not in by or not by["dev"]["objects"]:
+        return []
+    dev, prod = by["dev"], by["prod"]
+    objects = ratio(prod["objects"], dev["objects"])
+    rows = []
+    for step in prod["steps"]:
+        d, p = (x["runs"].get("stack/plain", {}).get(step) for x in (dev, prod))
+        if d and p:
+            t = ratio(p["wall"], d["wall"])
+            rows.append([STEP_NAMES[step], objects, t, ratio(p["cpu"], d["cpu"]),
+                         verdict(t <= objects)])
+    return rows
+
+
+def options_rows(labelled: list[dict], baseline: dict | None) -> list[list]:
+    rows = []
+    base = {s["stack"]: s["runs"].get("stack/plain", {}) for s in (baseline or {}).get("stacks", [])}
+    for data in labelled:
+        for s in data["stacks"]:
+            for step, run in s["runs"].get("stack/plain", {}).items():
+                b = base.get(s["stack"], {}).get(step)
+                rows.append([data["label"], " ".join(f"`{k}={v}`" for k, v in data["env"].items()) or "-",
+                             s["stack"], STEP_NAMES[step], figure(run), run["state_mb"],
+                             figure(b), ratio(run["wall"], b and b["wall"]) or "-", run["load"]])
+    return rows
+
+
 def engine_section(data: dict) -> str:
-    rows = [[s["stack"], s["resources"], f"{s['preview_cpu_seconds']} / {s['preview_seconds']}",
-             f"{s['floor_cpu_seconds']} / {s['floor_seconds']}",
-             f"{s['preview_vs_floor_cpu']} / {s['preview_vs_floor']}",
-             verdict(max(s["preview_vs_floor_cpu"], s["preview_vs_floor"]) <= PREVIEW_VS_FLOOR),
-             f"{s['with_policies_cpu_seconds']} / {s['with_policies_seconds']}",
-             f"{s['policy_overhead_cpu_pct']}% / {s['policy_overhead_pct']}%",
-             verdict(max(s["policy_overhead_cpu_pct"], s["policy_overhead_pct"])
-                     <= POLICY_OVERHEAD_PCT),
-             round(s["with_policies_cpu_seconds"] - s["preview_cpu_seconds"], 2),
-             # Results from before the floor ran with the packs have no such figure.
-             round(s["floor_with_policies_cpu_seconds"] - s["floor_cpu_seconds"], 2)
-             if "floor_with_policies_cpu_seconds" in s else "-",
-             s["load_average"]]
-            for s in data["stacks"]]
+    stacks = data["stacks"]
+    env = " ".join(f"`{k}={v}`" for k, v in data.get("env", {}).items()) or "none"
+    parts = [
+        machine_section(data) + f" {data['repeats']} cycle(s) per subject and variant "
+        f"(medians); options set for every run: {env}. Figures are `CPU s / wall s`; ratios "
+        "and targets are on wall time. State: the checkpoint file after the step (MB).",
+        table(["stack", "objects", "CRDs", "CRD inputs MB", "clusters", "steps"],
+              [[s["stack"], s["objects"], s["crds"], s["crd_input_mb"], s["clusters"],
+                ", ".join(s["steps"])] for s in stacks]),
+        table(["stack", "run", "before (issue 18, render mode; x its floor)", "now",
+               "state MB", "floor (a) ConfigMaps", "x (a)", "floor (b) same objects", "x (b)",
+               "kubectl floor", "x kubectl", "target", "load"],
+              [row for s in stacks for row in engine_rows(s)]),
+        "Policy packs (both), on the stack and on the floors:",
+        table(["stack", "subject", "run", "without", "with both packs", "overhead CPU / wall",
+               f"target <= {POLICY_OVERHEAD_PCT}%"], [r for s in stacks for r in policy_rows(s)]),
+        "Local clusters' own CPU seconds (API servers, etcd, controllers, kwok) per step:",
+        table(["stack", "subject", *[STEP_NAMES[st] for st in stacks[0]["steps"]]],
+              [[s["stack"], name, *[run.get(st, {}).get("cluster_cpu", "-") for st in stacks[0]["steps"]]]
+               for s in stacks for name, run in s["runs"].items()
+               if name.endswith("/plain")] +
+              [[s["stack"], "kubectl (apply)", s["runs"]["kubectl"]["cluster_cpu"]]
+               for s in stacks if "kubectl" in s["runs"]])]
+    scaling = scaling_rows(stacks)
+    if scaling:
+        parts += ["prod against dev (target: time grows no faster than the objects):",
+                  table(["run", "objects ratio", "wall ratio", "CPU ratio", "target"], scaling)]
+    return "\n\n".join(parts)
+
+
+def options_section(labelled: list[dict]) -> str:
+    baseline = results.load("engine-baseline")
     return "\n\n".join([
-        machine_section(data) + f" Median of {data['repeats']} previews of each kind after a "
-        "warm-up, taking turns. Every figure is `CPU / wall`; a target counts as met when "
-        "both are.",
-        table(["stack", "resources", "preview s", "floor s", "preview / floor",
-               f"target <= {PREVIEW_VS_FLOOR}x", "with policies s", "policy overhead",
-               f"target <= {POLICY_OVERHEAD_PCT}%", "packs' CPU s on the stack",
-               "packs' CPU s on the floor", "load avg (1 min)"], rows)])
+        "Each option measured on its own run of `bench/run engine --env ... --label ...` "
+        "(stack without policy packs), against the run labelled `baseline` (the engine's "
+        "defaults) where there is one:",
+        table(["label", "environment", "stack", "run", "CPU / wall s", "state MB",
+               "baseline CPU / wall s", "x baseline", "load"],
+              options_rows(labelled, baseline))])
 
 
 def footprint_section(data: dict) -> str:
@@ -94,12 +216,20 @@ def footprint_section(data: dict) -> str:
                                 w["limits.cpu_m"], w["limits.memory_mib"],
                                 ", ".join(w["unset"]) or "-"])
     node = data["dev_node"]
+    placed = [[stack, cluster, name, n["pods"], n["requests.cpu_m"], n["requests.memory_mib"],
+               len(cluster_data.get("pending", []))]
+              for stack, stack_data in data["stacks"].items()
+              for cluster, cluster_data in stack_data["clusters"].items()
+              for name, n in cluster_data.get("nodes", {}).items()]
     return "\n\n".join([
-        machine_section(data),
+        machine_section(data) + f" Source: {data.get('source', 'rendered manifests')}.",
         table(["stack", "cluster", "workloads", "requests CPU m", "requests MiB",
                "limits CPU m", "limits MiB"], totals),
         f"Dev requests fit one {node['cpu_m'] // 1000}-CPU / {node['memory_mib'] // 1024}-GiB "
         f"node: {verdict(data['dev_fits_node'])}.",
+        "Pods as the scheduler placed them (requests of every running pod per node):",
+        table(["stack", "cluster", "node", "pods", "requests CPU m", "requests MiB",
+               "pods Pending in the cluster"], placed),
         "<details><summary>Every workload</summary>\n\n" +
         table(["stack", "cluster", "workload", "replicas", "req CPU m", "req MiB",
                "lim CPU m", "lim MiB", "unset"], details) + "\n\n</details>"])
@@ -107,6 +237,10 @@ def footprint_section(data: dict) -> str:
 
 SECTIONS = {"program": program_section, "engine": engine_section,
             "footprint": footprint_section}
+
+
+def labelled_engine_runs() -> list[dict]:
+    return [results.load(p.stem) for p in sorted(results.RESULTS.glob("engine-*.json"))]
 
 
 def main() -> int:
@@ -120,6 +254,12 @@ def main() -> int:
         if not pattern.search(text):
             raise SystemExit(f"BENCHMARKS.md has no <!-- bench:{name} --> block")
         text = pattern.sub(lambda m: m.group(1) + render(data) + m.group(2), text)
+    labelled = labelled_engine_runs()
+    if labelled:
+        pattern = re.compile(r"(<!-- bench:engine-options -->\n).*?(\n<!-- /bench:engine-options -->)",
+                             re.DOTALL)
+        if pattern.search(text):
+            text = pattern.sub(lambda m: m.group(1) + options_section(labelled) + m.group(2), text)
     DOCUMENT.write_text(text)
     print(f"updated {DOCUMENT.name}")
     return 0

@@ -12,18 +12,21 @@ from typing import Any, Protocol, Sequence
 
 import yaml
 
-from components.cloud_resources import CROSSPLANE_NAMESPACE
-from components.config import KRATIX_NAMESPACE, StackConfig
-from components.finops import KUBECOST_NAMESPACE
-from components.flux import FLUX_NAMESPACE
-from components.gitops import ARGOCD_NAMESPACE
-from components.naming import OBSERVABILITY_NAMESPACE
-from components.security_baseline import KYVERNO_NAMESPACE
+from components.config import StackConfig
+from components.naming import (
+    ARGOCD_NAMESPACE,
+    CROSSPLANE_NAMESPACE,
+    FLUX_NAMESPACE,
+    KRATIX_NAMESPACE,
+    KUBECOST_NAMESPACE,
+    KYVERNO_NAMESPACE,
+    OBSERVABILITY_NAMESPACE,
+    PORTAL_NAMESPACE,
+)
 
 ENTITY_API = "backstage.io/v1alpha1"
 PLATFORM_SYSTEM = "idp-platform"
 PLATFORM_GROUP = "platform-team"
-PORTAL_NAMESPACE = "backstage"
 # Backstage's Kubernetes plugin finds an entity's workloads by this annotation and label.
 KUBERNETES_ID_ANNOTATION = "backstage.io/kubernetes-id"
 KUBERNETES_NAMESPACE_ANNOTATION = "backstage.io/kubernetes-namespace"
@@ -49,8 +52,14 @@ class PromiseEntry(Protocol):
         ...
 
 
-def entity(kind: str, name: str, spec: dict, description: str = "",
-           annotations: dict | None = None, title: str | None = None) -> dict:
+def entity(
+    kind: str,
+    name: str,
+    spec: dict,
+    description: str = "",
+    annotations: dict | None = None,
+    title: str | None = None,
+) -> dict:
     metadata: dict[str, Any] = {"name": name}
     if title:
         metadata["title"] = title
@@ -68,37 +77,72 @@ def lifecycle(config: StackConfig) -> str:
 
 def layers(config: StackConfig) -> list[tuple[str, str, str]]:
     """(component name, namespace, description) of every layer this stack runs."""
-    found = [("kratix-platform", KRATIX_NAMESPACE,
-              "Kratix controller and cert-manager: the platform API"),
-             ("state-stores", KRATIX_NAMESPACE, "Where Kratix writes what destinations sync")]
+    found = [
+        (
+            "kratix-platform",
+            KRATIX_NAMESPACE,
+            "Kratix controller and cert-manager: the platform API",
+        ),
+        ("state-stores", KRATIX_NAMESPACE, "Where Kratix writes what destinations sync"),
+    ]
     if config.gitops.enabled:
         # The GitOps layer is what syncs destinations (ArgoCD, or Flux for bucket stores).
-        found += [("gitops", ARGOCD_NAMESPACE,
-                   "ArgoCD App of Apps and per-environment ApplicationSets"),
-                  ("destination-sync", FLUX_NAMESPACE,
-                   "Objects that sync each destination's state store path to its cluster")]
+        found += [
+            ("gitops", ARGOCD_NAMESPACE, "ArgoCD App of Apps and per-environment ApplicationSets"),
+            (
+                "destination-sync",
+                FLUX_NAMESPACE,
+                "Objects that sync each destination's state store path to its cluster",
+            ),
+        ]
     if config.security.enabled:
-        found.append(("security-baseline", KYVERNO_NAMESPACE,
-                      "Kyverno policies, Pod Security, quotas and default-deny per team "
-                      "namespace"))
+        found.append(
+            (
+                "security-baseline",
+                KYVERNO_NAMESPACE,
+                "Kyverno policies, Pod Security, quotas and default-deny per team namespace",
+            )
+        )
     if config.observability.enabled:
-        found.append(("observability", OBSERVABILITY_NAMESPACE,
-                      "OpenTelemetry collectors, Prometheus, Grafana, Tempo and Loki"))
+        found.append(
+            (
+                "observability",
+                OBSERVABILITY_NAMESPACE,
+                "OpenTelemetry collectors, Prometheus, Grafana, Tempo and Loki",
+            )
+        )
     if config.promises.enabled:
-        found.append(("promises", KRATIX_NAMESPACE,
-                      "Kratix Promises: PostgreSQL and Redis as a service"))
+        found.append(
+            ("promises", KRATIX_NAMESPACE, "Kratix Promises: every promise this stack offers")
+        )
     if config.finops.enabled:
-        found.append(("cost-allocation", KUBECOST_NAMESPACE,
-                      "Kubecost: cost per team, department, product and environment"))
+        found.append(
+            (
+                "cost-allocation",
+                KUBECOST_NAMESPACE,
+                "Kubecost: cost per team, department, product and environment",
+            )
+        )
         if config.gitops.enabled:
-            found.append(("delivery-metrics", OBSERVABILITY_NAMESPACE,
-                          "DORA metrics and time to first deploy from ArgoCD"))
+            found.append(
+                (
+                    "delivery-metrics",
+                    OBSERVABILITY_NAMESPACE,
+                    "DORA metrics and time to first deploy from ArgoCD",
+                )
+            )
     if config.crossplane.enabled:
-        found.append(("cloud-resources", CROSSPLANE_NAMESPACE,
-                      "Crossplane: cloud resources behind the cloud-backed promises"))
+        found.append(
+            (
+                "cloud-resources",
+                CROSSPLANE_NAMESPACE,
+                "Crossplane: cloud resources behind the cloud-backed promises",
+            )
+        )
     if config.portal.enabled:
-        found.append(("developer-portal", PORTAL_NAMESPACE,
-                      "Backstage: catalog, Golden Paths, TechDocs"))
+        found.append(
+            ("developer-portal", PORTAL_NAMESPACE, "Backstage: catalog, Golden Paths, TechDocs")
+        )
     return found
 
 
@@ -106,45 +150,95 @@ def platform_entities(config: StackConfig) -> list[dict]:
     """Every entity the stack config implies (promises are added by `promise_entities`)."""
     owner = f"group:{PLATFORM_GROUP}"
     entities = [
-        entity("Group", PLATFORM_GROUP, {"type": "team", "children": []},
-               "Runs the Internal Developer Platform", title="Platform team"),
-        entity("System", PLATFORM_SYSTEM, {"owner": owner},
-               f"The Internal Developer Platform ({config.topology}, profile {config.profile})",
-               title="Internal Developer Platform"),
+        entity(
+            "Group",
+            PLATFORM_GROUP,
+            {"type": "team", "children": []},
+            "Runs the Internal Developer Platform",
+            title="Platform team",
+        ),
+        entity(
+            "System",
+            PLATFORM_SYSTEM,
+            {"owner": owner},
+            f"The Internal Developer Platform ({config.topology}, profile {config.profile})",
+            title="Internal Developer Platform",
+        ),
     ]
     for team in config.teams:
         spec: dict[str, Any] = {"type": "team", "children": []}
         if "@" in team.owner:
             spec["profile"] = {"email": team.owner}
-        entities.append(entity("Group", team.name, spec, f"Application team ({team.size})",
-                               annotations={"idp-as-code.io/idp-group": team.idp_group}))
+        entities.append(
+            entity(
+                "Group",
+                team.name,
+                spec,
+                f"Application team ({team.size})",
+                annotations={"idp-as-code.io/idp-group": team.idp_group},
+            )
+        )
     for cluster in config.clusters:
-        entities.append(entity("Resource", f"cluster-{cluster.name}",
-                               {"type": "kubernetes-cluster", "owner": owner,
-                                "system": PLATFORM_SYSTEM},
-                               f"{cluster.role} cluster"))
+        entities.append(
+            entity(
+                "Resource",
+                f"cluster-{cluster.name}",
+                {"type": "kubernetes-cluster", "owner": owner, "system": PLATFORM_SYSTEM},
+                f"{cluster.role} cluster",
+            )
+        )
     for store in config.state_stores:
-        entities.append(entity("Resource", f"state-store-{store.name}",
-                               {"type": f"kratix-{store.crd_kind.lower()}", "owner": owner,
-                                "system": PLATFORM_SYSTEM,
-                                "dependsOn": [f"resource:cluster-{config.platform_cluster.name}"]},
-                               f"Kratix {store.crd_kind}"))
+        entities.append(
+            entity(
+                "Resource",
+                f"state-store-{store.name}",
+                {
+                    "type": f"kratix-{store.crd_kind.lower()}",
+                    "owner": owner,
+                    "system": PLATFORM_SYSTEM,
+                    "dependsOn": [f"resource:cluster-{config.platform_cluster.name}"],
+                },
+                f"Kratix {store.crd_kind}",
+            )
+        )
     for destination in config.destinations:
-        entities.append(entity("Resource", f"destination-{destination.name}",
-                               {"type": "kratix-destination", "owner": owner,
-                                "system": PLATFORM_SYSTEM,
-                                "dependsOn": [f"resource:cluster-{destination.cluster}",
-                                              f"resource:state-store-{destination.state_store}"]},
-                               f"Kratix destination ({destination.environment})",
-                               annotations={f"idp-as-code.io/{k}": v for k, v in
-                                            destination.all_labels.items()}))
+        entities.append(
+            entity(
+                "Resource",
+                f"destination-{destination.name}",
+                {
+                    "type": "kratix-destination",
+                    "owner": owner,
+                    "system": PLATFORM_SYSTEM,
+                    "dependsOn": [
+                        f"resource:cluster-{destination.cluster}",
+                        f"resource:state-store-{destination.state_store}",
+                    ],
+                },
+                f"Kratix destination ({destination.environment})",
+                annotations={f"idp-as-code.io/{k}": v for k, v in destination.all_labels.items()},
+            )
+        )
     platform_cluster = f"resource:cluster-{config.platform_cluster.name}"
     for name, namespace, description in layers(config):
-        entities.append(entity("Component", name, {
-            "type": "platform-layer", "lifecycle": lifecycle(config), "owner": owner,
-            "system": PLATFORM_SYSTEM, "dependsOn": [platform_cluster]}, description,
-            annotations={KUBERNETES_ID_ANNOTATION: name,
-                         KUBERNETES_NAMESPACE_ANNOTATION: namespace}))
+        entities.append(
+            entity(
+                "Component",
+                name,
+                {
+                    "type": "platform-layer",
+                    "lifecycle": lifecycle(config),
+                    "owner": owner,
+                    "system": PLATFORM_SYSTEM,
+                    "dependsOn": [platform_cluster],
+                },
+                description,
+                annotations={
+                    KUBERNETES_ID_ANNOTATION: name,
+                    KUBERNETES_NAMESPACE_ANNOTATION: namespace,
+                },
+            )
+        )
     return entities
 
 
@@ -154,16 +248,29 @@ def promise_entities(config: StackConfig, promises: Sequence[PromiseEntry]) -> l
     for promise in promises:
         definition = {
             "openapi": "3.0.3",
-            "info": {"title": f"{promise.kind} ({promise.group})",
-                     "version": promise.version, "description": promise.description},
+            "info": {
+                "title": f"{promise.kind} ({promise.group})",
+                "version": promise.version,
+                "description": promise.description,
+            },
             "paths": {},
             "components": {"schemas": {promise.kind: promise.openapi_schema()}},
         }
-        entities.append(entity("API", f"{promise.name}-promise", {
-            "type": "openapi", "lifecycle": lifecycle(config),
-            "owner": f"group:{PLATFORM_GROUP}", "system": PLATFORM_SYSTEM,
-            "definition": yaml.safe_dump(definition, sort_keys=False)},
-            promise.description, title=f"{promise.name} Promise {promise.version}"))
+        entities.append(
+            entity(
+                "API",
+                f"{promise.name}-promise",
+                {
+                    "type": "openapi",
+                    "lifecycle": lifecycle(config),
+                    "owner": f"group:{PLATFORM_GROUP}",
+                    "system": PLATFORM_SYSTEM,
+                    "definition": yaml.safe_dump(definition, sort_keys=False),
+                },
+                promise.description,
+                title=f"{promise.name} Promise {promise.version}",
+            )
+        )
         entities.append(promise.backstage_template())
     return entities
 

@@ -23,19 +23,20 @@ def render_directory(stack: str, cluster: Cluster) -> str:
     return cluster.target.render_dir or f"{RENDER_ROOT}/{stack}/{cluster.name}"
 
 
-def cluster_provider(stack: str, cluster: Cluster,
-                     opts: pulumi.ResourceOptions | None = None) -> k8s.Provider:
+def cluster_provider(
+    stack: str, cluster: Cluster, opts: pulumi.ResourceOptions | None = None
+) -> k8s.Provider:
     """The provider every resource bound for `cluster` uses."""
     target = cluster.target
     if target.mode == "render":
         return k8s.Provider(
-            cluster.name,
-            render_yaml_to_directory=render_directory(stack, cluster),
-            opts=opts)
+            cluster.name, render_yaml_to_directory=render_directory(stack, cluster), opts=opts
+        )
     return k8s.Provider(
         cluster.name,
         kubeconfig=target.kubeconfig,
         context=target.context,
         # Large CRDs (Kratix, later ArgoCD and Prometheus) exceed client-side apply's limit.
         enable_server_side_apply=True,
-        opts=opts)
+        opts=opts,
+    )

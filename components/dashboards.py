@@ -71,22 +71,36 @@ class Row:
     repeat: str | None = None
 
 
-def query_variable(name: str, label: str, query: str, *, multi: bool = True,
-                   include_all: bool = True) -> dict:
+def query_variable(
+    name: str, label: str, query: str, *, multi: bool = True, include_all: bool = True
+) -> dict:
     """A dashboard variable filled from Prometheus, e.g. `label_values(metric, label)`."""
     return {
-        "name": name, "label": label, "type": "query",
+        "name": name,
+        "label": label,
+        "type": "query",
         "datasource": {"type": "prometheus", "uid": PROMETHEUS_DATASOURCE_UID},
         "query": {"query": query, "refId": f"{name}-values"},
-        "definition": query, "refresh": 2, "sort": 1,
-        "multi": multi, "includeAll": include_all,
+        "definition": query,
+        "refresh": 2,
+        "sort": 1,
+        "multi": multi,
+        "includeAll": include_all,
         "current": {"selected": True, "text": "All", "value": "$__all"} if include_all else {},
     }
 
 
-def dashboard(uid: str, title: str, rows: Sequence[Row], *, description: str = "",
-              tags: Iterable[str] = (), variables: Sequence[dict] = (),
-              refresh: str = "1m", time_from: str = "now-6h") -> dict:
+def dashboard(
+    uid: str,
+    title: str,
+    rows: Sequence[Row],
+    *,
+    description: str = "",
+    tags: Iterable[str] = (),
+    variables: Sequence[dict] = (),
+    refresh: str = "1m",
+    time_from: str = "now-6h",
+) -> dict:
     """A Grafana dashboard JSON model: rows laid out top to bottom, panels left to right."""
     assert re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", uid), f"dashboard uid '{uid}' is not a slug"
     panels: list[dict] = []
@@ -104,9 +118,16 @@ def dashboard(uid: str, title: str, rows: Sequence[Row], *, description: str = "
             row_height = max(row_height, panel.height)
         y += row_height
     return {
-        "uid": uid, "title": title, "description": description, "tags": sorted(tags),
-        "editable": False, "graphTooltip": 1, "refresh": refresh,
-        "schemaVersion": SCHEMA_VERSION, "version": 1, "timezone": "utc",
+        "uid": uid,
+        "title": title,
+        "description": description,
+        "tags": sorted(tags),
+        "editable": False,
+        "graphTooltip": 1,
+        "refresh": refresh,
+        "schemaVersion": SCHEMA_VERSION,
+        "version": 1,
+        "timezone": "utc",
         "time": {"from": time_from, "to": "now"},
         "templating": {"list": list(variables)},
         "annotations": {"list": []},
@@ -115,8 +136,14 @@ def dashboard(uid: str, title: str, rows: Sequence[Row], *, description: str = "
 
 
 def _row_panel(row: Row, panel_id: int, y: int) -> dict:
-    panel = {"id": panel_id, "type": "row", "title": row.title, "collapsed": False,
-             "gridPos": {"x": 0, "y": y, "w": GRID_WIDTH, "h": 1}, "panels": []}
+    panel = {
+        "id": panel_id,
+        "type": "row",
+        "title": row.title,
+        "collapsed": False,
+        "gridPos": {"x": 0, "y": y, "w": GRID_WIDTH, "h": 1},
+        "panels": [],
+    }
     if row.repeat:
         panel["repeat"] = row.repeat
     return panel
@@ -124,16 +151,23 @@ def _row_panel(row: Row, panel_id: int, y: int) -> dict:
 
 def _panel_json(panel: Panel, panel_id: int, x: int, y: int) -> dict:
     return {
-        "id": panel_id, "type": panel.kind, "title": panel.title,
+        "id": panel_id,
+        "type": panel.kind,
+        "title": panel.title,
         "description": panel.description,
         "datasource": {"type": "prometheus", "uid": PROMETHEUS_DATASOURCE_UID},
         "gridPos": {"x": x, "y": y, "w": panel.width, "h": panel.height},
         "fieldConfig": {"defaults": {"unit": panel.unit}, "overrides": []},
         "options": {"legend": {"displayMode": "list", "placement": "bottom"}},
         "targets": [
-            {"refId": chr(ord("A") + i), "expr": query.expr, "legendFormat": query.legend,
-             "datasource": {"type": "prometheus", "uid": PROMETHEUS_DATASOURCE_UID}}
-            for i, query in enumerate(panel.queries)],
+            {
+                "refId": chr(ord("A") + i),
+                "expr": query.expr,
+                "legendFormat": query.legend,
+                "datasource": {"type": "prometheus", "uid": PROMETHEUS_DATASOURCE_UID},
+            }
+            for i, query in enumerate(panel.queries)
+        ],
     }
 
 
@@ -149,22 +183,32 @@ def dashboard_expressions(model: Mapping) -> Iterator[str]:
             yield re.sub(r"^label_values\((.*),\s*\w+\)$", r"\1", query)
 
 
-def grafana_dashboard_config_map(resource_name: str, model: Mapping, *, folder: str,
-                                 owner: str, opts: pulumi.ResourceOptions,
-                                 namespace: str = naming.OBSERVABILITY_NAMESPACE,
-                                 ) -> k8s.core.v1.ConfigMap:
+def grafana_dashboard_config_map(
+    resource_name: str,
+    model: Mapping,
+    *,
+    folder: str,
+    owner: str,
+    opts: pulumi.ResourceOptions,
+    namespace: str = naming.OBSERVABILITY_NAMESPACE,
+) -> k8s.core.v1.ConfigMap:
     """A ConfigMap holding one dashboard, loaded by Grafana's sidecar into `folder`.
 
     `opts` carries the caller's parent and the platform cluster's provider.
     """
     return k8s.core.v1.ConfigMap(
         resource_name,
-        metadata={"name": f"dashboard-{model['uid']}", "namespace": namespace,
-                  "labels": naming.standard_labels("grafana-dashboard", owner,
-                                                   **{naming.GRAFANA_DASHBOARD_LABEL: "1"}),
-                  "annotations": {naming.GRAFANA_FOLDER_ANNOTATION: folder}},
+        metadata={
+            "name": f"dashboard-{model['uid']}",
+            "namespace": namespace,
+            "labels": naming.standard_labels(
+                "grafana-dashboard", owner, **{naming.GRAFANA_DASHBOARD_LABEL: "1"}
+            ),
+            "annotations": {naming.GRAFANA_FOLDER_ANNOTATION: folder},
+        },
         data={f"{model['uid']}.json": json.dumps(model, indent=1, sort_keys=True)},
-        opts=opts)
+        opts=opts,
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,10 +229,17 @@ class AlertRule:
         assert re.fullmatch(r"[a-z0-9-]+", self.runbook), f"alert {self.name}: runbook anchor"
 
     def rule(self, runbook_base: str) -> dict:
-        return {"alert": self.name, "expr": self.expr, "for": self.for_,
-                "labels": {"severity": self.severity},
-                "annotations": {"summary": self.summary, "description": self.description,
-                                "runbook_url": f"{runbook_base}#{self.runbook}"}}
+        return {
+            "alert": self.name,
+            "expr": self.expr,
+            "for": self.for_,
+            "labels": {"severity": self.severity},
+            "annotations": {
+                "summary": self.summary,
+                "description": self.description,
+                "runbook_url": f"{runbook_base}#{self.runbook}",
+            },
+        }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -216,29 +267,59 @@ class RuleGroup:
     records: Sequence[RecordingRule] = ()
 
     def spec(self, runbook_base: str) -> dict:
-        return {"name": self.name, "interval": self.interval,
-                "rules": [record.rule() for record in self.records]
-                         + [alert.rule(runbook_base) for alert in self.alerts]}
+        return {
+            "name": self.name,
+            "interval": self.interval,
+            "rules": [record.rule() for record in self.records]
+            + [alert.rule(runbook_base) for alert in self.alerts],
+        }
 
 
-def prometheus_rule(resource_name: str, name: str, groups: Sequence[RuleGroup], *,
-                    runbook_base: str, owner: str, opts: pulumi.ResourceOptions,
-                    namespace: str = naming.OBSERVABILITY_NAMESPACE,
-                    ) -> k8s.apiextensions.CustomResource:
+def prometheus_rule(
+    resource_name: str,
+    name: str,
+    groups: Sequence[RuleGroup],
+    *,
+    runbook_base: str,
+    owner: str,
+    opts: pulumi.ResourceOptions,
+    namespace: str = naming.OBSERVABILITY_NAMESPACE,
+) -> k8s.apiextensions.CustomResource:
     """A PrometheusRule with `groups`. Prometheus selects every rule in the cluster (no release
     label needed); `opts` must depend on the Prometheus Operator CRDs."""
     return k8s.apiextensions.CustomResource(
-        resource_name, api_version=PROMETHEUS_RULE_API, kind="PrometheusRule",
-        metadata={"name": name, "namespace": namespace,
-                  "labels": naming.standard_labels("prometheus-rule", owner)},
+        resource_name,
+        api_version=PROMETHEUS_RULE_API,
+        kind="PrometheusRule",
+        metadata={
+            "name": name,
+            "namespace": namespace,
+            "labels": naming.standard_labels("prometheus-rule", owner),
+        },
         spec={"groups": [group.spec(runbook_base) for group in groups]},
-        opts=opts)
+        opts=opts,
+    )
 
 
 # PromQL words that are not metric names.
-_PROMQL_KEYWORDS = frozenset({
-    "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or",
-    "unless", "offset", "inf", "nan", "atan2"})
+_PROMQL_KEYWORDS = frozenset(
+    {
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+        "bool",
+        "and",
+        "or",
+        "unless",
+        "offset",
+        "inf",
+        "nan",
+        "atan2",
+    }
+)
 _GROUPING = re.compile(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")
 _IDENTIFIER = re.compile(r"(?<![\w:.])([A-Za-z_:][\w:]*)(?![\w:])(?!\s*\()")
 
@@ -251,5 +332,8 @@ def referenced_metrics(expr: str) -> set[str]:
     text = re.sub(r"\[[^\]]*\]", "", text)
     text = _GROUPING.sub("", text)
     text = re.sub(r"\$\w+", "", text)
-    return {name for name in _IDENTIFIER.findall(text)
-            if name.lower() not in _PROMQL_KEYWORDS and not re.fullmatch(r"\d.*", name)}
+    return {
+        name
+        for name in _IDENTIFIER.findall(text)
+        if name.lower() not in _PROMQL_KEYWORDS and not re.fullmatch(r"\d.*", name)
+    }

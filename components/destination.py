@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
-from typing import Protocol, Sequence
+from typing import Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -19,39 +19,8 @@ import pulumi_kubernetes as k8s
 from components import naming
 from components.config import Destination as DestinationSpec
 from components.config import StateStore as StateStoreSpec
-from components.state_store import KRATIX_API, StoreAccess
-
-
-@dataclasses.dataclass(frozen=True)
-class SyncRequest:
-    """What a worker must sync for one destination."""
-
-    destination: str
-    """Destination name."""
-    cluster: str
-    """Cluster that syncs the destination."""
-    environment: str
-    """The destination's environment label."""
-    store: StateStoreSpec
-    """The state store the documents are in."""
-    access: StoreAccess
-    """Address and credentials of the store."""
-    root_path: str
-    """The destination's folder inside the store."""
-    dependencies_path: str | None
-    """Folder synced first (CRDs, operators); None unless filepathMode is nestedByMetadata."""
-    resources_path: str | None
-    """Folder synced after the dependencies (resource instances)."""
-    provider: k8s.Provider
-    """Provider of the worker cluster."""
-
-
-class WorkloadSync(Protocol):
-    """Builds the objects on a worker that sync a destination's paths (for example ArgoCD
-    Applications). Implementations parent everything to `opts.parent` and return it."""
-
-    def create(self, name: str, request: SyncRequest,
-               opts: pulumi.ResourceOptions) -> Sequence[pulumi.Resource]: ...
+from components.naming import KRATIX_API
+from components.sync import StoreAccess, SyncRequest, WorkloadSync
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +43,6 @@ class DestinationArgs:
 
 def sync_paths(store: StateStoreSpec, spec: DestinationSpec) -> tuple[str, str | None, str | None]:
     """(root, dependencies, resources) folders Kratix writes for this destination."""
-    assert spec.path is not None
     root = posixpath.normpath(posixpath.join(store.path or ".", spec.path))
     if spec.filepath_mode != "nestedByMetadata":
         return root, None, None
@@ -91,8 +59,9 @@ class Destination(pulumi.ComponentResource):
     resource: k8s.apiextensions.CustomResource
     sync_objects: Sequence[pulumi.Resource]
 
-    def __init__(self, name: str, args: DestinationArgs,
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: DestinationArgs, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("idp:platform:Destination", name, {}, opts)
         spec = args.spec
         self.labels = spec.all_labels
@@ -109,17 +78,35 @@ class Destination(pulumi.ComponentResource):
                 "filepath": {"mode": spec.filepath_mode},
                 "cleanup": spec.cleanup,
             },
-            opts=pulumi.ResourceOptions(parent=self, provider=args.platform_provider,
-                                        depends_on=list(args.depends_on)))
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.platform_provider, depends_on=list(args.depends_on)
+            ),
+        )
         self.sync_objects = ()
         if args.workload_sync is not None:
-            assert spec.cluster and spec.environment
-            request = SyncRequest(spec.name, spec.cluster, spec.environment, args.store,
-                                  args.store_access, self.path, self.dependencies_path,
-                                  self.resources_path, args.worker_provider)
-            self.sync_objects = tuple(args.workload_sync.create(
-                naming.child_name(name, "sync"), request,
-                pulumi.ResourceOptions(parent=self, provider=args.worker_provider)))
-        self.register_outputs({"labels": self.labels, "path": self.path,
-                               "dependenciesPath": self.dependencies_path,
-                               "resourcesPath": self.resources_path})
+            request = SyncRequest(
+                spec.name,
+                spec.cluster,
+                spec.environment,
+                args.store,
+                args.store_access,
+                self.path,
+                self.dependencies_path,
+                self.resources_path,
+                args.worker_provider,
+            )
+            self.sync_objects = tuple(
+                args.workload_sync.create(
+                    naming.child_name(name, "sync"),
+                    request,
+                    pulumi.ResourceOptions(parent=self, provider=args.worker_provider),
+                )
+            )
+        self.register_outputs(
+            {
+                "labels": self.labels,
+                "path": self.path,
+                "dependenciesPath": self.dependencies_path,
+                "resourcesPath": self.resources_path,
+            }
+        )

@@ -26,7 +26,7 @@ from components import dashboards, naming
 from components.charts import ResolvedChart, install_chart
 from components.config import Baseline
 from components.dashboards import Panel, Query, RecordingRule, Row, RuleGroup
-from components.gitops import ARGOCD_NAMESPACE
+from components.naming import ARGOCD_NAMESPACE
 from components.profiles import SizeProfile
 
 DORA_SERVICE = "idp-dora"
@@ -62,8 +62,9 @@ TIME_TO_FIRST_DEPLOY_MEDIAN = "idp:time_to_first_deploy_seconds:median"
 
 WEEK_SECONDS = 7 * 24 * 3600
 # A healthy sync of a new revision, as ArgoCD's catalog trigger `on-deployed` defines it.
-DEPLOYED_CONDITION = ("app.status.operationState.phase in ['Succeeded'] and "
-                      "app.status.health.status == 'Healthy'")
+DEPLOYED_CONDITION = (
+    "app.status.operationState.phase in ['Succeeded'] and app.status.health.status == 'Healthy'"
+)
 TRIGGER_DEPLOYED = "idp-dora-deployed"
 TRIGGER_FIRST_DEPLOYED = "idp-dora-first-deployed"
 
@@ -97,70 +98,119 @@ def _per_app(expr: str, environment: str) -> str:
 def recording_rules(environment: str) -> RuleGroup:
     """The DORA and onboarding series of one environment, in evaluation order."""
     env = f'environment="{environment}"'
-    label = {key: "label_" + "".join(c if c.isalnum() else "_" for c in key)
-             for key in ARGOCD_APP_LABELS}
+    label = {
+        key: "label_" + "".join(c if c.isalnum() else "_" for c in key) for key in ARGOCD_APP_LABELS
+    }
     app_info = (
-        'label_replace(label_replace('
+        "label_replace(label_replace("
         f'argocd_app_labels{{{label[naming.ENVIRONMENT_LABEL]}="{environment}", '
         f'{label[naming.TEAM_LABEL]}!=""}}, '
         f'"team", "$1", "{label[naming.TEAM_LABEL]}", "(.+)"), '
-        f'"environment", "$1", "{label[naming.ENVIRONMENT_LABEL]}", "(.+)")')
+        f'"environment", "$1", "{label[naming.ENVIRONMENT_LABEL]}", "(.+)")'
+    )
     entries = f"(changes({APP_DEGRADED}{{{env}}}[7d]) + {APP_DEGRADED}{{{env}}})"
     pushed = f'job="{PUSH_JOB}", {env}'
     records = [
-        RecordingRule(APP_INFO,
-                      f"max by (namespace, name, team, environment) ({app_info})"),
-        RecordingRule(DEPLOYMENTS_1D, _env_team(_per_app(
-            'increase(argocd_app_sync_total{phase="Succeeded"}[1d])', environment))),
-        RecordingRule(SYNCS_7D, _env_team(_per_app(
-            "increase(argocd_app_sync_total[7d])", environment))),
-        RecordingRule(FAILED_SYNCS_7D, _env_team(_per_app(
-            'increase(argocd_app_sync_total{phase=~"Error|Failed"}[7d])', environment))),
-        RecordingRule(CHANGE_FAILURE_RATE,
-                      f"{FAILED_SYNCS_7D}{{{env}}} / ({SYNCS_7D}{{{env}}} > 0)"),
+        RecordingRule(APP_INFO, f"max by (namespace, name, team, environment) ({app_info})"),
+        RecordingRule(
+            DEPLOYMENTS_1D,
+            _env_team(
+                _per_app('increase(argocd_app_sync_total{phase="Succeeded"}[1d])', environment)
+            ),
+        ),
+        RecordingRule(
+            SYNCS_7D, _env_team(_per_app("increase(argocd_app_sync_total[7d])", environment))
+        ),
+        RecordingRule(
+            FAILED_SYNCS_7D,
+            _env_team(
+                _per_app('increase(argocd_app_sync_total{phase=~"Error|Failed"}[7d])', environment)
+            ),
+        ),
+        RecordingRule(
+            CHANGE_FAILURE_RATE, f"{FAILED_SYNCS_7D}{{{env}}} / ({SYNCS_7D}{{{env}}} > 0)"
+        ),
         # 1 while an Application is Degraded, 0 otherwise.
-        RecordingRule(APP_DEGRADED, _per_app(
-            'max by (namespace, name) (argocd_app_info{health_status="Degraded"})',
-            environment) + f" or ({_apps(environment)} * 0)"),
+        RecordingRule(
+            APP_DEGRADED,
+            _per_app(
+                'max by (namespace, name) (argocd_app_info{health_status="Degraded"})', environment
+            )
+            + f" or ({_apps(environment)} * 0)",
+        ),
         # Degraded time over the week divided by the episodes that began in it (each episode
         # is two changes; one still open is counted by the current value).
-        RecordingRule(TIME_TO_RESTORE,
-                      f"sum by (team, environment) (avg_over_time({APP_DEGRADED}{{{env}}}[7d])"
-                      f" * {WEEK_SECONDS}) / (sum by (team, environment) ({entries}) / 2 > 0)"),
+        RecordingRule(
+            TIME_TO_RESTORE,
+            f"sum by (team, environment) (avg_over_time({APP_DEGRADED}{{{env}}}[7d])"
+            f" * {WEEK_SECONDS}) / (sum by (team, environment) ({entries}) / 2 > 0)",
+        ),
         # Per Application: its latest deployment's commit-to-healthy-sync time.
-        RecordingRule(LEAD_TIME, f"max without (instance, job) ({DEPLOY_FINISHED}{{{pushed}}}"
-                                 f" - {DEPLOY_COMMIT}{{{pushed}}})"),
-        RecordingRule(LEAD_TIME_MEDIAN,
-                      f"quantile by (team, environment) (0.5, {LEAD_TIME}{{{env}}})"),
-        RecordingRule(TIME_TO_FIRST_DEPLOY,
-                      f"max without (instance, job) ({FIRST_DEPLOY}{{{pushed}}}"
-                      f" - {REQUESTED}{{{pushed}}})"),
-        RecordingRule(TIME_TO_FIRST_DEPLOY_MEDIAN,
-                      f"quantile by (team, environment) (0.5, {TIME_TO_FIRST_DEPLOY}{{{env}}})"),
+        RecordingRule(
+            LEAD_TIME,
+            f"max without (instance, job) ({DEPLOY_FINISHED}{{{pushed}}}"
+            f" - {DEPLOY_COMMIT}{{{pushed}}})",
+        ),
+        RecordingRule(
+            LEAD_TIME_MEDIAN, f"quantile by (team, environment) (0.5, {LEAD_TIME}{{{env}}})"
+        ),
+        RecordingRule(
+            TIME_TO_FIRST_DEPLOY,
+            f"max without (instance, job) ({FIRST_DEPLOY}{{{pushed}}} - {REQUESTED}{{{pushed}}})",
+        ),
+        RecordingRule(
+            TIME_TO_FIRST_DEPLOY_MEDIAN,
+            f"quantile by (team, environment) (0.5, {TIME_TO_FIRST_DEPLOY}{{{env}}})",
+        ),
     ]
     return RuleGroup(f"idp-dora-{environment}", alerts=(), records=records)
 
 
 DORA_METRICS: Sequence[DoraMetric] = (
-    DoraMetric("Deployment frequency (per day)",
-               "ArgoCD application controller: argocd_app_sync_total{phase=\"Succeeded\"}",
-               DEPLOYMENTS_1D, "short", "deploymentsPerWeek", 1 / 7),
-    DoraMetric("Lead time for changes (median)",
-               "ArgoCD notification idp-dora-deployed: commit time (repo.GetCommitMetadata) "
-               "and sync finish, pushed to the Pushgateway",
-               LEAD_TIME_MEDIAN, "s", "leadTimeMinutes", 60),
-    DoraMetric("Change failure rate (7 days)",
-               "ArgoCD application controller: failed (Error, Failed) over all syncs",
-               CHANGE_FAILURE_RATE, "percentunit", "changeFailurePercent", 0.01),
-    DoraMetric("Time to restore (7 days)",
-               "ArgoCD application controller: time Applications spend Degraded "
-               "(argocd_app_info) per episode",
-               TIME_TO_RESTORE, "s", "timeToRestoreMinutes", 60),
-    DoraMetric("Time to first deploy (median)",
-               "ArgoCD notification idp-dora-first-deployed: request time (annotation "
-               f"{naming.REQUESTED_AT_ANNOTATION} or Application creation) to first healthy "
-               "sync",
-               TIME_TO_FIRST_DEPLOY_MEDIAN, "s", "timeToFirstDeployMinutes", 60),
+    DoraMetric(
+        "Deployment frequency (per day)",
+        'ArgoCD application controller: argocd_app_sync_total{phase="Succeeded"}',
+        DEPLOYMENTS_1D,
+        "short",
+        "deploymentsPerWeek",
+        1 / 7,
+    ),
+    DoraMetric(
+        "Lead time for changes (median)",
+        "ArgoCD notification idp-dora-deployed: commit time (repo.GetCommitMetadata) "
+        "and sync finish, pushed to the Pushgateway",
+        LEAD_TIME_MEDIAN,
+        "s",
+        "leadTimeMinutes",
+        60,
+    ),
+    DoraMetric(
+        "Change failure rate (7 days)",
+        "ArgoCD application controller: failed (Error, Failed) over all syncs",
+        CHANGE_FAILURE_RATE,
+        "percentunit",
+        "changeFailurePercent",
+        0.01,
+    ),
+    DoraMetric(
+        "Time to restore (7 days)",
+        "ArgoCD application controller: time Applications spend Degraded "
+        "(argocd_app_info) per episode",
+        TIME_TO_RESTORE,
+        "s",
+        "timeToRestoreMinutes",
+        60,
+    ),
+    DoraMetric(
+        "Time to first deploy (median)",
+        "ArgoCD notification idp-dora-first-deployed: request time (annotation "
+        f"{naming.REQUESTED_AT_ANNOTATION} or Application creation) to first healthy "
+        "sync",
+        TIME_TO_FIRST_DEPLOY_MEDIAN,
+        "s",
+        "timeToFirstDeployMinutes",
+        60,
+    ),
 )
 
 
@@ -174,36 +224,48 @@ def dora_dashboard(baseline: Baseline) -> dict:
         if figure is not None:
             value = round(figure * metric.baseline_scale, 6)
             queries.append(Query(f"vector({value})", f"baseline {baseline.date}"))
-        panels.append(Panel(metric.title, queries, unit=metric.unit, width=12,
-                            description=metric.source))
+        panels.append(
+            Panel(metric.title, queries, unit=metric.unit, width=12, description=metric.source)
+        )
     first_deploys = Panel(
         "Time to first deploy per application",
         [Query(f"{TIME_TO_FIRST_DEPLOY}{selector}", "{{application}}")],
-        kind="table", unit="s", width=24,
+        kind="table",
+        unit="s",
+        width=24,
         description="Request (Backstage scaffolder run or Kratix resource request, "
-                    f"annotation {naming.REQUESTED_AT_ANNOTATION}; else the Application's "
-                    "creation) to its first healthy sync.")
+        f"annotation {naming.REQUESTED_AT_ANNOTATION}; else the Application's "
+        "creation) to its first healthy sync.",
+    )
     variables = [
         dashboards.query_variable("team", "Team", f"label_values({APP_INFO}, team)"),
-        dashboards.query_variable("environment", "Environment",
-                                  f"label_values({APP_INFO}, environment)"),
+        dashboards.query_variable(
+            "environment", "Environment", f"label_values({APP_INFO}, environment)"
+        ),
     ]
     description = "DORA metrics and time-to-first-deploy per team and environment."
     if baseline.date:
         description += f" Baseline recorded on {baseline.date} (idp:finops.baseline)."
     return dashboards.dashboard(
-        DASHBOARD_UID, "Delivery (DORA)",
+        DASHBOARD_UID,
+        "Delivery (DORA)",
         [Row("DORA metrics", panels), Row("Onboarding", [first_deploys])],
-        description=description, tags=("dora", "finops", "idp"), variables=variables,
-        time_from="now-30d")
+        description=description,
+        tags=("dora", "finops", "idp"),
+        variables=variables,
+        time_from="now-30d",
+    )
 
 
 # -- ArgoCD notifications ------------------------------------------------------------------------
 
+
 def _push_path() -> str:
-    return (f"/metrics/job/{PUSH_JOB}/team/{{{{.app.spec.project}}}}"
-            f"/environment/{{{{index .app.metadata.labels \"{naming.ENVIRONMENT_LABEL}\"}}}}"
-            "/application/{{.app.metadata.name}}")
+    return (
+        f"/metrics/job/{PUSH_JOB}/team/{{{{.app.spec.project}}}}"
+        f'/environment/{{{{index .app.metadata.labels "{naming.ENVIRONMENT_LABEL}"}}}}'
+        "/application/{{.app.metadata.name}}"
+    )
 
 
 def notification_templates() -> dict[str, dict]:
@@ -213,74 +275,102 @@ def notification_templates() -> dict[str, dict]:
         f"{DEPLOY_FINISHED} "
         "{{(call .time.Parse .app.status.operationState.finishedAt).Unix}}\n"
         f"{DEPLOY_COMMIT} "
-        "{{(call .repo.GetCommitMetadata .app.status.sync.revision).Date.Unix}}\n")
+        "{{(call .repo.GetCommitMetadata .app.status.sync.revision).Date.Unix}}\n"
+    )
     first_body = (
         "{{- $requested := .app.metadata.creationTimestamp -}}\n"
         "{{- with .app.metadata.annotations -}}"
-        f"{{{{- with index . \"{naming.REQUESTED_AT_ANNOTATION}\" -}}}}"
+        f'{{{{- with index . "{naming.REQUESTED_AT_ANNOTATION}" -}}}}'
         "{{- $requested = . -}}{{- end -}}{{- end }}\n"
         f"{REQUESTED} {{{{(call .time.Parse $requested).Unix}}}}\n"
         f"{FIRST_DEPLOY} "
-        "{{(call .time.Parse .app.status.operationState.finishedAt).Unix}}\n")
+        "{{(call .time.Parse .app.status.operationState.finishedAt).Unix}}\n"
+    )
 
     def webhook(body: str) -> dict:
-        return {"webhook": {DORA_SERVICE: {"method": "POST", "path": _push_path(),
-                                           "body": body}}}
+        return {"webhook": {DORA_SERVICE: {"method": "POST", "path": _push_path(), "body": body}}}
 
-    return {TRIGGER_DEPLOYED: webhook(deployed_body),
-            TRIGGER_FIRST_DEPLOYED: webhook(first_body)}
+    return {TRIGGER_DEPLOYED: webhook(deployed_body), TRIGGER_FIRST_DEPLOYED: webhook(first_body)}
 
 
 def notification_triggers() -> dict[str, list[dict]]:
     """Once per deployed revision, and once per Application (its uid) for the first deploy."""
     return {
-        TRIGGER_DEPLOYED: [{"when": DEPLOYED_CONDITION, "oncePer": "app.status.sync.revision",
-                            "send": [TRIGGER_DEPLOYED]}],
-        TRIGGER_FIRST_DEPLOYED: [{"when": DEPLOYED_CONDITION, "oncePer": "app.metadata.uid",
-                                  "send": [TRIGGER_FIRST_DEPLOYED]}],
+        TRIGGER_DEPLOYED: [
+            {
+                "when": DEPLOYED_CONDITION,
+                "oncePer": "app.status.sync.revision",
+                "send": [TRIGGER_DEPLOYED],
+            }
+        ],
+        TRIGGER_FIRST_DEPLOYED: [
+            {
+                "when": DEPLOYED_CONDITION,
+                "oncePer": "app.metadata.uid",
+                "send": [TRIGGER_FIRST_DEPLOYED],
+            }
+        ],
     }
 
 
 def notification_subscriptions(environments: Sequence[str]) -> list[dict]:
     """One subscription per environment: the team Applications bound for it."""
-    return [{"recipients": [DORA_SERVICE],
-             "triggers": [TRIGGER_DEPLOYED, TRIGGER_FIRST_DEPLOYED],
-             "selector": f"{naming.ENVIRONMENT_LABEL}={environment},{naming.TEAM_LABEL}"}
-            for environment in environments]
+    return [
+        {
+            "recipients": [DORA_SERVICE],
+            "triggers": [TRIGGER_DEPLOYED, TRIGGER_FIRST_DEPLOYED],
+            "selector": f"{naming.ENVIRONMENT_LABEL}={environment},{naming.TEAM_LABEL}",
+        }
+        for environment in environments
+    ]
 
 
 def pushgateway_url() -> str:
-    return (f"http://{PUSHGATEWAY_NAME}.{naming.OBSERVABILITY_NAMESPACE}.svc:"
-            f"{PUSHGATEWAY_PORT}")
+    return f"http://{PUSHGATEWAY_NAME}.{naming.OBSERVABILITY_NAMESPACE}.svc:{PUSHGATEWAY_PORT}"
 
 
-def argocd_values(environments: Sequence[str], profile: SizeProfile,
-                  service_monitors: bool) -> dict:
+def argocd_values(
+    environments: Sequence[str], profile: SizeProfile, service_monitors: bool
+) -> dict:
     """What the argo-cd chart adds for DORA: controller metrics with the Application labels
     the rules group by, and the notifications controller posting deployment events.
 
     `service_monitors` only once the stack has the Prometheus Operator CRDs (the observability
     layer): a chart cannot render a ServiceMonitor the cluster does not know."""
+
     def dump(value) -> str:
         return yaml.safe_dump(value, sort_keys=False, width=1000)
 
     return {
         # The observability layer's PodMonitor already scrapes the controller: a ServiceMonitor
         # too would store every series twice.
-        "controller": {"metrics": {
-            "enabled": True, "serviceMonitor": {"enabled": False},
-            "applicationLabels": {"enabled": True, "labels": list(ARGOCD_APP_LABELS)}}},
+        "controller": {
+            "metrics": {
+                "enabled": True,
+                "serviceMonitor": {"enabled": False},
+                "applicationLabels": {"enabled": True, "labels": list(ARGOCD_APP_LABELS)},
+            }
+        },
         "notifications": {
             "enabled": True,
             "resources": profile.argocd_notifications.resources(),
             "metrics": {"enabled": True, "serviceMonitor": {"enabled": service_monitors}},
-            "notifiers": {f"service.webhook.{DORA_SERVICE}": dump({
-                "url": pushgateway_url(),
-                "headers": [{"name": "Content-Type", "value": "text/plain; version=0.0.4"}]})},
-            "templates": {f"template.{name}": dump(template)
-                          for name, template in notification_templates().items()},
-            "triggers": {f"trigger.{name}": dump(conditions)
-                         for name, conditions in notification_triggers().items()},
+            "notifiers": {
+                f"service.webhook.{DORA_SERVICE}": dump(
+                    {
+                        "url": pushgateway_url(),
+                        "headers": [{"name": "Content-Type", "value": "text/plain; version=0.0.4"}],
+                    }
+                )
+            },
+            "templates": {
+                f"template.{name}": dump(template)
+                for name, template in notification_templates().items()
+            },
+            "triggers": {
+                f"trigger.{name}": dump(conditions)
+                for name, conditions in notification_triggers().items()
+            },
             "subscriptions": notification_subscriptions(environments),
         },
     }
@@ -297,6 +387,7 @@ def pushed_metrics() -> set[str]:
 
 
 # -- the component --------------------------------------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class DeliveryMetricsArgs:
@@ -322,29 +413,49 @@ class DeliveryMetrics(pulumi.ComponentResource):
     rule_groups: list[str]
     dashboard_uid: str
 
-    def __init__(self, name: str, args: DeliveryMetricsArgs,
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: DeliveryMetricsArgs, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("idp:platform:DeliveryMetrics", name, {}, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=args.provider,
-                                       depends_on=list(args.monitoring_crds))
+        child = pulumi.ResourceOptions(
+            parent=self, provider=args.provider, depends_on=list(args.monitoring_crds)
+        )
         self.environments = list(args.environments)
         install_chart(
-            naming.child_name(name, "pushgateway"), args.pushgateway_chart,
+            naming.child_name(name, "pushgateway"),
+            args.pushgateway_chart,
             pushgateway_values(args.profile, service_monitor=bool(args.monitoring_crds)),
             namespace=naming.OBSERVABILITY_NAMESPACE,
-            component="pushgateway", owner=name, opts=child)
+            component="pushgateway",
+            owner=name,
+            opts=child,
+        )
         groups = [recording_rules(environment) for environment in self.environments]
         self.rule_groups = [group.name for group in groups]
-        dashboards.prometheus_rule(naming.child_name(name, "rules"), "idp-dora", groups,
-                                   runbook_base="", owner=name, opts=child)
+        dashboards.prometheus_rule(
+            naming.child_name(name, "rules"),
+            "idp-dora",
+            groups,
+            runbook_base="",
+            owner=name,
+            opts=child,
+        )
         model = dora_dashboard(args.baseline)
         self.dashboard_uid = model["uid"]
         dashboards.grafana_dashboard_config_map(
-            naming.child_name(name, "dashboard"), model, folder=DASHBOARD_FOLDER, owner=name,
-            opts=child)
-        self.register_outputs({"environments": self.environments,
-                               "ruleGroups": self.rule_groups,
-                               "dashboard": self.dashboard_uid})
+            naming.child_name(name, "dashboard"),
+            model,
+            folder=DASHBOARD_FOLDER,
+            owner=name,
+            opts=child,
+        )
+        self.register_outputs(
+            {
+                "environments": self.environments,
+                "ruleGroups": self.rule_groups,
+                "dashboard": self.dashboard_uid,
+            }
+        )
 
 
 def pushgateway_values(profile: SizeProfile, service_monitor: bool) -> dict:
@@ -356,26 +467,37 @@ def pushgateway_values(profile: SizeProfile, service_monitor: bool) -> dict:
         "replicaCount": profile.pushgateway.replicas,
         "resources": profile.pushgateway.resources(),
         "automountServiceAccountToken": False,
-        "containerSecurityContext": {"allowPrivilegeEscalation": False,
-                                     "readOnlyRootFilesystem": True,
-                                     "capabilities": {"drop": ["ALL"]}},
-        "serviceMonitor": {"enabled": service_monitor,
-                           "namespace": naming.OBSERVABILITY_NAMESPACE,
-                           "honorLabels": True},
-        "networkPolicy": {"customSelectors": [
-            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}
-            for namespace in (ARGOCD_NAMESPACE, naming.OBSERVABILITY_NAMESPACE)]},
+        "containerSecurityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "serviceMonitor": {
+            "enabled": service_monitor,
+            "namespace": naming.OBSERVABILITY_NAMESPACE,
+            "honorLabels": True,
+        },
+        "networkPolicy": {
+            "customSelectors": [
+                {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}
+                for namespace in (ARGOCD_NAMESPACE, naming.OBSERVABILITY_NAMESPACE)
+            ]
+        },
         "persistentVolume": {"enabled": storage is not None},
     }
     if storage:
         values["persistentVolume"]["size"] = storage
-        values["extraArgs"] = ["--persistence.file=/data/pushgateway.data",
-                               "--persistence.interval=1m"]
+        values["extraArgs"] = [
+            "--persistence.file=/data/pushgateway.data",
+            "--persistence.interval=1m",
+        ]
     return values
 
 
 def dora_summary(environments: Sequence[str]) -> Mapping[str, object]:
     """Stack output: each DORA metric's source and query, and the rule groups per environment."""
-    return {"metrics": {m.title: {"source": m.source, "query": m.query} for m in DORA_METRICS},
-            "ruleGroups": [f"idp-dora-{e}" for e in environments],
-            "dashboard": DASHBOARD_UID}
+    return {
+        "metrics": {m.title: {"source": m.source, "query": m.query} for m in DORA_METRICS},
+        "ruleGroups": [f"idp-dora-{e}" for e in environments],
+        "dashboard": DASHBOARD_UID,
+    }

@@ -23,9 +23,9 @@ from components import naming
 from components.charts import ResolvedChart, install_chart
 from components.config import FinOps
 from components.dora import DeliveryMetrics, dora_summary
+from components.naming import KUBECOST_NAMESPACE
 from components.profiles import SizeProfile
 
-KUBECOST_NAMESPACE = "kubecost"
 # Kubecost's allocation concepts (kubecostProductConfigs.labelMappingConfigs) and the cost label
 # each reads. The chart's default department label is `dept`; ours is the baseline's.
 KUBECOST_LABEL_CONCEPTS: Mapping[str, str] = {
@@ -62,19 +62,27 @@ class CostAllocation(pulumi.ComponentResource):
     namespace: str
     primary: bool
 
-    def __init__(self, name: str, args: CostAllocationArgs,
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: CostAllocationArgs, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("idp:platform:CostAllocation", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         self.cluster_id = args.cluster_id
         self.namespace = KUBECOST_NAMESPACE
         self.primary = args.primary
         self.chart = install_chart(
-            naming.child_name(name, "kubecost"), args.chart, kubecost_values(args),
-            namespace=KUBECOST_NAMESPACE, component="kubecost", owner=name, opts=child,
-            namespace_resource_name=naming.child_name(name, "ns"))
-        self.register_outputs({"clusterId": self.cluster_id, "namespace": self.namespace,
-                               "primary": self.primary})
+            naming.child_name(name, "kubecost"),
+            args.chart,
+            kubecost_values(args),
+            namespace=KUBECOST_NAMESPACE,
+            component="kubecost",
+            owner=name,
+            opts=child,
+            namespace_resource_name=naming.child_name(name, "ns"),
+        )
+        self.register_outputs(
+            {"clusterId": self.cluster_id, "namespace": self.namespace, "primary": self.primary}
+        )
 
 
 def kubecost_values(args: CostAllocationArgs) -> dict:
@@ -82,24 +90,26 @@ def kubecost_values(args: CostAllocationArgs) -> dict:
     profile, settings, primary = args.profile, args.settings, args.primary
     federated = settings.federated_storage_secret or ""
     return {
-        "global": {"clusterId": args.cluster_id,
-                   "federatedStorage": {"existingSecret": federated}},
+        "global": {"clusterId": args.cluster_id, "federatedStorage": {"existingSecret": federated}},
         "serviceAccount": {"annotations": dict(settings.service_account_annotations)},
-        "finopsagent": {"enabled": True,
-                        "resources": profile.kubecost_agent.resources()},
+        "finopsagent": {"enabled": True, "resources": profile.kubecost_agent.resources()},
         "aggregator": {
             "enabled": primary,
             "replicas": profile.kubecost_aggregator.replicas,
             "resources": profile.kubecost_aggregator.resources(),
             "aggregatorDbStorage": {"storageRequest": profile.kubecost_aggregator_storage},
         },
-        "frontend": {"enabled": primary,
-                     "replicas": profile.kubecost_frontend.replicas,
-                     "resources": profile.kubecost_frontend.resources()},
+        "frontend": {
+            "enabled": primary,
+            "replicas": profile.kubecost_frontend.replicas,
+            "resources": profile.kubecost_frontend.resources(),
+        },
         # Without a bucket the chart keeps agent data in its local store (single cluster).
-        "localStore": {"enabled": not federated,
-                       "resources": profile.kubecost_local_store.resources(),
-                       "persistentVolume": {"size": profile.kubecost_local_store_storage}},
+        "localStore": {
+            "enabled": not federated,
+            "resources": profile.kubecost_local_store.resources(),
+            "persistentVolume": {"size": profile.kubecost_local_store_storage},
+        },
         # A hostNetwork DaemonSet the Pod Security baseline would refuse.
         "networkCosts": {"enabled": False},
         # 200m/300Mi on its own; cost history is enough for the reports this platform shows.
@@ -122,17 +132,25 @@ def allocation_query(concept_label: str, window: str = "7d") -> str:
     return f"/model/allocation?window={window}&aggregate=label:{concept_label}"
 
 
-def finops_outputs(settings: FinOps, cost: Mapping[str, CostAllocation],
-                   delivery: DeliveryMetrics | None) -> dict[str, object]:
+def finops_outputs(
+    settings: FinOps, cost: Mapping[str, CostAllocation], delivery: DeliveryMetrics | None
+) -> dict[str, object]:
     """Where costs are allocated and how; the DORA metrics' sources and queries; the baseline."""
     result: dict[str, object] = {
-        "kubecost": {cluster: {"clusterId": layer.cluster_id,
-                               "role": "aggregator" if layer.primary else "agent"}
-                     for cluster, layer in cost.items()},
-        "allocationQueries": {label: allocation_query(label)
-                              for label in KUBECOST_LABEL_CONCEPTS.values()},
-        "baseline": {"date": settings.baseline.date or "not recorded",
-                     "figures": dict(settings.baseline.figures)},
+        "kubecost": {
+            cluster: {
+                "clusterId": layer.cluster_id,
+                "role": "aggregator" if layer.primary else "agent",
+            }
+            for cluster, layer in cost.items()
+        },
+        "allocationQueries": {
+            label: allocation_query(label) for label in KUBECOST_LABEL_CONCEPTS.values()
+        },
+        "baseline": {
+            "date": settings.baseline.date or "not recorded",
+            "figures": dict(settings.baseline.figures),
+        },
     }
     if delivery is not None:
         result["dora"] = dora_summary(delivery.environments)

@@ -15,11 +15,15 @@ import pulumi_kubernetes as k8s
 
 from components import naming
 from components.charts import ResolvedChart, install_chart
+from components.naming import FLUX_NAMESPACE
 from components.profiles import SizeProfile
 
-FLUX_NAMESPACE = "flux-system"
-UNUSED_CONTROLLERS = ("helmController", "imageAutomationController",
-                      "imageReflectionController", "notificationController")
+UNUSED_CONTROLLERS = (
+    "helmController",
+    "imageAutomationController",
+    "imageReflectionController",
+    "notificationController",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,14 +44,21 @@ class FluxBucketAgent(pulumi.ComponentResource):
     chart: k8s.helm.v4.Chart
     """The flux2 chart; Bucket and Kustomization objects depend on it (it installs the CRDs)."""
 
-    def __init__(self, name: str, args: FluxBucketAgentArgs,
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: FluxBucketAgentArgs, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("idp:platform:FluxBucketAgent", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         self.chart = install_chart(
-            naming.child_name(name, "controllers"), args.chart, flux_values(args),
-            namespace=FLUX_NAMESPACE, component="flux", owner=name, opts=child,
-            namespace_resource_name=naming.child_name(name, "ns"))
+            naming.child_name(name, "controllers"),
+            args.chart,
+            flux_values(args),
+            namespace=FLUX_NAMESPACE,
+            component="flux",
+            owner=name,
+            opts=child,
+            namespace_resource_name=naming.child_name(name, "ns"),
+        )
         self.register_outputs({"namespace": FLUX_NAMESPACE})
 
 

@@ -17,15 +17,19 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import naming
-from components.charts import ResolvedChart, install_chart
-from components.config import GitOps, Team
-from components.destination import SyncRequest
-from components.flux import FLUX_NAMESPACE, FluxBucketAgent
+from components.charts import ResolvedChart, install_chart, merged_values
+from components.config import EmbeddedBucket, ExternalBucket, GitOps, GitStore, Team
+from components.flux import FluxBucketAgent
+from components.naming import (
+    ARGOCD_API,
+    ARGOCD_NAMESPACE,
+    FLUX_NAMESPACE,
+    IN_CLUSTER_SERVER,
+    SECRET_MANAGER_NAMESPACES,
+)
 from components.profiles import SizeProfile
+from components.sync import SyncRequest
 
-ARGOCD_NAMESPACE = "argocd"
-ARGOCD_API = "argoproj.io/v1alpha1"
-IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 PLATFORM_PROJECT = "platform"
 ROOT_APPLICATION = "idp-root"
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
@@ -41,8 +45,6 @@ if obj.status ~= nil and obj.status.health ~= nil then
 end
 return hs
 """
-# Where each secret manager runs (the names kubeseal and ESO's docs expect).
-SECRET_MANAGER_NAMESPACES = {"sealed-secrets": "kube-system", "external-secrets": "external-secrets"}
 SEALED_SECRETS_CONTROLLER = "sealed-secrets-controller"
 
 
@@ -94,16 +96,19 @@ def sync_policy(environment: str, server_side_apply: bool = False) -> dict:
     return {
         "automated": {"prune": environment != PROD, "selfHeal": True},
         "syncOptions": options,
-        "retry": {"limit": 5,
-                  "backoff": {"duration": "10s", "factor": 2, "maxDuration": "5m"}},
+        "retry": {"limit": 5, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "5m"}},
     }
 
 
-def app_metadata(name: str, environment: str, in_sync_window: bool = False,
-                 **labels: str) -> dict:
+def app_metadata(
+    name: str, environment: str, labels: Mapping[str, str], in_sync_window: bool = False
+) -> dict:
     """Metadata of an Application (or ApplicationSet template) bound for `environment`."""
-    metadata: dict = {"name": name, "namespace": ARGOCD_NAMESPACE,
-                      "labels": {naming.ENVIRONMENT_LABEL: environment, **labels}}
+    metadata: dict = {
+        "name": name,
+        "namespace": ARGOCD_NAMESPACE,
+        "labels": {naming.ENVIRONMENT_LABEL: environment, **labels},
+    }
     if in_sync_window:
         # Its project's sync windows hold it; the prod prune policy reads this promise.
         metadata["annotations"] = {naming.SYNC_WINDOW_ANNOTATION: "true"}
@@ -114,19 +119,28 @@ def argocd_values(profile: SizeProfile) -> dict:
     ha = profile.highly_available
 
     def component(footprint) -> dict:
-        return {"replicas": footprint.replicas, "resources": footprint.resources(),
-                "pdb": {"enabled": ha}}
+        return {
+            "replicas": footprint.replicas,
+            "resources": footprint.resources(),
+            "pdb": {"enabled": ha},
+        }
 
     return {
         # The CRDs are applied server-side (the provider's SSA; ArgoCD's own annotation when it
         # manages itself): the ApplicationSet CRD alone is 1.4 MB.
-        "crds": {"install": True, "keep": True,
-                 "annotations": {"argocd.argoproj.io/sync-options": "ServerSideApply=true"}},
+        "crds": {
+            "install": True,
+            "keep": True,
+            "annotations": {"argocd.argoproj.io/sync-options": "ServerSideApply=true"},
+        },
         "global": {"networkPolicy": {"create": True}},
         # Chart 9.0 changed the default; generated Applications follow their ApplicationSet.
-        "configs": {"params": {"applicationsetcontroller.policy": "sync"},
-                    "cm": {"resource.customizations.health.argoproj.io_Application":
-                           APPLICATION_HEALTH_LUA}},
+        "configs": {
+            "params": {"applicationsetcontroller.policy": "sync"},
+            "cm": {
+                "resource.customizations.health.argoproj.io_Application": APPLICATION_HEALTH_LUA
+            },
+        },
         "controller": component(profile.argocd_controller),
         "server": component(profile.argocd_server),
         "repoServer": component(profile.argocd_repo_server),
@@ -139,30 +153,24 @@ def argocd_values(profile: SizeProfile) -> dict:
     }
 
 
-def merged_values(base: Mapping, extra: Mapping) -> dict:
-    """`base` with `extra` laid over it, nested objects merged key by key."""
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = merged_values(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 def secrets_values(manager: str, profile: SizeProfile) -> dict:
     footprint = profile.secrets_controller
     if manager == "sealed-secrets":
         # kubeseal looks for this name unless told otherwise.
-        return {"fullnameOverride": SEALED_SECRETS_CONTROLLER,
-                "resources": footprint.resources(),
-                "pdb": {"enabled": profile.highly_available}}
-    return {"installCRDs": True, "replicaCount": footprint.replicas,
-            "leaderElect": footprint.replicas > 1, "resources": footprint.resources(),
-            "podDisruptionBudget": {"enabled": profile.highly_available},
-            "webhook": {"replicaCount": footprint.replicas, "resources": footprint.resources()},
-            "certController": {"replicaCount": footprint.replicas,
-                               "resources": footprint.resources()}}
+        return {
+            "fullnameOverride": SEALED_SECRETS_CONTROLLER,
+            "resources": footprint.resources(),
+            "pdb": {"enabled": profile.highly_available},
+        }
+    return {
+        "installCRDs": True,
+        "replicaCount": footprint.replicas,
+        "leaderElect": footprint.replicas > 1,
+        "resources": footprint.resources(),
+        "podDisruptionBudget": {"enabled": profile.highly_available},
+        "webhook": {"replicaCount": footprint.replicas, "resources": footprint.resources()},
+        "certController": {"replicaCount": footprint.replicas, "resources": footprint.resources()},
+    }
 
 
 class ArgoCDAppOfApps(pulumi.ComponentResource):
@@ -177,28 +185,41 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
     application_sets: list[str]
     """Names of the team ApplicationSets, one per environment."""
 
-    def __init__(self, name: str, args: ArgoCDAppOfAppsArgs,
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: ArgoCDAppOfAppsArgs, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("idp:platform:ArgoCDAppOfApps", name, {}, opts)
         self._name = name
         self._args = args
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         settings = args.settings
         self.namespace = ARGOCD_NAMESPACE
+        self.root_application = ROOT_APPLICATION
 
         self.chart = install_chart(
-            naming.child_name(name, "argocd"), args.argocd_chart,
+            naming.child_name(name, "argocd"),
+            args.argocd_chart,
             merged_values(argocd_values(args.profile), args.extra_chart_values),
-            namespace=ARGOCD_NAMESPACE, component="argocd", owner=name, opts=child,
+            namespace=ARGOCD_NAMESPACE,
+            component="argocd",
+            owner=name,
+            opts=child,
             namespace_resource_name=naming.child_name(name, "ns"),
-            depends_on=list(args.chart_depends_on))
-        self._after_chart = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
-            depends_on=[self.chart]))
+            depends_on=list(args.chart_depends_on),
+        )
+        self._after_chart = pulumi.ResourceOptions.merge(
+            child, pulumi.ResourceOptions(depends_on=[self.chart])
+        )
         self._secret_manager(child)
 
-        argocd_secret(naming.child_name(name, "repository"), "repository", "idp-gitops-repository",
-                      {"type": "git", "url": settings.repo_url or "",
-                       **args.repository_credentials}, {}, self._after_chart)
+        argocd_secret(
+            naming.child_name(name, "repository"),
+            "repository",
+            "idp-gitops-repository",
+            {"type": "git", "url": settings.repo_url or "", **args.repository_credentials},
+            {},
+            self._after_chart,
+        )
         for cluster in args.clusters:
             self._cluster_secret(cluster)
         self._platform_project()
@@ -209,8 +230,9 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
         for environment in self.environments:
             self._team_application_set(environment)
         self.application_sets = [f"teams-{e}" for e in self.environments]
-        self.register_outputs({"namespace": self.namespace,
-                               "applicationSets": self.application_sets})
+        self.register_outputs(
+            {"namespace": self.namespace, "applicationSets": self.application_sets}
+        )
 
     # -- installation -------------------------------------------------------------------------
 
@@ -218,66 +240,97 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
         manager = self._args.settings.secrets
         namespace = SECRET_MANAGER_NAMESPACES[manager]
         install_chart(
-            naming.child_name(self._name, manager), self._args.secrets_chart,
-            secrets_values(manager, self._args.profile), namespace=namespace,
-            component=manager, owner=self._name, opts=child,
+            naming.child_name(self._name, manager),
+            self._args.secrets_chart,
+            secrets_values(manager, self._args.profile),
+            namespace=namespace,
+            component=manager,
+            owner=self._name,
+            opts=child,
             # kube-system is the cluster's own; any other namespace is created here.
-            namespace_resource_name=None if namespace == "kube-system"
-            else naming.child_name(self._name, f"{manager}-ns"))
+            namespace_resource_name=None
+            if namespace == "kube-system"
+            else naming.child_name(self._name, f"{manager}-ns"),
+        )
 
     # -- credentials --------------------------------------------------------------------------
 
     def _cluster_secret(self, cluster: ArgoCDCluster) -> None:
-        argocd_secret(naming.child_name(self._name, f"cluster-{cluster.name}"), "cluster",
-                      f"cluster-{cluster.name}",
-                      {"name": cluster.name, "server": cluster.server, "config": cluster.config},
-                      dict(cluster.labels), self._after_chart)
+        argocd_secret(
+            naming.child_name(self._name, f"cluster-{cluster.name}"),
+            "cluster",
+            f"cluster-{cluster.name}",
+            {"name": cluster.name, "server": cluster.server, "config": cluster.config},
+            dict(cluster.labels),
+            self._after_chart,
+        )
 
     # -- projects -----------------------------------------------------------------------------
 
     def _project(self, project: str, spec: dict) -> None:
         k8s.apiextensions.CustomResource(
             naming.child_name(self._name, f"project-{project}"),
-            api_version=ARGOCD_API, kind="AppProject",
-            metadata={"name": project, "namespace": ARGOCD_NAMESPACE,
-                      "labels": naming.standard_labels("argocd-project", project)},
-            spec=spec, opts=self._after_chart)
+            api_version=ARGOCD_API,
+            kind="AppProject",
+            metadata={
+                "name": project,
+                "namespace": ARGOCD_NAMESPACE,
+                "labels": naming.standard_labels("argocd-project", project),
+            },
+            spec=spec,
+            opts=self._after_chart,
+        )
 
     def _platform_project(self) -> None:
         """The platform's own apps: the root, per-layer apps and Kratix destination sync."""
         clusters = [c.name for c in self._args.clusters]
-        self._project(PLATFORM_PROJECT, {
-            "description": "Platform layers and Kratix destination sync",
-            "sourceRepos": ["*"],
-            "destinations": [{"server": IN_CLUSTER_SERVER, "namespace": "*"},
-                             *({"name": name, "namespace": "*"} for name in clusters)],
-            # Kratix dependencies install CRDs and operators.
-            "clusterResourceWhitelist": [{"group": "*", "kind": "*"}],
-        })
+        self._project(
+            PLATFORM_PROJECT,
+            {
+                "description": "Platform layers and Kratix destination sync",
+                "sourceRepos": ["*"],
+                "destinations": [
+                    {"server": IN_CLUSTER_SERVER, "namespace": "*"},
+                    *({"name": name, "namespace": "*"} for name in clusters),
+                ],
+                # Kratix dependencies install CRDs and operators.
+                "clusterResourceWhitelist": [{"group": "*", "kind": "*"}],
+            },
+        )
 
     def _team_project(self, team: Team) -> None:
         """A team deploys only from the GitOps repository, only into its own namespaces."""
         prod_clusters = [c.name for c in self._args.clusters if c.environment == PROD]
         spec: dict = {
             "description": f"Services of team {team.name}"
-                           + (f" (owner {team.owner})" if team.owner else ""),
+            + (f" (owner {team.owner})" if team.owner else ""),
             "sourceRepos": [self._args.settings.repo_url],
-            "destinations": [{"name": c.name, "namespace": ns}
-                             for c in self._args.clusters
-                             for ns in (team.name, f"{team.name}-*")],
+            "destinations": [
+                {"name": c.name, "namespace": ns}
+                for c in self._args.clusters
+                for ns in (team.name, f"{team.name}-*")
+            ],
             # Namespaced objects only: no CRDs, ClusterRoles or foreign namespaces.
             "clusterResourceWhitelist": [{"group": "", "kind": "Namespace"}],
-            "namespaceResourceBlacklist": [{"group": "", "kind": "ResourceQuota"},
-                                           {"group": "", "kind": "LimitRange"}],
+            "namespaceResourceBlacklist": [
+                {"group": "", "kind": "ResourceQuota"},
+                {"group": "", "kind": "LimitRange"},
+            ],
         }
         if prod_clusters:
             window = self._args.settings.prod_sync_window
-            spec["syncWindows"] = [{
-                "kind": "allow", "schedule": window.schedule, "duration": window.duration,
-                "timeZone": window.time_zone, "clusters": prod_clusters,
-                "applications": ["*"],
-                # An on-call engineer may still sync by hand outside the window.
-                "manualSync": True}]
+            spec["syncWindows"] = [
+                {
+                    "kind": "allow",
+                    "schedule": window.schedule,
+                    "duration": window.duration,
+                    "timeZone": window.time_zone,
+                    "clusters": prod_clusters,
+                    "applications": ["*"],
+                    # An on-call engineer may still sync by hand outside the window.
+                    "manualSync": True,
+                }
+            ]
         self._project(team.name, spec)
 
     # -- applications -------------------------------------------------------------------------
@@ -288,19 +341,25 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
         environment = self._args.profile.name
         k8s.apiextensions.CustomResource(
             naming.child_name(self._name, "root"),
-            api_version=ARGOCD_API, kind="Application",
-            metadata=app_metadata(ROOT_APPLICATION, environment,
-                                  **naming.standard_labels("argocd-root", self._name)),
+            api_version=ARGOCD_API,
+            kind="Application",
+            metadata=app_metadata(
+                ROOT_APPLICATION, environment, naming.standard_labels("argocd-root", self._name)
+            ),
             spec={
                 "project": PLATFORM_PROJECT,
-                "source": {"repoURL": settings.repo_url,
-                           "targetRevision": settings.target_revision,
-                           "path": settings.path, "directory": {"recurse": True}},
+                "source": {
+                    "repoURL": settings.repo_url,
+                    "targetRevision": settings.target_revision,
+                    "path": settings.path,
+                    "directory": {"recurse": True},
+                },
                 "destination": {"server": IN_CLUSTER_SERVER, "namespace": ARGOCD_NAMESPACE},
                 # Children may carry big CRDs (observability, policy engines).
                 "syncPolicy": sync_policy(environment, server_side_apply=True),
             },
-            opts=self._after_chart)
+            opts=self._after_chart,
+        )
 
     def _team_application_set(self, environment: str) -> None:
         """One Application per team and cluster of `environment`, named after both."""
@@ -309,64 +368,107 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
         template_name = "{{.team}}-" + environment + "-{{.name}}"
         k8s.apiextensions.CustomResource(
             naming.child_name(self._name, f"teams-{environment}"),
-            api_version=ARGOCD_API, kind="ApplicationSet",
-            metadata={"name": f"teams-{environment}", "namespace": ARGOCD_NAMESPACE,
-                      "labels": naming.standard_labels("argocd-teams", environment)},
+            api_version=ARGOCD_API,
+            kind="ApplicationSet",
+            metadata={
+                "name": f"teams-{environment}",
+                "namespace": ARGOCD_NAMESPACE,
+                "labels": naming.standard_labels("argocd-teams", environment),
+            },
             spec={
                 "goTemplate": True,
                 "goTemplateOptions": ["missingkey=error"],
-                "generators": [{"matrix": {"generators": [
-                    {"clusters": {"selector": {"matchLabels": {
-                        naming.ENVIRONMENT_LABEL: environment}}}},
-                    {"list": {"elements": teams}},
-                ]}}],
+                "generators": [
+                    {
+                        "matrix": {
+                            "generators": [
+                                {
+                                    "clusters": {
+                                        "selector": {
+                                            "matchLabels": {naming.ENVIRONMENT_LABEL: environment}
+                                        }
+                                    }
+                                },
+                                {"list": {"elements": teams}},
+                            ]
+                        }
+                    }
+                ],
                 "template": {
-                    "metadata": app_metadata(template_name, environment,
-                                             in_sync_window=environment == PROD,
-                                             **{naming.TEAM_LABEL: "{{.team}}"}),
+                    "metadata": app_metadata(
+                        template_name,
+                        environment,
+                        {naming.TEAM_LABEL: "{{.team}}"},
+                        in_sync_window=environment == PROD,
+                    ),
                     "spec": {
                         "project": "{{.team}}",
-                        "source": {"repoURL": settings.repo_url,
-                                   "targetRevision": settings.target_revision,
-                                   "path": f"{settings.teams_path}/{{{{.team}}}}/{environment}"},
+                        "source": {
+                            "repoURL": settings.repo_url,
+                            "targetRevision": settings.target_revision,
+                            "path": f"{settings.teams_path}/{{{{.team}}}}/{environment}",
+                        },
                         "destination": {"name": "{{.name}}", "namespace": "{{.team}}"},
-                        "syncPolicy": {**sync_policy(environment),
-                                       "managedNamespaceMetadata": {
-                                           "labels": {naming.TEAM_LABEL: "{{.team}}"}}},
+                        "syncPolicy": {
+                            **sync_policy(environment),
+                            "managedNamespaceMetadata": {
+                                "labels": {naming.TEAM_LABEL: "{{.team}}"}
+                            },
+                        },
                     },
                 },
                 # Removing a team or cluster from the stack removes its Applications.
                 "syncPolicy": {"applicationsSync": "sync"},
             },
-            opts=self._after_chart)
+            opts=self._after_chart,
+        )
 
 
-def argocd_secret(resource_name: str, secret_type: str, name: str,
-                  data: Mapping[str, pulumi.Input[str]], labels: Mapping[str, str],
-                  opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:
+def argocd_secret(
+    resource_name: str,
+    secret_type: str,
+    name: str,
+    data: Mapping[str, pulumi.Input[str]],
+    labels: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> k8s.core.v1.Secret:
     """A Secret ArgoCD reads by its type label (repository or cluster); values stay secret."""
     return k8s.core.v1.Secret(
         resource_name,
-        metadata={"name": name, "namespace": ARGOCD_NAMESPACE,
-                  "labels": {**labels, SECRET_TYPE_LABEL: secret_type,
-                             naming.PART_OF_LABEL: naming.PART_OF}},
+        metadata={
+            "name": name,
+            "namespace": ARGOCD_NAMESPACE,
+            "labels": {
+                **labels,
+                SECRET_TYPE_LABEL: secret_type,
+                naming.PART_OF_LABEL: naming.PART_OF,
+            },
+        },
         string_data={key: pulumi.Output.secret(value) for key, value in data.items()},
-        opts=opts)
+        opts=opts,
+    )
 
 
-def cluster_config(settings: GitOps, cluster_name: str, ca_data: str | None,
-                   token: pulumi.Input[str] | None) -> pulumi.Input[str]:
+def cluster_config(
+    settings: GitOps, cluster_name: str, ca_data: str | None, token: pulumi.Input[str] | None
+) -> pulumi.Input[str]:
     """ArgoCD's `config` for a worker: an IAM role (EKS; the cluster's name is its EKS name) or
     a bearer token, and the API server's CA when it is not a public one."""
     tls: dict = {"insecure": False}
     if ca_data:
         tls["caData"] = ca_data
     if settings.cluster_auth == "awsIAM":
-        return json.dumps({"awsAuthConfig": {"clusterName": cluster_name,
-                                             "roleARN": settings.aws_role_arn},
-                           "tlsClientConfig": tls})
-    return pulumi.Output.secret(pulumi.Output.from_input(token).apply(
-        lambda value: json.dumps({"bearerToken": value, "tlsClientConfig": tls})))
+        return json.dumps(
+            {
+                "awsAuthConfig": {"clusterName": cluster_name, "roleARN": settings.aws_role_arn},
+                "tlsClientConfig": tls,
+            }
+        )
+    return pulumi.Output.secret(
+        pulumi.Output.from_input(token).apply(
+            lambda value: json.dumps({"bearerToken": value, "tlsClientConfig": tls})
+        )
+    )
 
 
 def in_cluster_config() -> str:
@@ -388,8 +490,11 @@ FLUX_KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
 # Flux's Bucket Secret keys, from Kratix's key names for the same credentials.
 FLUX_BUCKET_KEYS = {"accessKeyID": "accesskey", "secretAccessKey": "secretkey"}
 # ArgoCD's repository Secret keys, from Kratix's GitStateStore key names.
-ARGOCD_REPOSITORY_KEYS = {"username": "username", "password": "password",
-                          "sshPrivateKey": "sshPrivateKey"}
+ARGOCD_REPOSITORY_KEYS = {
+    "username": "username",
+    "password": "password",
+    "sshPrivateKey": "sshPrivateKey",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -410,31 +515,40 @@ class KratixDestinationSync:
     flux_agents: Mapping[str, FluxBucketAgent] = dataclasses.field(default_factory=dict)
     """Flux on each cluster that syncs a bucket store, by cluster name."""
 
-    def create(self, name: str, request: SyncRequest,
-               opts: pulumi.ResourceOptions) -> Sequence[pulumi.Resource]:
-        if request.store.kind == "git":
-            return self._argocd_applications(name, request, opts)
-        return self._flux_bucket(name, request, opts)
+    def create(
+        self, name: str, request: SyncRequest, opts: pulumi.ResourceOptions
+    ) -> Sequence[pulumi.Resource]:
+        backend = request.store.backend
+        if isinstance(backend, GitStore):
+            return self._argocd_applications(name, request, backend, opts)
+        return self._flux_bucket(name, request, backend, opts)
 
     def _paths(self, request: SyncRequest) -> list[tuple[str, str]]:
         """(role, path) in sync order; one folder when Kratix writes no dependencies split."""
-        if request.dependencies_path is None:
+        if request.dependencies_path is None or request.resources_path is None:
             return [("documents", request.root_path)]
-        return [("dependencies", request.dependencies_path),
-                ("resources", request.resources_path)]
+        return [("dependencies", request.dependencies_path), ("resources", request.resources_path)]
 
-    def _argocd_applications(self, name: str, request: SyncRequest,
-                             opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
-        git = request.store.git
-        assert git is not None
-        on_platform = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            provider=self.platform_provider, depends_on=[self.argocd.chart]))
-        credentials = {ARGOCD_REPOSITORY_KEYS[k]: v for k, v in request.access.credentials.items()
-                       if k in ARGOCD_REPOSITORY_KEYS}
-        repository = argocd_secret(naming.child_name(name, "repository"), "repository",
-                                   f"kratix-{request.destination}-state",
-                                   {"type": "git", "url": git.url, **credentials}, {},
-                                   on_platform)
+    def _argocd_applications(
+        self, name: str, request: SyncRequest, git: GitStore, opts: pulumi.ResourceOptions
+    ) -> list[pulumi.Resource]:
+        on_platform = pulumi.ResourceOptions.merge(
+            opts,
+            pulumi.ResourceOptions(provider=self.platform_provider, depends_on=[self.argocd.chart]),
+        )
+        credentials = {
+            ARGOCD_REPOSITORY_KEYS[k]: v
+            for k, v in request.access.credentials.items()
+            if k in ARGOCD_REPOSITORY_KEYS
+        }
+        repository = argocd_secret(
+            naming.child_name(name, "repository"),
+            "repository",
+            f"kratix-{request.destination}-state",
+            {"type": "git", "url": git.url, **credentials},
+            {},
+            on_platform,
+        )
         created: list[pulumi.Resource] = [repository]
         for wave, (role, path) in enumerate(self._paths(request), start=-1):
             server_side = role != "resources"
@@ -442,68 +556,111 @@ class KratixDestinationSync:
             if role == "resources":
                 # The first sync may run before the dependencies' CRDs exist; retry until then.
                 policy["syncOptions"].append("SkipDryRunOnMissingResource=true")
-            metadata = app_metadata(f"kratix-{request.destination}-{role}", request.environment,
-                                    **naming.standard_labels("kratix-destination-sync",
-                                                             request.destination))
+            metadata = app_metadata(
+                f"kratix-{request.destination}-{role}",
+                request.environment,
+                naming.standard_labels("kratix-destination-sync", request.destination),
+            )
             metadata["annotations"] = {SYNC_WAVE_ANNOTATION: str(wave)}
-            created.append(k8s.apiextensions.CustomResource(
-                naming.child_name(name, role),
-                api_version=ARGOCD_API, kind="Application",
-                metadata=metadata,
-                spec={"project": PLATFORM_PROJECT,
-                      "source": {"repoURL": git.url, "targetRevision": git.branch,
-                                 "path": path, "directory": {"recurse": True}},
-                      "destination": {"name": request.cluster},
-                      "syncPolicy": policy},
-                opts=pulumi.ResourceOptions.merge(on_platform, pulumi.ResourceOptions(
-                    depends_on=created[:]))))
+            created.append(
+                k8s.apiextensions.CustomResource(
+                    naming.child_name(name, role),
+                    api_version=ARGOCD_API,
+                    kind="Application",
+                    metadata=metadata,
+                    spec={
+                        "project": PLATFORM_PROJECT,
+                        "source": {
+                            "repoURL": git.url,
+                            "targetRevision": git.branch,
+                            "path": path,
+                            "directory": {"recurse": True},
+                        },
+                        "destination": {"name": request.cluster},
+                        "syncPolicy": policy,
+                    },
+                    opts=pulumi.ResourceOptions.merge(
+                        on_platform, pulumi.ResourceOptions(depends_on=created[:])
+                    ),
+                )
+            )
         return created
 
-    def _flux_bucket(self, name: str, request: SyncRequest,
-                     opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
-        bucket = request.store.bucket
-        assert bucket is not None
+    def _flux_bucket(
+        self,
+        name: str,
+        request: SyncRequest,
+        bucket: ExternalBucket | EmbeddedBucket,
+        opts: pulumi.ResourceOptions,
+    ) -> list[pulumi.Resource]:
+        embedded = isinstance(bucket, EmbeddedBucket)
         source_name = f"kratix-{request.destination}"
         labels = naming.standard_labels("kratix-destination-sync", request.destination)
         # Flux's namespace and CRDs come with its chart on the worker.
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            depends_on=[self.flux_agents[request.cluster].chart]))
-        spec: dict = {"interval": "1m", "bucketName": bucket.bucket_name,
-                      "endpoint": request.access.address, "insecure": bucket.embedded or
-                      bucket.insecure, "prefix": request.root_path,
-                      # IAM: source-controller's own role (workload identity) reads the bucket.
-                      "provider": "aws" if bucket.auth_method == "IAM" and not bucket.embedded
-                      else "generic"}
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(depends_on=[self.flux_agents[request.cluster].chart])
+        )
+        iam = isinstance(bucket, ExternalBucket) and bucket.auth_method == "IAM"
+        spec: dict = {
+            "interval": "1m",
+            "bucketName": bucket.bucket_name,
+            "endpoint": request.access.address,
+            "insecure": embedded or (isinstance(bucket, ExternalBucket) and bucket.insecure),
+            "prefix": request.root_path,
+            # IAM: source-controller's own role (workload identity) reads the bucket.
+            "provider": "aws" if iam else "generic",
+        }
         created: list[pulumi.Resource] = []
         if request.access.credentials:
             # Same Pulumi secrets as Kratix's Secret, under Flux's key names.
-            created.append(k8s.core.v1.Secret(
-                naming.child_name(name, "bucket-credentials"),
-                metadata={"name": f"{source_name}-bucket", "namespace": FLUX_NAMESPACE,
-                          "labels": labels},
-                string_data={FLUX_BUCKET_KEYS[k]: pulumi.Output.secret(v)
-                             for k, v in request.access.credentials.items()},
-                opts=opts))
+            created.append(
+                k8s.core.v1.Secret(
+                    naming.child_name(name, "bucket-credentials"),
+                    metadata={
+                        "name": f"{source_name}-bucket",
+                        "namespace": FLUX_NAMESPACE,
+                        "labels": labels,
+                    },
+                    string_data={
+                        FLUX_BUCKET_KEYS[k]: pulumi.Output.secret(v)
+                        for k, v in request.access.credentials.items()
+                    },
+                    opts=opts,
+                )
+            )
             spec["secretRef"] = {"name": f"{source_name}-bucket"}
         source = k8s.apiextensions.CustomResource(
             naming.child_name(name, "bucket"),
-            api_version=FLUX_SOURCE_API, kind="Bucket",
+            api_version=FLUX_SOURCE_API,
+            kind="Bucket",
             metadata={"name": source_name, "namespace": FLUX_NAMESPACE, "labels": labels},
-            spec=spec, opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-                depends_on=created[:])))
+            spec=spec,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=created[:])),
+        )
         created.append(source)
         previous: str | None = None
         for role, path in self._paths(request):
-            kustomization = {"interval": "1m", "prune": True, "path": f"./{path}",
-                             "sourceRef": {"kind": "Bucket", "name": source_name},
-                             "retryInterval": "30s", "timeout": "5m"}
+            kustomization = {
+                "interval": "1m",
+                "prune": True,
+                "path": f"./{path}",
+                "sourceRef": {"kind": "Bucket", "name": source_name},
+                "retryInterval": "30s",
+                "timeout": "5m",
+            }
             if previous:
                 kustomization["dependsOn"] = [{"name": previous}]
             previous = f"{source_name}-{role}"
-            created.append(k8s.apiextensions.CustomResource(
-                naming.child_name(name, role),
-                api_version=FLUX_KUSTOMIZE_API, kind="Kustomization",
-                metadata={"name": previous, "namespace": FLUX_NAMESPACE, "labels": labels},
-                spec=kustomization, opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-                    depends_on=[source]))))
+            created.append(
+                k8s.apiextensions.CustomResource(
+                    naming.child_name(name, role),
+                    api_version=FLUX_KUSTOMIZE_API,
+                    kind="Kustomization",
+                    metadata={"name": previous, "namespace": FLUX_NAMESPACE, "labels": labels},
+                    spec=kustomization,
+                    opts=pulumi.ResourceOptions.merge(
+                        opts, pulumi.ResourceOptions(depends_on=[source])
+                    ),
+                )
+            )
         return created

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping
+from typing import Any, Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components import naming
+from components.cert_manager import cert_manager_values
 from components.charts import ResolvedChart, install_chart
-from components.config import KRATIX_NAMESPACE
+from components.naming import CERT_MANAGER_NAMESPACE, KRATIX_NAMESPACE
 from components.profiles import SizeProfile
 
-CERT_MANAGER_NAMESPACE = "cert-manager"
 CONTROLLER_DEPLOYMENT = "kratix-platform-controller-manager"
 
 
@@ -45,17 +45,23 @@ class KratixPlatform(pulumi.ComponentResource):
     cert_manager: k8s.helm.v4.Chart
     """cert-manager on the platform cluster; depend on it before creating Certificates."""
 
-    def __init__(self, name: str, args: KratixPlatformArgs,
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: KratixPlatformArgs, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("idp:platform:KratixPlatform", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         profile = args.profile
 
         self.cert_manager = cert_manager = install_chart(
-            naming.child_name(name, "cert-manager"), args.cert_manager_chart,
-            cert_manager_values(profile), namespace=CERT_MANAGER_NAMESPACE,
-            component="cert-manager", owner=name, opts=child,
-            namespace_resource_name=naming.child_name(name, "cert-manager-ns"))
+            naming.child_name(name, "cert-manager"),
+            args.cert_manager_chart,
+            cert_manager_values(profile),
+            namespace=CERT_MANAGER_NAMESPACE,
+            component="cert-manager",
+            owner=name,
+            opts=child,
+            namespace_resource_name=naming.child_name(name, "cert-manager-ns"),
+        )
 
         transforms = []
         if profile.kratix_controller.replicas > 1:
@@ -63,36 +69,30 @@ class KratixPlatform(pulumi.ComponentResource):
         # The kratix chart creates its namespace itself. Its Issuer and Certificate objects need
         # cert-manager first.
         self.controller = install_chart(
-            naming.child_name(name, "controller"), args.kratix_chart, kratix_values(args),
-            namespace=KRATIX_NAMESPACE, component="kratix", owner=name, opts=child,
-            depends_on=[cert_manager], transforms=transforms)
+            naming.child_name(name, "controller"),
+            args.kratix_chart,
+            kratix_values(args),
+            namespace=KRATIX_NAMESPACE,
+            component="kratix",
+            owner=name,
+            opts=child,
+            depends_on=[cert_manager],
+            transforms=transforms,
+        )
         self.namespace = KRATIX_NAMESPACE
         k8s.core.v1.ConfigMap(
             naming.child_name(name, "facts"),
-            metadata={"name": naming.FACTS_CONFIGMAP, "namespace": KRATIX_NAMESPACE,
-                      "labels": naming.standard_labels("platform-facts", name)},
+            metadata={
+                "name": naming.FACTS_CONFIGMAP,
+                "namespace": KRATIX_NAMESPACE,
+                "labels": naming.standard_labels("platform-facts", name),
+            },
             data=dict(args.facts),
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
-                depends_on=[self.controller])))
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=[self.controller])
+            ),
+        )
         self.register_outputs({"namespace": self.namespace})
-
-
-def cert_manager_values(profile: SizeProfile) -> dict:
-    ha = profile.highly_available
-    return {
-        "crds": {"enabled": True, "keep": True},
-        "replicaCount": profile.cert_manager.replicas,
-        "resources": profile.cert_manager.resources(),
-        "podDisruptionBudget": {"enabled": ha},
-        "webhook": {"replicaCount": profile.cert_manager_webhook.replicas,
-                    "resources": profile.cert_manager_webhook.resources(),
-                    "podDisruptionBudget": {"enabled": ha}},
-        "cainjector": {"replicaCount": profile.cert_manager_cainjector.replicas,
-                       "resources": profile.cert_manager_cainjector.resources(),
-                       "podDisruptionBudget": {"enabled": ha}},
-        # A Helm hook Job; Pulumi already waits for the webhook Deployment to be ready.
-        "startupapicheck": {"enabled": False},
-    }
 
 
 def kratix_values(args: KratixPlatformArgs) -> dict:
@@ -116,10 +116,10 @@ def controller_replicas_transform(replicas: int):
     def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
         if args.type_ != "kubernetes:apps/v1:Deployment":
             return None
-        metadata = args.props.get("metadata") or {}
+        props: dict[str, Any] = dict(args.props)
+        metadata = props.get("metadata") or {}
         if metadata.get("name") != CONTROLLER_DEPLOYMENT:
             return None
-        props = dict(args.props)
         props["spec"] = {**(props.get("spec") or {}), "replicas": replicas}
         return pulumi.ResourceTransformResult(props=props, opts=args.opts)
 

@@ -38,14 +38,21 @@ class TeamQuota:
     default: Footprint
 
     def hard(self) -> dict[str, str]:
-        return {"requests.cpu": self.cpu_requests, "requests.memory": self.memory_requests,
-                "limits.cpu": self.cpu_limits, "limits.memory": self.memory_limits,
-                "pods": str(self.pods)}
+        return {
+            "requests.cpu": self.cpu_requests,
+            "requests.memory": self.memory_requests,
+            "limits.cpu": self.cpu_limits,
+            "limits.memory": self.memory_limits,
+            "pods": str(self.pods),
+        }
 
     def container_defaults(self) -> dict:
         resources = self.default.resources()
-        return {"type": "Container", "defaultRequest": resources["requests"],
-                "default": resources["limits"]}
+        return {
+            "type": "Container",
+            "defaultRequest": resources["requests"],
+            "default": resources["limits"],
+        }
 
 
 # Team sizes (idp:teams[].size), the same in every profile: a team's quota follows its size.
@@ -84,16 +91,39 @@ class ObservabilityFootprint:
 
     def dev_budget_workloads(self) -> list[Footprint]:
         """One pod of each workload on the one dev node (Grafana has two sidecars)."""
-        return [self.prometheus, self.alertmanager, self.prometheus_operator,
-                self.kube_state_metrics, self.grafana, self.grafana_sidecar,
-                self.grafana_sidecar, self.loki, self.tempo, self.otel_operator,
-                self.collector_agent, self.collector_gateway]
+        return [
+            self.prometheus,
+            self.alertmanager,
+            self.prometheus_operator,
+            self.kube_state_metrics,
+            self.grafana,
+            self.grafana_sidecar,
+            self.grafana_sidecar,
+            self.loki,
+            self.tempo,
+            self.otel_operator,
+            self.collector_agent,
+            self.collector_gateway,
+        ]
+
+
+@dataclasses.dataclass(frozen=True)
+class NodePool:
+    """The nodes a profile is sized for: what each cluster of such a stack offers its pods.
+    The local clusters (scripts/local-cluster) are built to it, so the scheduler proves the
+    footprint fits."""
+
+    count: int
+    cpu: str
+    memory: str
+    pods: int = 110
 
 
 @dataclasses.dataclass(frozen=True)
 class SizeProfile:
     name: str
     highly_available: bool
+    nodes: NodePool
     kratix_controller: Footprint
     cert_manager: Footprint
     cert_manager_webhook: Footprint
@@ -135,6 +165,8 @@ PROFILES: Mapping[str, SizeProfile] = {
     "dev": SizeProfile(
         name="dev",
         highly_available=False,
+        # One small node: everything dev runs must fit it.
+        nodes=NodePool(count=1, cpu="2", memory="4Gi"),
         # The Kratix chart's own default; the controller is idle most of the time.
         kratix_controller=Footprint(1, "100m", "256Mi", "200m", "256Mi"),
         cert_manager=Footprint(1, "10m", "64Mi", "100m", "128Mi"),
@@ -155,21 +187,25 @@ PROFILES: Mapping[str, SizeProfile] = {
         # All together 380m CPU and 824Mi requested: the layer's share of the one dev node.
         observability=ObservabilityFootprint(
             prometheus=Footprint(1, "100m", "192Mi", "1", "512Mi"),
-            prometheus_retention="2d", prometheus_storage="",
+            prometheus_retention="2d",
+            prometheus_storage="",
             alertmanager=Footprint(1, "10m", "24Mi", "100m", "64Mi"),
             prometheus_operator=Footprint(1, "20m", "48Mi", "200m", "128Mi"),
             kube_state_metrics=Footprint(1, "10m", "32Mi", "100m", "128Mi"),
             grafana=Footprint(1, "50m", "96Mi", "500m", "256Mi"),
             grafana_sidecar=Footprint(1, "10m", "24Mi", "100m", "64Mi"),
             loki=Footprint(1, "50m", "112Mi", "500m", "384Mi"),
-            loki_retention="72h", loki_storage="",
+            loki_retention="72h",
+            loki_storage="",
             tempo=Footprint(1, "30m", "80Mi", "500m", "256Mi"),
-            tempo_retention="24h", tempo_storage="",
+            tempo_retention="24h",
+            tempo_storage="",
             otel_operator=Footprint(1, "20m", "48Mi", "200m", "128Mi"),
             collector_agent=Footprint(1, "30m", "64Mi", "250m", "192Mi"),
             collector_gateway=Footprint(1, "40m", "80Mi", "500m", "256Mi"),
             collector_cluster=Footprint(1, "20m", "48Mi", "200m", "128Mi"),
-            tail_sampling_traces=5000),
+            tail_sampling_traces=5000,
+        ),
         promise_operator=Footprint(1, "25m", "64Mi", "200m", "256Mi"),
         # Everything FinOps and DORA add fits 100m CPU / 280Mi in requests; the aggregator's
         # limit leaves it room to grow on a quiet single-node cluster.
@@ -193,6 +229,8 @@ PROFILES: Mapping[str, SizeProfile] = {
     "prod": SizeProfile(
         name="prod",
         highly_available=True,
+        # Three nodes per cluster, so replicas spread across nodes (anti-affinity, PDBs).
+        nodes=NodePool(count=3, cpu="8", memory="32Gi"),
         # Leader election keeps one active controller; the second takes over on node loss.
         kratix_controller=Footprint(2, "250m", "512Mi", "1", "1Gi"),
         cert_manager=Footprint(2, "50m", "128Mi", "500m", "256Mi"),
@@ -216,21 +254,25 @@ PROFILES: Mapping[str, SizeProfile] = {
         # binaries on persistent volumes (their HA modes need object storage, Tempo 3's Kafka).
         observability=ObservabilityFootprint(
             prometheus=Footprint(2, "500m", "2Gi", "2", "4Gi"),
-            prometheus_retention="15d", prometheus_storage="100Gi",
+            prometheus_retention="15d",
+            prometheus_storage="100Gi",
             alertmanager=Footprint(2, "50m", "64Mi", "250m", "128Mi"),
             prometheus_operator=Footprint(1, "100m", "128Mi", "500m", "256Mi"),
             kube_state_metrics=Footprint(1, "50m", "128Mi", "500m", "512Mi"),
             grafana=Footprint(1, "100m", "256Mi", "1", "512Mi"),
             grafana_sidecar=Footprint(1, "20m", "64Mi", "200m", "128Mi"),
             loki=Footprint(1, "500m", "1Gi", "2", "4Gi"),
-            loki_retention="720h", loki_storage="100Gi",
+            loki_retention="720h",
+            loki_storage="100Gi",
             tempo=Footprint(1, "250m", "1Gi", "2", "4Gi"),
-            tempo_retention="336h", tempo_storage="50Gi",
+            tempo_retention="336h",
+            tempo_storage="50Gi",
             otel_operator=Footprint(2, "50m", "128Mi", "500m", "256Mi"),
             collector_agent=Footprint(1, "100m", "128Mi", "500m", "512Mi"),
             collector_gateway=Footprint(2, "250m", "512Mi", "1", "1Gi"),
             collector_cluster=Footprint(1, "50m", "128Mi", "250m", "256Mi"),
-            tail_sampling_traces=50000),
+            tail_sampling_traces=50000,
+        ),
         promise_operator=Footprint(1, "100m", "128Mi", "500m", "512Mi"),
         # Kubecost's chart default for the aggregator (ClickHouse needs memory), with a block
         # volume for its database.

@@ -11,8 +11,9 @@ import pulumi_kubernetes as k8s
 
 from components import naming
 from components.charts import ChartSource
+from components.naming import KRATIX_API
 from components.profiles import Footprint
-from promises.definition import KRATIX_API, PromiseDefinition
+from promises.definition import PromiseDefinition
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,9 +43,13 @@ def operator_dependencies(args: KratixPromiseArgs) -> list[dict]:
         return []
     release = f"{args.definition.name}-operator"
     return operator.dependencies(
-        release, chart.repository, chart.chart, chart.version,
+        release,
+        chart.repository,
+        chart.chart,
+        chart.version,
         naming.platform_namespace_labels(release, args.definition.name),
-        args.operator_footprint.resources())
+        args.operator_footprint.resources(),
+    )
 
 
 class KratixPromise(pulumi.ComponentResource):
@@ -60,20 +65,35 @@ class KratixPromise(pulumi.ComponentResource):
     """The Promise object as registered."""
     resource: k8s.apiextensions.CustomResource
 
-    def __init__(self, name: str, args: KratixPromiseArgs,
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: KratixPromiseArgs, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("idp:platform:KratixPromise", name, {}, opts)
         definition = args.definition
         self.name, self.version = definition.name, definition.version
         self.image = definition.pipeline_image(args.image_registry)
         self.document = definition.promise(
-            args.image_registry, args.destination_selectors, operator_dependencies(args),
-            labels=naming.standard_labels("promise", name), team_labels=args.team_labels)
+            args.image_registry,
+            args.destination_selectors,
+            operator_dependencies(args),
+            labels=naming.standard_labels("promise", name),
+            team_labels=args.team_labels,
+        )
         self.resource = k8s.apiextensions.CustomResource(
             naming.child_name(name, "promise"),
-            api_version=KRATIX_API, kind="Promise",
-            metadata=self.document["metadata"], spec=self.document["spec"],
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider,
-                                        depends_on=list(args.depends_on)))
-        self.register_outputs({"name": self.name, "version": self.version, "image": self.image,
-                               "api": definition.crd_name})
+            api_version=KRATIX_API,
+            kind="Promise",
+            metadata=self.document["metadata"],
+            spec=self.document["spec"],
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.provider, depends_on=list(args.depends_on)
+            ),
+        )
+        self.register_outputs(
+            {
+                "name": self.name,
+                "version": self.version,
+                "image": self.image,
+                "api": definition.crd_name,
+            }
+        )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -20,9 +20,9 @@ import pulumi_kubernetes as k8s
 from components import naming
 from components.charts import ResolvedChart, install_chart
 from components.config import Security, Team
+from components.naming import KYVERNO_NAMESPACE
 from components.profiles import SizeProfile
 
-KYVERNO_NAMESPACE = "kyverno"
 KYVERNO_POLICY_API = "policies.kyverno.io/v1alpha1"
 # Namespaces no webhook or policy may touch: the control plane's own, whatever it needs to start.
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", KYVERNO_NAMESPACE)
@@ -77,8 +77,9 @@ class SecurityBaseline(pulumi.ComponentResource):
     namespaces: list[str]
     """The team namespaces created here."""
 
-    def __init__(self, name: str, args: SecurityBaselineArgs,
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: SecurityBaselineArgs, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("idp:platform:SecurityBaseline", name, {}, opts)
         self._name = name
         self._child = pulumi.ResourceOptions(parent=self, provider=args.provider)
@@ -86,28 +87,45 @@ class SecurityBaseline(pulumi.ComponentResource):
         excluded = sorted(set(SYSTEM_NAMESPACES) | set(args.platform_namespaces))
 
         kyverno = install_chart(
-            naming.child_name(name, "kyverno"), args.chart, kyverno_values(args.profile, excluded),
-            namespace=KYVERNO_NAMESPACE, component="kyverno", owner=name, opts=self._child,
-            namespace_resource_name=naming.child_name(name, "kyverno-ns"))
+            naming.child_name(name, "kyverno"),
+            args.chart,
+            kyverno_values(args.profile, excluded),
+            namespace=KYVERNO_NAMESPACE,
+            component="kyverno",
+            owner=name,
+            opts=self._child,
+            namespace_resource_name=naming.child_name(name, "kyverno-ns"),
+        )
         policy_opts = self._merge(depends_on=[kyverno])
         self.policies = [
             k8s.apiextensions.CustomResource(
                 naming.child_name(name, policy["metadata"]["name"]),
-                api_version=KYVERNO_POLICY_API, kind=policy["kind"],
-                metadata=policy["metadata"], spec=policy["spec"], opts=policy_opts)
-            for policy in kyverno_policies(args.settings, excluded, self.enforce)]
+                api_version=KYVERNO_POLICY_API,
+                kind=policy["kind"],
+                metadata=policy["metadata"],
+                spec=policy["spec"],
+                opts=policy_opts,
+            )
+            for policy in kyverno_policies(args.settings, excluded, self.enforce)
+        ]
 
         self.namespaces = []
         for team_namespace in args.team_namespaces:
             self._team_namespace(team_namespace, args)
         k8s.rbac.v1.ClusterRoleBinding(
             naming.child_name(name, "platform-admins"),
-            metadata={"name": "idp-platform-admins",
-                      "labels": naming.standard_labels("security-baseline", name)},
-            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                      "name": "cluster-admin"},
+            metadata={
+                "name": "idp-platform-admins",
+                "labels": naming.standard_labels("security-baseline", name),
+            },
+            role_ref={
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "cluster-admin",
+            },
             subjects=[group_subject(args.settings.platform_admins_group)],
-            opts=self._child)
+            opts=self._child,
+        )
         self.register_outputs({"enforce": self.enforce, "namespaces": self.namespaces})
 
     def _merge(self, **options) -> pulumi.ResourceOptions:
@@ -119,31 +137,48 @@ class SecurityBaseline(pulumi.ComponentResource):
         labels = team_labels(team_namespace)
         namespace = k8s.core.v1.Namespace(
             self._team_child(namespace_name, "ns"),
-            metadata={"name": namespace_name,
-                      "labels": {**labels, **naming.pod_security_labels("restricted")}},
-            opts=self._child)
+            metadata={
+                "name": namespace_name,
+                "labels": {**labels, **naming.pod_security_labels("restricted")},
+            },
+            opts=self._child,
+        )
         inside = self._merge(depends_on=[namespace])
 
         def metadata(object_name: str) -> dict:
             return {"name": object_name, "namespace": namespace_name, "labels": labels}
 
         quota = args.profile.team_quotas[team_namespace.team.size]
-        k8s.core.v1.ResourceQuota(self._team_child(namespace_name, "quota"),
-                                  metadata=metadata("team-quota"),
-                                  spec={"hard": quota.hard()}, opts=inside)
-        k8s.core.v1.LimitRange(self._team_child(namespace_name, "limits"),
-                               metadata=metadata("team-defaults"),
-                               spec={"limits": [quota.container_defaults()]}, opts=inside)
+        k8s.core.v1.ResourceQuota(
+            self._team_child(namespace_name, "quota"),
+            metadata=metadata("team-quota"),
+            spec={"hard": quota.hard()},
+            opts=inside,
+        )
+        k8s.core.v1.LimitRange(
+            self._team_child(namespace_name, "limits"),
+            metadata=metadata("team-defaults"),
+            spec={"limits": [quota.container_defaults()]},
+            opts=inside,
+        )
         for policy_name, spec in network_policies(args.settings).items():
-            k8s.networking.v1.NetworkPolicy(self._team_child(namespace_name, policy_name),
-                                            metadata=metadata(policy_name), spec=spec,
-                                            opts=inside)
+            k8s.networking.v1.NetworkPolicy(
+                self._team_child(namespace_name, policy_name),
+                metadata=metadata(policy_name),
+                spec=spec,
+                opts=inside,
+            )
         k8s.rbac.v1.RoleBinding(
             self._team_child(namespace_name, "team-access"),
             metadata=metadata(f"team-{team_namespace.role}"),
-            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                      "name": team_namespace.role},
-            subjects=[group_subject(team_namespace.team.idp_group)], opts=inside)
+            role_ref={
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": team_namespace.role,
+            },
+            subjects=[group_subject(team_namespace.team.idp_group)],
+            opts=inside,
+        )
 
     def _team_child(self, namespace_name: str, role: str) -> str:
         """Children of a team namespace are named by the namespace, unique per cluster."""
@@ -161,8 +196,12 @@ def label_safe(value: str) -> str:
 
 def team_cost_labels(team: Team) -> dict[str, str]:
     """The cost-allocation labels a team's workloads carry in every environment."""
-    return {"team": team.name, "owner": label_safe(team.owner or team.idp_group),
-            "department": team.department or team.name, "product": team.product or team.name}
+    return {
+        "team": team.name,
+        "owner": label_safe(team.owner or team.idp_group),
+        "department": team.department or team.name,
+        "product": team.product or team.name,
+    }
 
 
 def team_labels(team_namespace: TeamNamespace) -> dict[str, str]:
@@ -186,23 +225,46 @@ def network_policies(settings: Security) -> dict[str, dict]:
     return {
         "default-deny": {"podSelector": every_pod, "policyTypes": ["Ingress", "Egress"]},
         "allow-dns": {
-            "podSelector": every_pod, "policyTypes": ["Egress"],
-            "egress": [{"to": [{**from_namespace("kube-system"),
-                                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-                        "ports": [{"protocol": "UDP", "port": 53},
-                                  {"protocol": "TCP", "port": 53}]}]},
+            "podSelector": every_pod,
+            "policyTypes": ["Egress"],
+            "egress": [
+                {
+                    "to": [
+                        {
+                            **from_namespace("kube-system"),
+                            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                        }
+                    ],
+                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+                }
+            ],
+        },
         "allow-same-namespace": {
-            "podSelector": every_pod, "policyTypes": ["Ingress", "Egress"],
+            "podSelector": every_pod,
+            "policyTypes": ["Ingress", "Egress"],
             "ingress": [{"from": [{"podSelector": every_pod}]}],
-            "egress": [{"to": [{"podSelector": every_pod}]}]},
+            "egress": [{"to": [{"podSelector": every_pod}]}],
+        },
         # Scrapes from monitoring and traffic from ingress in; OTLP out to the node's
         # collector agent (auto-instrumented services).
         "allow-monitoring-and-ingress": {
-            "podSelector": every_pod, "policyTypes": ["Ingress", "Egress"],
-            "ingress": [{"from": [from_namespace(settings.monitoring_namespace),
-                                  from_namespace(settings.ingress_namespace)]}],
-            "egress": [{"to": [from_namespace(settings.monitoring_namespace)],
-                        "ports": [{"protocol": "TCP", "port": port} for port in OTLP_PORTS]}]},
+            "podSelector": every_pod,
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [
+                {
+                    "from": [
+                        from_namespace(settings.monitoring_namespace),
+                        from_namespace(settings.ingress_namespace),
+                    ]
+                }
+            ],
+            "egress": [
+                {
+                    "to": [from_namespace(settings.monitoring_namespace)],
+                    "ports": [{"protocol": "TCP", "port": port} for port in OTLP_PORTS],
+                }
+            ],
+        },
     }
 
 
@@ -213,9 +275,17 @@ def kyverno_values(profile: SizeProfile, excluded_namespaces: Sequence[str]) -> 
     footprint = profile.kyverno_controller.resources()
     return {
         "config": {
-            "webhooks": {"namespaceSelector": {"matchExpressions": [
-                {"key": NAMESPACE_NAME_LABEL, "operator": "NotIn",
-                 "values": list(excluded_namespaces)}]}},
+            "webhooks": {
+                "namespaceSelector": {
+                    "matchExpressions": [
+                        {
+                            "key": NAMESPACE_NAME_LABEL,
+                            "operator": "NotIn",
+                            "values": list(excluded_namespaces),
+                        }
+                    ]
+                }
+            },
             "excludeKyvernoNamespace": True,
         },
         "features": {
@@ -236,87 +306,138 @@ def kyverno_values(profile: SizeProfile, excluded_namespaces: Sequence[str]) -> 
     }
 
 
-def kyverno_policies(settings: Security, excluded_namespaces: Sequence[str],
-                     enforce: bool) -> list[dict]:
+def kyverno_policies(
+    settings: Security, excluded_namespaces: Sequence[str], enforce: bool
+) -> list[dict]:
     """The CEL policies, each on Pods outside the excluded namespaces (autogen carries them to
     the controllers that template pods)."""
     actions = ["Deny"] if enforce else ["Audit"]
     match = {
-        "resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
-                           "operations": ["CREATE", "UPDATE"], "resources": ["pods"]}],
-        "namespaceSelector": {"matchExpressions": [
-            {"key": NAMESPACE_NAME_LABEL, "operator": "NotIn",
-             "values": list(excluded_namespaces)}]},
+        "resourceRules": [
+            {
+                "apiGroups": [""],
+                "apiVersions": ["v1"],
+                "operations": ["CREATE", "UPDATE"],
+                "resources": ["pods"],
+            }
+        ],
+        "namespaceSelector": {
+            "matchExpressions": [
+                {
+                    "key": NAMESPACE_NAME_LABEL,
+                    "operator": "NotIn",
+                    "values": list(excluded_namespaces),
+                }
+            ]
+        },
     }
-    containers = {"name": "containers",
-                  "expression": "object.spec.containers + (has(object.spec.initContainers) ? "
-                                "object.spec.initContainers : [])"}
+    containers = {
+        "name": "containers",
+        "expression": "object.spec.containers + (has(object.spec.initContainers) ? "
+        "object.spec.initContainers : [])",
+    }
 
     def validating(name: str, expression: str, message: str) -> dict:
-        return {"kind": "ValidatingPolicy",
-                "metadata": {"name": name,
-                             "labels": naming.standard_labels("security-baseline", name)},
-                "spec": {"validationActions": actions, "matchConstraints": match,
-                         "variables": [containers],
-                         "validations": [{"expression": expression, "message": message}]}}
+        return {
+            "kind": "ValidatingPolicy",
+            "metadata": {"name": name, "labels": naming.standard_labels("security-baseline", name)},
+            "spec": {
+                "validationActions": actions,
+                "matchConstraints": match,
+                "variables": [containers],
+                "validations": [{"expression": expression, "message": message}],
+            },
+        }
 
     labels = json.dumps(list(REQUIRED_POD_LABELS))
     registries = json.dumps([r.rstrip("/") + "/" for r in settings.allowed_registries])
     policies = [
-        validating("require-cost-labels",
-                   f"{labels}.all(k, has(object.metadata.labels) && k in object.metadata.labels"
-                   " && object.metadata.labels[k] != '')",
-                   "pods carry the labels " + ", ".join(REQUIRED_POD_LABELS)),
-        validating("require-requests-limits",
-                   "variables.containers.all(c, has(c.resources) && has(c.resources.requests) "
-                   "&& has(c.resources.limits) && ['cpu', 'memory'].all(r, "
-                   "r in c.resources.requests && r in c.resources.limits))",
-                   "every container sets CPU and memory requests and limits"),
-        validating("disallow-latest-tag",
-                   "variables.containers.all(c, c.image.contains('@sha256:') || "
-                   "(c.image.split('/')[size(c.image.split('/')) - 1].contains(':') && "
-                   "!c.image.endsWith(':latest')))",
-                   "images carry a tag other than latest, or a digest"),
-        validating("allowed-registries",
-                   f"variables.containers.all(c, {registries}.exists(r, c.image.startsWith(r)))",
-                   "images come from " + ", ".join(settings.allowed_registries)),
-        validating("disallow-privileged-and-host-namespaces",
-                   "!(has(object.spec.hostNetwork) && object.spec.hostNetwork) && "
-                   "!(has(object.spec.hostPID) && object.spec.hostPID) && "
-                   "!(has(object.spec.hostIPC) && object.spec.hostIPC) && "
-                   "variables.containers.all(c, !(has(c.securityContext) && "
-                   "has(c.securityContext.privileged) && c.securityContext.privileged))",
-                   "no privileged containers, no host network, PID or IPC namespace"),
+        validating(
+            "require-cost-labels",
+            f"{labels}.all(k, has(object.metadata.labels) && k in object.metadata.labels"
+            " && object.metadata.labels[k] != '')",
+            "pods carry the labels " + ", ".join(REQUIRED_POD_LABELS),
+        ),
+        validating(
+            "require-requests-limits",
+            "variables.containers.all(c, has(c.resources) && has(c.resources.requests) "
+            "&& has(c.resources.limits) && ['cpu', 'memory'].all(r, "
+            "r in c.resources.requests && r in c.resources.limits))",
+            "every container sets CPU and memory requests and limits",
+        ),
+        validating(
+            "disallow-latest-tag",
+            "variables.containers.all(c, c.image.contains('@sha256:') || "
+            "(c.image.split('/')[size(c.image.split('/')) - 1].contains(':') && "
+            "!c.image.endsWith(':latest')))",
+            "images carry a tag other than latest, or a digest",
+        ),
+        validating(
+            "allowed-registries",
+            f"variables.containers.all(c, {registries}.exists(r, c.image.startsWith(r)))",
+            "images come from " + ", ".join(settings.allowed_registries),
+        ),
+        validating(
+            "disallow-privileged-and-host-namespaces",
+            "!(has(object.spec.hostNetwork) && object.spec.hostNetwork) && "
+            "!(has(object.spec.hostPID) && object.spec.hostPID) && "
+            "!(has(object.spec.hostIPC) && object.spec.hostIPC) && "
+            "variables.containers.all(c, !(has(c.securityContext) && "
+            "has(c.securityContext.privileged) && c.securityContext.privileged))",
+            "no privileged containers, no host network, PID or IPC namespace",
+        ),
     ]
     signatures = settings.image_signatures
     if signatures.registries:
+        cosign: dict[str, Any]
         if signatures.public_key:
             cosign = {"key": {"data": signatures.public_key}}
         else:
-            cosign = {"keyless": {"identities": [{"issuer": signatures.keyless_issuer,
-                                                  "subject": signatures.keyless_subject}]}}
-        policies.append({
-            "kind": "ImageValidatingPolicy",
-            "metadata": {"name": "verify-image-signatures",
-                         "labels": naming.standard_labels("security-baseline",
-                                                          "verify-image-signatures")},
-            "spec": {
-                "validationActions": actions, "matchConstraints": match,
-                "matchImageReferences": [{"glob": r.rstrip("/") + "/*"}
-                                         for r in signatures.registries],
-                "attestors": [{"name": "cosign", "cosign": cosign}],
-                "validations": [{
-                    "expression": "images.containers.map(image, verifyImageSignatures(image, "
-                                  "[attestors.cosign])).all(e, e > 0)",
-                    "message": "images from " + ", ".join(signatures.registries)
-                               + " carry a cosign signature"}]}})
+            cosign = {
+                "keyless": {
+                    "identities": [
+                        {"issuer": signatures.keyless_issuer, "subject": signatures.keyless_subject}
+                    ]
+                }
+            }
+        policies.append(
+            {
+                "kind": "ImageValidatingPolicy",
+                "metadata": {
+                    "name": "verify-image-signatures",
+                    "labels": naming.standard_labels(
+                        "security-baseline", "verify-image-signatures"
+                    ),
+                },
+                "spec": {
+                    "validationActions": actions,
+                    "matchConstraints": match,
+                    "matchImageReferences": [
+                        {"glob": r.rstrip("/") + "/*"} for r in signatures.registries
+                    ],
+                    "attestors": [{"name": "cosign", "cosign": cosign}],
+                    "validations": [
+                        {
+                            "expression": "images.containers.map(image, verifyImageSignatures(image, "
+                            "[attestors.cosign])).all(e, e > 0)",
+                            "message": "images from "
+                            + ", ".join(signatures.registries)
+                            + " carry a cosign signature",
+                        }
+                    ],
+                },
+            }
+        )
     return policies
 
 
-def team_namespaces_by_cluster(teams: Sequence[Team],
-                               environments_by_cluster: Mapping[str, Sequence[str]]
-                               ) -> dict[str, list[TeamNamespace]]:
+def team_namespaces_by_cluster(
+    teams: Sequence[Team], environments_by_cluster: Mapping[str, Sequence[str]]
+) -> dict[str, list[TeamNamespace]]:
     """Every team gets a namespace per environment on each cluster serving that environment."""
-    return {cluster: [TeamNamespace(team, environment)
-                      for environment in environments for team in teams]
-            for cluster, environments in environments_by_cluster.items()}
+    return {
+        cluster: [
+            TeamNamespace(team, environment) for environment in environments for team in teams
+        ]
+        for cluster, environments in environments_by_cluster.items()
+    }

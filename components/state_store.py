@@ -16,10 +16,12 @@ import pulumi_random as random
 
 from components import naming
 from components.charts import platform_namespace
+from components.config import EmbeddedBucket, ExternalBucket, GitStore
 from components.config import StateStore as StateStoreSpec
+from components.naming import KRATIX_API
 from components.profiles import SizeProfile
+from components.sync import StoreAccess
 
-KRATIX_API = "platform.kratix.io/v1alpha1"
 MINIO_PORT = 9000
 # A high UID that cannot collide with a host user (the image runs as any UID; fsGroup makes the
 # volume writable).
@@ -43,16 +45,6 @@ class StateStoreArgs:
     """What must exist first: the Kratix platform, which installs the CRDs."""
 
 
-@dataclasses.dataclass(frozen=True)
-class StoreAccess:
-    """How a reader other than Kratix (a GitOps agent on a worker) reaches the store."""
-
-    address: str
-    """Git URL, or the bucket endpoint host[:port]."""
-    credentials: Mapping[str, pulumi.Input[str]]
-    """The store's credentials under Kratix's key names (empty for IAM); secret values."""
-
-
 class StateStore(pulumi.ComponentResource):
     """One Kratix state store and everything it needs."""
 
@@ -65,8 +57,7 @@ class StateStore(pulumi.ComponentResource):
     access: StoreAccess
     """Address and credentials for the agents that sync destinations."""
 
-    def __init__(self, name: str, args: StateStoreArgs,
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: StateStoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("idp:platform:StateStore", name, {}, opts)
         self._name = name
         self._args = args
@@ -74,43 +65,45 @@ class StateStore(pulumi.ComponentResource):
         spec = args.spec
         self.kind = spec.crd_kind
         self._kratix_credentials: Mapping[str, pulumi.Input[str]] = {}
-        if spec.git:
-            self.resource = self._git_store()
-            self.endpoint = address = spec.git.url
-        elif spec.bucket and spec.bucket.embedded:
-            self.resource, address = self._embedded_bucket_store()
-            self.endpoint = f"{address}/{spec.bucket.bucket_name}"
+        backend = spec.backend
+        if isinstance(backend, GitStore):
+            self.resource = self._git_store(backend)
+            self.endpoint = address = backend.url
+        elif isinstance(backend, EmbeddedBucket):
+            self.resource, address = self._embedded_bucket_store(backend)
+            self.endpoint = f"{address}/{backend.bucket_name}"
         else:
-            assert spec.bucket and spec.bucket.endpoint
-            self.resource = self._external_bucket_store()
-            address = spec.bucket.endpoint
-            self.endpoint = f"{address}/{spec.bucket.bucket_name}"
+            self.resource = self._external_bucket_store(backend)
+            address = backend.endpoint
+            self.endpoint = f"{address}/{backend.bucket_name}"
         self.access = StoreAccess(address, self._kratix_credentials)
         self.register_outputs({"kind": self.kind, "endpoint": self.endpoint})
 
     # -- git ----------------------------------------------------------------------------------
 
-    def _git_store(self) -> k8s.apiextensions.CustomResource:
-        spec, git = self._args.spec, self._args.spec.git
-        assert git is not None
+    def _git_store(self, git: GitStore) -> k8s.apiextensions.CustomResource:
+        spec = self._args.spec
         secret = self._credentials_secret(self._args.credentials)
         author = {"name": git.author_name}
         if git.author_email:
             author["email"] = git.author_email
-        return self._store_object("GitStateStore", {
-            "url": git.url,
-            "branch": git.branch,
-            "path": spec.path,
-            "authMethod": git.auth_method,
-            "secretRef": self._secret_ref(),
-            "gitAuthor": author,
-        }, depends_on=[secret])
+        return self._store_object(
+            "GitStateStore",
+            {
+                "url": git.url,
+                "branch": git.branch,
+                "path": spec.path,
+                "authMethod": git.auth_method,
+                "secretRef": self._secret_ref(),
+                "gitAuthor": author,
+            },
+            depends_on=[secret],
+        )
 
     # -- external bucket ----------------------------------------------------------------------
 
-    def _external_bucket_store(self) -> k8s.apiextensions.CustomResource:
-        spec, bucket = self._args.spec, self._args.spec.bucket
-        assert bucket is not None
+    def _external_bucket_store(self, bucket: ExternalBucket) -> k8s.apiextensions.CustomResource:
+        spec = self._args.spec
         store_spec: dict = {
             "bucketName": bucket.bucket_name,
             "endpoint": bucket.endpoint,
@@ -127,14 +120,20 @@ class StateStore(pulumi.ComponentResource):
 
     # -- embedded MinIO -----------------------------------------------------------------------
 
-    def _embedded_bucket_store(self) -> tuple[k8s.apiextensions.CustomResource, str]:
-        spec, bucket, profile = self._args.spec, self._args.spec.bucket, self._args.profile
-        assert bucket is not None
+    def _embedded_bucket_store(
+        self, bucket: EmbeddedBucket
+    ) -> tuple[k8s.apiextensions.CustomResource, str]:
+        spec, profile = self._args.spec, self._args.profile
         name, child = self._name, self._child
-        namespace = f"statestore-{spec.name}"
+        namespace = naming.embedded_store_namespace(spec.name)
         labels = naming.standard_labels("minio", name)
-        ns = platform_namespace(naming.child_name(name, "minio-ns"), namespace, component="minio",
-                                owner=name, opts=child)
+        ns = platform_namespace(
+            naming.child_name(name, "minio-ns"),
+            namespace,
+            component="minio",
+            owner=name,
+            opts=child,
+        )
         in_ns = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[ns]))
 
         # Root credentials stay with MinIO; Kratix gets its own user.
@@ -145,18 +144,24 @@ class StateStore(pulumi.ComponentResource):
         minio_secret = k8s.core.v1.Secret(
             naming.child_name(name, "minio-credentials"),
             metadata={"name": "minio-credentials", "namespace": namespace, "labels": labels},
-            string_data={"MINIO_ROOT_USER": root_user.result,
-                         "MINIO_ROOT_PASSWORD": root_password.result,
-                         "KRATIX_ACCESS_KEY_ID": kratix_key_id.result,
-                         "KRATIX_SECRET_ACCESS_KEY": kratix_secret_key.result},
-            opts=in_ns)
+            string_data={
+                "MINIO_ROOT_USER": root_user.result,
+                "MINIO_ROOT_PASSWORD": root_password.result,
+                "KRATIX_ACCESS_KEY_ID": kratix_key_id.result,
+                "KRATIX_SECRET_ACCESS_KEY": kratix_secret_key.result,
+            },
+            opts=in_ns,
+        )
 
         k8s.core.v1.PersistentVolumeClaim(
             naming.child_name(name, "minio-data"),
             metadata={"name": "minio-data", "namespace": namespace, "labels": labels},
-            spec={"accessModes": ["ReadWriteOnce"],
-                  "resources": {"requests": {"storage": profile.minio_storage}}},
-            opts=in_ns)
+            spec={
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": profile.minio_storage}},
+            },
+            opts=in_ns,
+        )
         selector = {"app.kubernetes.io/name": "minio", "app.kubernetes.io/instance": name}
         k8s.apps.v1.Deployment(
             naming.child_name(name, "minio"),
@@ -172,81 +177,111 @@ class StateStore(pulumi.ComponentResource):
                         # MinIO never calls the Kubernetes API: no ServiceAccount token.
                         "automountServiceAccountToken": False,
                         "securityContext": _pod_security_context(),
-                        "containers": [{
-                            "name": "minio",
-                            "image": self._args.images["minio"],
-                            "args": ["server", "/data", "--address", f":{MINIO_PORT}",
-                                     "--certs-dir", "/tmp/certs"],
-                            # Credentials come from files, never from the environment.
-                            "env": [{"name": "MINIO_ROOT_USER_FILE",
-                                     "value": f"{CREDENTIALS_DIR}/MINIO_ROOT_USER"},
-                                    {"name": "MINIO_ROOT_PASSWORD_FILE",
-                                     "value": f"{CREDENTIALS_DIR}/MINIO_ROOT_PASSWORD"},
-                                    {"name": "HOME", "value": "/tmp"}],
-                            "ports": [{"name": "s3", "containerPort": MINIO_PORT}],
-                            "readinessProbe": _http_probe("/minio/health/ready"),
-                            "livenessProbe": _http_probe("/minio/health/live"),
-                            "resources": profile.minio.resources(),
-                            "securityContext": _container_security_context(),
-                            "volumeMounts": [{"name": "data", "mountPath": "/data"},
-                                             {"name": "tmp", "mountPath": "/tmp"},
-                                             _credentials_mount()],
-                        }],
-                        "volumes": [{"name": "data",
-                                     "persistentVolumeClaim": {"claimName": "minio-data"}},
-                                    {"name": "tmp", "emptyDir": {}},
-                                    _credentials_volume()],
+                        "containers": [
+                            {
+                                "name": "minio",
+                                "image": self._args.images["minio"],
+                                "args": [
+                                    "server",
+                                    "/data",
+                                    "--address",
+                                    f":{MINIO_PORT}",
+                                    "--certs-dir",
+                                    "/tmp/certs",
+                                ],
+                                # Credentials come from files, never from the environment.
+                                "env": [
+                                    {
+                                        "name": "MINIO_ROOT_USER_FILE",
+                                        "value": f"{CREDENTIALS_DIR}/MINIO_ROOT_USER",
+                                    },
+                                    {
+                                        "name": "MINIO_ROOT_PASSWORD_FILE",
+                                        "value": f"{CREDENTIALS_DIR}/MINIO_ROOT_PASSWORD",
+                                    },
+                                    {"name": "HOME", "value": "/tmp"},
+                                ],
+                                "ports": [{"name": "s3", "containerPort": MINIO_PORT}],
+                                "readinessProbe": _http_probe("/minio/health/ready"),
+                                "livenessProbe": _http_probe("/minio/health/live"),
+                                "resources": profile.minio.resources(),
+                                "securityContext": _container_security_context(),
+                                "volumeMounts": [
+                                    {"name": "data", "mountPath": "/data"},
+                                    {"name": "tmp", "mountPath": "/tmp"},
+                                    _credentials_mount(),
+                                ],
+                            }
+                        ],
+                        "volumes": [
+                            {"name": "data", "persistentVolumeClaim": {"claimName": "minio-data"}},
+                            {"name": "tmp", "emptyDir": {}},
+                            _credentials_volume(),
+                        ],
                     },
                 },
             },
-            opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(
-                depends_on=[minio_secret])))
+            opts=pulumi.ResourceOptions.merge(
+                in_ns, pulumi.ResourceOptions(depends_on=[minio_secret])
+            ),
+        )
         service = k8s.core.v1.Service(
             naming.child_name(name, "minio-svc"),
             metadata={"name": "minio", "namespace": namespace, "labels": labels},
-            spec={"selector": selector,
-                  "ports": [{"name": "s3", "port": MINIO_PORT, "targetPort": "s3"}]},
-            opts=in_ns)
+            spec={
+                "selector": selector,
+                "ports": [{"name": "s3", "port": MINIO_PORT, "targetPort": "s3"}],
+            },
+            opts=in_ns,
+        )
         endpoint = f"minio.{namespace}.svc.cluster.local:{MINIO_PORT}"
         setup = k8s.batch.v1.Job(
             naming.child_name(name, "bucket-setup"),
             metadata={"name": "bucket-setup", "namespace": namespace, "labels": labels},
-            spec=self._bucket_setup_job(endpoint, labels),
-            opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(
-                depends_on=[service, minio_secret])))
+            spec=self._bucket_setup_job(bucket, endpoint, labels),
+            opts=pulumi.ResourceOptions.merge(
+                in_ns, pulumi.ResourceOptions(depends_on=[service, minio_secret])
+            ),
+        )
 
-        kratix_secret = self._credentials_secret({
-            "accessKeyID": kratix_key_id.result,
-            "secretAccessKey": kratix_secret_key.result})
-        store = self._store_object("BucketStateStore", {
-            "bucketName": bucket.bucket_name,
-            "endpoint": endpoint,
-            "path": spec.path,
-            # In-cluster traffic to MinIO is plain HTTP.
-            "insecure": True,
-            "authMethod": "accessKey",
-            "secretRef": self._secret_ref(),
-        }, depends_on=[setup, kratix_secret])
+        kratix_secret = self._credentials_secret(
+            {"accessKeyID": kratix_key_id.result, "secretAccessKey": kratix_secret_key.result}
+        )
+        store = self._store_object(
+            "BucketStateStore",
+            {
+                "bucketName": bucket.bucket_name,
+                "endpoint": endpoint,
+                "path": spec.path,
+                # In-cluster traffic to MinIO is plain HTTP.
+                "insecure": True,
+                "authMethod": "accessKey",
+                "secretRef": self._secret_ref(),
+            },
+            depends_on=[setup, kratix_secret],
+        )
         return store, endpoint
 
-    def _bucket_setup_job(self, endpoint: str, labels: Mapping[str, str]) -> dict:
-        bucket = self._args.spec.bucket
-        assert bucket is not None
+    def _bucket_setup_job(
+        self, bucket: EmbeddedBucket, endpoint: str, labels: Mapping[str, str]
+    ) -> dict:
         target = f"local/{bucket.bucket_name}"
-        script = "\n".join([
-            "set -eu",
-            f'cd {CREDENTIALS_DIR}',
-            f'mc alias set local "http://{endpoint}" "$(cat MINIO_ROOT_USER)" '
-            '"$(cat MINIO_ROOT_PASSWORD)"',
-            "until mc ready local; do sleep 2; done",
-            f"mc mb --ignore-existing {target}",
-            # Versioning is what lets an overwritten or deleted document be recovered.
-            f"mc version enable {target}",
-            'mc admin user add local "$(cat KRATIX_ACCESS_KEY_ID)" '
-            '"$(cat KRATIX_SECRET_ACCESS_KEY)"',
-            # Attaching twice fails; the policy is then already in place.
-            'mc admin policy attach local readwrite --user "$(cat KRATIX_ACCESS_KEY_ID)" || true',
-        ])
+        script = "\n".join(
+            [
+                "set -eu",
+                f"cd {CREDENTIALS_DIR}",
+                f'mc alias set local "http://{endpoint}" "$(cat MINIO_ROOT_USER)" '
+                '"$(cat MINIO_ROOT_PASSWORD)"',
+                "until mc ready local; do sleep 2; done",
+                f"mc mb --ignore-existing {target}",
+                # Versioning is what lets an overwritten or deleted document be recovered.
+                f"mc version enable {target}",
+                'mc admin user add local "$(cat KRATIX_ACCESS_KEY_ID)" '
+                '"$(cat KRATIX_SECRET_ACCESS_KEY)"',
+                # Attaching twice fails; the policy is then already in place.
+                'mc admin policy attach local readwrite --user "$(cat KRATIX_ACCESS_KEY_ID)" || true',
+            ]
+        )
         env = [{"name": "MC_CONFIG_DIR", "value": "/tmp/.mc"}]
         return {
             "backoffLimit": 6,
@@ -256,17 +291,23 @@ class StateStore(pulumi.ComponentResource):
                     "restartPolicy": "OnFailure",
                     "automountServiceAccountToken": False,
                     "securityContext": _pod_security_context(),
-                    "containers": [{
-                        "name": "mc",
-                        "image": self._args.images["minio-client"],
-                        "command": ["/bin/sh", "-c", script],
-                        "env": env,
-                        "resources": {"requests": {"cpu": "10m", "memory": "32Mi"},
-                                      "limits": {"cpu": "100m", "memory": "64Mi"}},
-                        "securityContext": _container_security_context(),
-                        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"},
-                                         _credentials_mount()],
-                    }],
+                    "containers": [
+                        {
+                            "name": "mc",
+                            "image": self._args.images["minio-client"],
+                            "command": ["/bin/sh", "-c", script],
+                            "env": env,
+                            "resources": {
+                                "requests": {"cpu": "10m", "memory": "32Mi"},
+                                "limits": {"cpu": "100m", "memory": "64Mi"},
+                            },
+                            "securityContext": _container_security_context(),
+                            "volumeMounts": [
+                                {"name": "tmp", "mountPath": "/tmp"},
+                                _credentials_mount(),
+                            ],
+                        }
+                    ],
                     "volumes": [{"name": "tmp", "emptyDir": {}}, _credentials_volume()],
                 },
             },
@@ -275,45 +316,56 @@ class StateStore(pulumi.ComponentResource):
     # -- shared pieces ------------------------------------------------------------------------
 
     def _random(self, name: str, length: int) -> random.RandomPassword:
-        return random.RandomPassword(name, length=length, special=False,
-                                     opts=pulumi.ResourceOptions(parent=self))
+        return random.RandomPassword(
+            name, length=length, special=False, opts=pulumi.ResourceOptions(parent=self)
+        )
 
     def _credentials_secret(self, values: Mapping[str, pulumi.Input[str]]) -> k8s.core.v1.Secret:
         spec = self._args.spec
-        self._kratix_credentials = {key: pulumi.Output.secret(value)
-                                    for key, value in values.items()}
+        self._kratix_credentials = {
+            key: pulumi.Output.secret(value) for key, value in values.items()
+        }
         return k8s.core.v1.Secret(
             naming.child_name(self._name, "credentials"),
-            metadata={"name": credentials_secret_name(spec),
-                      "namespace": spec.secret_namespace,
-                      "labels": naming.standard_labels("kratix-state-store", self._name)},
+            metadata={
+                "name": credentials_secret_name(spec),
+                "namespace": spec.secret_namespace,
+                "labels": naming.standard_labels("kratix-state-store", self._name),
+            },
             string_data={key: pulumi.Output.secret(value) for key, value in values.items()},
-            opts=self._after_platform())
+            opts=self._after_platform(),
+        )
 
     def _secret_ref(self) -> dict:
         spec = self._args.spec
         return {"name": credentials_secret_name(spec), "namespace": spec.secret_namespace}
 
-    def _store_object(self, kind: str, spec: dict,
-                      depends_on: Sequence[pulumi.Resource]) -> k8s.apiextensions.CustomResource:
+    def _store_object(
+        self, kind: str, spec: dict, depends_on: Sequence[pulumi.Resource]
+    ) -> k8s.apiextensions.CustomResource:
         return k8s.apiextensions.CustomResource(
             naming.child_name(self._name, "store"),
             api_version=KRATIX_API,
             kind=kind,
-            metadata={"name": self._args.spec.name,
-                      "labels": naming.standard_labels("kratix-state-store", self._name),
-                      "annotations": self._annotations(kind)},
+            metadata={
+                "name": self._args.spec.name,
+                "labels": naming.standard_labels("kratix-state-store", self._name),
+                "annotations": self._annotations(kind),
+            },
             spec=spec,
-            opts=self._after_platform(depends_on))
+            opts=self._after_platform(depends_on),
+        )
 
     def _annotations(self, kind: str) -> dict:
         if kind != "BucketStateStore":
             return {}
-        return {naming.VERSIONING_ANNOTATION: "enabled" if self._args.spec.versioned else "disabled"}
+        versioning = "enabled" if self._args.spec.versioned else "disabled"
+        return {naming.VERSIONING_ANNOTATION: versioning}
 
     def _after_platform(self, extra: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(
-            depends_on=[*self._args.depends_on, *extra]))
+        return pulumi.ResourceOptions.merge(
+            self._child, pulumi.ResourceOptions(depends_on=[*self._args.depends_on, *extra])
+        )
 
 
 def credentials_secret_name(spec: StateStoreSpec) -> str:
@@ -322,8 +374,10 @@ def credentials_secret_name(spec: StateStoreSpec) -> str:
 
 
 def _credentials_volume() -> dict:
-    return {"name": "credentials",
-            "secret": {"secretName": "minio-credentials", "defaultMode": 0o400}}
+    return {
+        "name": "credentials",
+        "secret": {"secretName": "minio-credentials", "defaultMode": 0o400},
+    }
 
 
 def _credentials_mount() -> dict:
@@ -335,10 +389,18 @@ def _http_probe(path: str) -> dict:
 
 
 def _pod_security_context() -> dict:
-    return {"runAsNonRoot": True, "runAsUser": MINIO_UID, "runAsGroup": MINIO_UID,
-            "fsGroup": MINIO_UID, "seccompProfile": {"type": "RuntimeDefault"}}
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": MINIO_UID,
+        "runAsGroup": MINIO_UID,
+        "fsGroup": MINIO_UID,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
 
 
 def _container_security_context() -> dict:
-    return {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]}}
+    return {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    }

@@ -12,33 +12,58 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components import charts, dora, naming
+from components.catalog import platform_entities, promise_entities
+from components.charts import ResolvedChart
+from components.cloud_resources import CloudResources, CloudResourcesArgs
 from components.clusters import cluster_provider, render_directory
-from components.cloud_resources import CROSSPLANE_NAMESPACE, CloudResources, CloudResourcesArgs
-from components.config import (KRATIX_NAMESPACE, REPOSITORY_CREDENTIALS, StackConfig,
-                               crossplane_clusters)
-from components.flux import FLUX_NAMESPACE, FluxBucketAgent, FluxBucketAgentArgs
-from components.destination import Destination, DestinationArgs, WorkloadSync
+from components.config import REPOSITORY_CREDENTIALS, StackConfig, crossplane_clusters
+from components.destination import Destination, DestinationArgs
 from components.dora import DeliveryMetrics, DeliveryMetricsArgs
-from components.finops import (KUBECOST_NAMESPACE, CostAllocation, CostAllocationArgs,
-                               finops_outputs)
-from components.gitops import (ARGOCD_NAMESPACE, IN_CLUSTER_SERVER, ROOT_APPLICATION, SECRET_MANAGER_NAMESPACES, ArgoCDAppOfApps, ArgoCDAppOfAppsArgs, ArgoCDCluster,
-                               KratixDestinationSync, cluster_config, in_cluster_config)
-from components.kratix_platform import CERT_MANAGER_NAMESPACE, KratixPlatform, KratixPlatformArgs
-from components.observability import (ObservabilityCharts, ObservabilityStack,
-                                      ObservabilityStackArgs)
-from components.catalog import PORTAL_NAMESPACE, platform_entities, promise_entities
+from components.finops import CostAllocation, CostAllocationArgs, finops_outputs
+from components.flux import FluxBucketAgent, FluxBucketAgentArgs
+from components.gitops import (
+    ArgoCDAppOfApps,
+    ArgoCDAppOfAppsArgs,
+    ArgoCDCluster,
+    KratixDestinationSync,
+    cluster_config,
+    in_cluster_config,
+)
+from components.kratix_platform import KratixPlatform, KratixPlatformArgs
+from components.naming import (
+    ARGOCD_NAMESPACE,
+    CERT_MANAGER_NAMESPACE,
+    CROSSPLANE_NAMESPACE,
+    FLUX_NAMESPACE,
+    IN_CLUSTER_SERVER,
+    KRATIX_NAMESPACE,
+    KUBECOST_NAMESPACE,
+    PORTAL_NAMESPACE,
+    SECRET_MANAGER_NAMESPACES,
+)
+from components.observability import (
+    ObservabilityCharts,
+    ObservabilityStack,
+    ObservabilityStackArgs,
+    WorkerTelemetry,
+)
 from components.portal import DeveloperPortal, DeveloperPortalArgs, PortalCluster
-from components.profiles import PROFILES
+from components.profiles import PROFILES, SizeProfile
 from components.promise import KratixPromise, KratixPromiseArgs
-from components.security_baseline import (SecurityBaseline, SecurityBaselineArgs,
-                                          team_cost_labels, team_namespaces_by_cluster)
+from components.security_baseline import (
+    SecurityBaseline,
+    SecurityBaselineArgs,
+    team_cost_labels,
+    team_namespaces_by_cluster,
+)
 from components.state_store import StateStore, StateStoreArgs
+from components.sync import WorkloadSync
 from promises import all_promises
 from promises.cloud import composite_apis
 
@@ -48,12 +73,19 @@ ARGOCD_API_URL = f"https://argocd-server.{ARGOCD_NAMESPACE}.svc"
 
 @dataclasses.dataclass
 class Topology:
+    """What `compose` registered, layer by layer (each layer fills its own fields)."""
+
     config: StackConfig
     stack: str
+    project_dir: Path
     providers: Mapping[str, k8s.Provider]
-    platform: KratixPlatform
-    state_stores: Mapping[str, StateStore]
-    destinations: Mapping[str, Destination]
+    workload_sync: WorkloadSync | None = None
+    """How destinations' paths reach their clusters: the GitOps layer's, unless given."""
+    platform: KratixPlatform = dataclasses.field(init=False)
+    state_stores: Mapping[str, StateStore] = dataclasses.field(default_factory=dict)
+    destinations: Mapping[str, Destination] = dataclasses.field(default_factory=dict)
+    monitoring_crds: list[pulumi.Resource] = dataclasses.field(default_factory=list)
+    """What ServiceMonitors and rules of other layers wait for (none without observability)."""
     gitops: ArgoCDAppOfApps | None = None
     security: Mapping[str, SecurityBaseline] = dataclasses.field(default_factory=dict)
     observability: ObservabilityStack | None = None
@@ -63,80 +95,28 @@ class Topology:
     portal: DeveloperPortal | None = None
     cloud: Mapping[str, CloudResources] = dataclasses.field(default_factory=dict)
 
+    @property
+    def profile(self) -> SizeProfile:
+        return PROFILES[self.config.profile]
+
+    @property
+    def platform_provider(self) -> k8s.Provider:
+        return self.providers[self.config.platform_cluster.name]
+
+    def chart(self, key: str) -> ResolvedChart:
+        return self.config.chart(key, self.project_dir)
+
     def outputs(self) -> dict[str, object]:
-        """Stack outputs: what an operator needs to find and reach each piece."""
-        clusters = {}
-        for cluster in self.config.clusters:
-            target = {"mode": cluster.target.mode}
-            if cluster.target.mode == "render":
-                target["renderDir"] = render_directory(self.stack, cluster)
-            elif cluster.target.context:
-                target["context"] = cluster.target.context
-            clusters[cluster.name] = {"role": cluster.role, "target": target}
-        destinations = {
-            spec.name: {"cluster": spec.cluster, "stateStore": spec.state_store,
-                        "labels": dest.labels, "path": dest.path,
-                        "dependenciesPath": dest.dependencies_path,
-                        "resourcesPath": dest.resources_path}
-            for spec, dest in ((spec, self.destinations[spec.name])
-                               for spec in self.config.destinations)}
-        stores = {name: {"kind": store.kind, "endpoint": store.endpoint}
-                  for name, store in self.state_stores.items()}
-        namespaces = sorted({CERT_MANAGER_NAMESPACE, self.platform.namespace}
-                            | {s.secret_namespace for s in self.config.state_stores}
-                            | {f"statestore-{s.name}" for s in self.config.state_stores
-                               if s.bucket and s.bucket.embedded})
-        outputs = {"profile": self.config.profile, "topology": self.config.topology,
-                   "clusters": clusters, "destinations": destinations, "stateStores": stores,
-                   "namespaces": namespaces}
-        if self.gitops is not None:
-            outputs["gitops"] = {"namespace": self.gitops.namespace,
-                                 "rootApplication": ROOT_APPLICATION,
-                                 "applicationSets": self.gitops.application_sets}
-        if self.security:
-            outputs["security"] = {cluster: {"enforce": baseline.enforce,
-                                             "teamNamespaces": baseline.namespaces}
-                                   for cluster, baseline in self.security.items()}
-        if self.observability is not None:
-            outputs["observability"] = {"namespace": self.observability.namespace,
-                                        "endpoints": self.observability.endpoints}
-        if self.promises:
-            outputs["promises"] = {name: {"version": p.version, "image": p.image}
-                                   for name, p in self.promises.items()}
-        if self.cost:
-            outputs["finops"] = finops_outputs(self.config.finops, self.cost, self.delivery)
-        if self.portal is not None:
-            outputs["portal"] = {"namespace": self.portal.namespace,
-                                 "url": self.config.portal.base_url,
-                                 "catalogEntities": sorted(f"{e['kind']}:{e['metadata']['name']}"
-                                                           for e in self.portal.entities)}
-        if self.cloud:
-            outputs["crossplane"] = {cluster: {"namespace": layer.namespace,
-                                               "providers": layer.providers,
-                                               "compositeApis": layer.composite_apis}
-                                     for cluster, layer in self.cloud.items()}
+        """Stack outputs: what an operator needs to find and reach each piece, layer by layer."""
+        outputs: dict[str, object] = {}
+        for layer in LAYERS:
+            outputs.update(layer.outputs(self))
         return outputs
 
 
 def platform_namespaces(config: StackConfig) -> list[str]:
     """The namespaces the platform's own components and charts use (Kyverno leaves them alone)."""
-    namespaces = {CERT_MANAGER_NAMESPACE, KRATIX_NAMESPACE, FLUX_NAMESPACE}
-    namespaces |= {s.secret_namespace for s in config.state_stores}
-    namespaces |= {f"statestore-{s.name}" for s in config.state_stores
-                   if s.bucket and s.bucket.embedded}
-    if config.gitops.enabled:
-        namespaces |= {ARGOCD_NAMESPACE, SECRET_MANAGER_NAMESPACES[config.gitops.secrets]}
-    if config.observability.enabled:
-        namespaces.add(naming.OBSERVABILITY_NAMESPACE)
-    if config.promises.enabled:  # the promises' operators on the destinations
-        namespaces |= {d.operator.namespace for d in offered_promises(config) if d.operator}
-    if config.finops.enabled:
-        namespaces.add(KUBECOST_NAMESPACE)
-    if config.portal.enabled:
-        namespaces.add(PORTAL_NAMESPACE)
-    if config.crossplane.enabled:
-        namespaces.add(CROSSPLANE_NAMESPACE)
-    return sorted(namespaces)
+    return sorted(set().union(*(layer.namespaces(config) for layer in LAYERS)))
 
 
 def team_environments(config: StackConfig) -> list[str]:
@@ -152,7 +132,6 @@ def environments_by_cluster(config: StackConfig) -> dict[str, list[str]]:
     """The environments each cluster serves: those of the destinations it syncs."""
     served: dict[str, list[str]] = {}
     for destination in config.destinations:
-        assert destination.cluster and destination.environment
         environments = served.setdefault(destination.cluster, [])
         if destination.environment not in environments:
             environments.append(destination.environment)
@@ -165,8 +144,7 @@ def platform_facts(config: StackConfig) -> dict[str, str]:
         "profile": config.profile,
         "topology": config.topology,
         "teams": json.dumps(sorted(t.name for t in config.teams)),
-        "environments": json.dumps(sorted({d.environment for d in config.destinations
-                                           if d.environment})),
+        "environments": json.dumps(sorted({d.environment for d in config.destinations})),
         "destinations": json.dumps(sorted(d.name for d in config.destinations)),
         "clusters": json.dumps(sorted(c.name for c in config.clusters)),
         "gitops": "true" if config.gitops.enabled else "false",
@@ -185,161 +163,477 @@ def offered_promises(config: StackConfig) -> list:
     return [d for d in all_promises() if config.crossplane.enabled or not d.cloud_backed]
 
 
-def compose(config: StackConfig, stack: str, project_dir: Path,
-            workload_sync: WorkloadSync | None = None) -> Topology:
-    """Register every layer of the platform for `config`."""
-    profile = PROFILES[config.profile]
+def compose(
+    config: StackConfig, stack: str, project_dir: Path, workload_sync: WorkloadSync | None = None
+) -> Topology:
+    """Register every layer of the platform for `config`, in the order of `LAYERS`."""
     providers = {c.name: cluster_provider(stack, c) for c in config.clusters}
-    platform_provider = providers[config.platform_cluster.name]
+    topology = Topology(config, stack, project_dir, providers, workload_sync)
+    for layer in LAYERS:
+        layer.build(topology)
+    pulumi.log.info(
+        f"idp: {config.topology} platform with {len(topology.destinations)} "
+        f"destination(s) on {len(config.clusters)} cluster(s), profile "
+        f"{config.profile}"
+    )
+    return topology
 
-    platform = KratixPlatform("kratix", KratixPlatformArgs(
-        provider=platform_provider,
-        cert_manager_chart=config.chart("cert-manager", project_dir),
-        kratix_chart=config.chart("kratix", project_dir),
-        profile=profile,
-        controller_image=config.kratix.image,
-        service_account_annotations=config.kratix.service_account_annotations,
-        facts=platform_facts(config)))
 
-    state_stores = {
-        spec.name: StateStore(spec.name, StateStoreArgs(
-            spec=spec, provider=platform_provider, profile=profile,
-            credentials=config.state_store_credentials.get(spec.name, {}),
-            images=charts.IMAGES, depends_on=[platform]))
-        for spec in config.state_stores}
+# -- the layers, in the order they register; each reads the config and what earlier layers hold
 
-    observability = None
-    if config.observability.enabled:
-        observability = ObservabilityStack("observability", ObservabilityStackArgs(
-            platform_provider=platform_provider, platform_cluster=config.platform_cluster.name,
-            worker_providers={c.name: providers[c.name] for c in config.clusters
-                              if c.role == "worker"},
+
+def kratix_layer(t: Topology) -> None:
+    config = t.config
+    t.platform = KratixPlatform(
+        "kratix",
+        KratixPlatformArgs(
+            provider=t.platform_provider,
+            cert_manager_chart=t.chart("cert-manager"),
+            kratix_chart=t.chart("kratix"),
+            profile=t.profile,
+            controller_image=config.kratix.image,
+            service_account_annotations=config.kratix.service_account_annotations,
+            facts=platform_facts(config),
+        ),
+    )
+
+
+def state_store_layer(t: Topology) -> None:
+    t.state_stores = {
+        spec.name: StateStore(
+            spec.name,
+            StateStoreArgs(
+                spec=spec,
+                provider=t.platform_provider,
+                profile=t.profile,
+                credentials=t.config.state_store_credentials.get(spec.name, {}),
+                images=charts.IMAGES,
+                depends_on=[t.platform],
+            ),
+        )
+        for spec in t.config.state_stores
+    }
+
+
+def observability_layer(t: Topology) -> None:
+    config = t.config
+    if not config.observability.enabled:
+        return
+    t.observability = ObservabilityStack(
+        "observability",
+        ObservabilityStackArgs(
+            platform_provider=t.platform_provider,
+            platform_cluster=config.platform_cluster.name,
+            workers=WorkerTelemetry(
+                {c.name: t.providers[c.name] for c in config.clusters if c.role == "worker"},
+                config.telemetry_gateway,
+            )
+            if config.telemetry_gateway is not None
+            else None,
             charts=ObservabilityCharts(
-                operator_crds=config.chart("prometheus-operator-crds", project_dir),
-                kube_prometheus_stack=config.chart("kube-prometheus-stack", project_dir),
-                loki=config.chart("loki", project_dir),
-                tempo=config.chart("tempo", project_dir),
-                otel_operator=config.chart("opentelemetry-operator", project_dir),
-                otel_collector=config.chart("opentelemetry-collector", project_dir),
-                cert_manager=config.chart("cert-manager", project_dir)),
-            profile=profile, settings=config.observability,
-            platform_cert_manager=[platform.cert_manager]))
+                operator_crds=t.chart("prometheus-operator-crds"),
+                kube_prometheus_stack=t.chart("kube-prometheus-stack"),
+                loki=t.chart("loki"),
+                tempo=t.chart("tempo"),
+                otel_operator=t.chart("opentelemetry-operator"),
+                otel_collector=t.chart("opentelemetry-collector"),
+                cert_manager=t.chart("cert-manager"),
+            ),
+            profile=t.profile,
+            settings=config.observability,
+            platform_cert_manager=[t.platform.cert_manager],
+            argocd=config.gitops.enabled,
+        ),
+    )
+    # ServiceMonitors and rules of other layers (FinOps) wait for the Prometheus Operator CRDs.
+    t.monitoring_crds = list(t.observability.crds_ready)
 
-    # ServiceMonitors and rules of other layers (FinOps) wait for the Prometheus Operator CRDs;
-    # without the observability layer nothing could render them.
-    monitoring_crds: list[pulumi.Resource] = list(observability.crds_ready) if observability else []
 
-    gitops = None
-    if config.gitops.enabled:
-        gitops = ArgoCDAppOfApps("gitops", ArgoCDAppOfAppsArgs(
-            settings=config.gitops, provider=platform_provider,
-            argocd_chart=config.chart("argo-cd", project_dir),
-            secrets_chart=config.chart(config.gitops.secrets, project_dir),
-            profile=profile, teams=config.teams, clusters=argocd_clusters(config),
+def gitops_layer(t: Topology) -> None:
+    config = t.config
+    if not config.gitops.enabled:
+        return
+    t.gitops = ArgoCDAppOfApps(
+        "gitops",
+        ArgoCDAppOfAppsArgs(
+            settings=config.gitops,
+            provider=t.platform_provider,
+            argocd_chart=t.chart("argo-cd"),
+            secrets_chart=t.chart(config.gitops.secrets),
+            profile=t.profile,
+            teams=config.teams,
+            clusters=argocd_clusters(config),
             repository_credentials=config.gitops_credentials.get(REPOSITORY_CREDENTIALS, {}),
-            extra_chart_values=dora.argocd_values(team_environments(config), profile,
-                                                  service_monitors=bool(monitoring_crds))
-            if config.finops.enabled else {},
-            chart_depends_on=monitoring_crds if config.finops.enabled else []))
-        if workload_sync is None:
-            flux_agents = {
-                cluster: FluxBucketAgent(f"flux-{cluster}", FluxBucketAgentArgs(
-                    provider=providers[cluster], chart=config.chart("flux2", project_dir),
-                    profile=profile, helm_controller=config.promises.enabled))
-                for cluster in clusters_syncing_buckets(config)}
-            workload_sync = KratixDestinationSync(gitops, platform_provider, flux_agents)
+            extra_chart_values=dora.argocd_values(
+                team_environments(config), t.profile, service_monitors=bool(t.monitoring_crds)
+            )
+            if config.finops.enabled
+            else {},
+            chart_depends_on=t.monitoring_crds if config.finops.enabled else [],
+        ),
+    )
+    if t.workload_sync is None:
+        flux_agents = {
+            cluster: FluxBucketAgent(
+                f"flux-{cluster}",
+                FluxBucketAgentArgs(
+                    provider=t.providers[cluster],
+                    chart=t.chart("flux2"),
+                    profile=t.profile,
+                    helm_controller=config.promises.enabled,
+                ),
+            )
+            for cluster in clusters_syncing_buckets(config)
+        }
+        t.workload_sync = KratixDestinationSync(t.gitops, t.platform_provider, flux_agents)
 
-    destinations = {}
-    for spec in config.destinations:
-        assert spec.cluster and spec.state_store
-        destinations[spec.name] = Destination(spec.name, DestinationArgs(
-            spec=spec, store=config.state_store(spec.state_store),
-            store_access=state_stores[spec.state_store].access,
-            platform_provider=platform_provider, worker_provider=providers[spec.cluster],
-            depends_on=[state_stores[spec.state_store].resource],
-            workload_sync=workload_sync))
 
-    security = {}
-    if config.security.enabled:
-        team_namespaces = team_namespaces_by_cluster(config.teams, environments_by_cluster(config))
-        security = {
-            cluster.name: SecurityBaseline(f"security-{cluster.name}", SecurityBaselineArgs(
-                provider=providers[cluster.name], chart=config.chart("kyverno", project_dir),
-                profile=profile, settings=config.security,
+def destination_layer(t: Topology) -> None:
+    t.destinations = {
+        spec.name: Destination(
+            spec.name,
+            DestinationArgs(
+                spec=spec,
+                store=t.config.state_store(spec.state_store),
+                store_access=t.state_stores[spec.state_store].access,
+                platform_provider=t.platform_provider,
+                worker_provider=t.providers[spec.cluster],
+                depends_on=[t.state_stores[spec.state_store].resource],
+                workload_sync=t.workload_sync,
+            ),
+        )
+        for spec in t.config.destinations
+    }
+
+
+def security_layer(t: Topology) -> None:
+    config = t.config
+    if not config.security.enabled:
+        return
+    team_namespaces = team_namespaces_by_cluster(config.teams, environments_by_cluster(config))
+    t.security = {
+        cluster.name: SecurityBaseline(
+            f"security-{cluster.name}",
+            SecurityBaselineArgs(
+                provider=t.providers[cluster.name],
+                chart=t.chart("kyverno"),
+                profile=t.profile,
+                settings=config.security,
                 team_namespaces=team_namespaces.get(cluster.name, []),
-                platform_namespaces=platform_namespaces(config)))
-            for cluster in config.clusters}
+                platform_namespaces=platform_namespaces(config),
+            ),
+        )
+        for cluster in config.clusters
+    }
 
-    cloud = {}
-    if config.crossplane.enabled:
-        cloud = {
-            cluster: CloudResources(f"crossplane-{cluster}", CloudResourcesArgs(
-                provider=providers[cluster], chart=config.chart("crossplane", project_dir),
-                profile=profile, settings=config.crossplane,
-                credentials=config.crossplane_credentials, composite_apis=composite_apis()))
-            for cluster in crossplane_clusters(config)}
 
+def crossplane_layer(t: Topology) -> None:
+    config = t.config
+    t.cloud = {
+        cluster: CloudResources(
+            f"crossplane-{cluster}",
+            CloudResourcesArgs(
+                provider=t.providers[cluster],
+                chart=t.chart("crossplane"),
+                profile=t.profile,
+                settings=config.crossplane,
+                credentials=config.crossplane_credentials,
+                composite_apis=composite_apis(),
+            ),
+        )
+        for cluster in crossplane_clusters(config)
+    }
+
+
+def promise_layer(t: Topology) -> None:
+    config = t.config
+    settings = config.promises
     promises = {}
-    if config.promises.enabled:
-        settings = config.promises
-        for definition in offered_promises(config):
-            operator = definition.operator
-            # Cloud-backed promises go where Crossplane runs, after its composite APIs exist.
-            selectors, waits_for = settings.destination_selectors, [platform.controller]
-            if definition.cloud_backed:
-                selectors = config.crossplane.destination_selectors
-                waits_for = [platform.controller, *cloud.values()]
-            promises[definition.name] = KratixPromise(
-                f"promise-{definition.name}", KratixPromiseArgs(
-                    definition=definition, provider=platform_provider,
-                    image_registry=settings.image_registry,
-                    destination_selectors=selectors,
-                    operator_chart=(charts.operator_chart(operator.chart, config.chart_mirror)
-                                    if operator else None),
-                    operator_footprint=profile.promise_operator,
-                    team_labels={team.name: team_cost_labels(team) for team in config.teams},
-                    depends_on=waits_for))
+    for definition in offered_promises(config):
+        operator = definition.operator
+        # Cloud-backed promises go where Crossplane runs, after its composite APIs exist.
+        selectors = settings.destination_selectors
+        waits_for: list[pulumi.Resource] = [t.platform.controller]
+        if definition.cloud_backed:
+            selectors = config.crossplane.destination_selectors
+            waits_for = [t.platform.controller, *t.cloud.values()]
+        promises[definition.name] = KratixPromise(
+            f"promise-{definition.name}",
+            KratixPromiseArgs(
+                definition=definition,
+                provider=t.platform_provider,
+                image_registry=settings.image_registry,
+                destination_selectors=selectors,
+                operator_chart=(
+                    charts.operator_chart(operator.chart, config.chart_mirror) if operator else None
+                ),
+                operator_footprint=t.profile.promise_operator,
+                team_labels={team.name: team_cost_labels(team) for team in config.teams},
+                depends_on=waits_for,
+            ),
+        )
+    t.promises = promises
 
-    cost: dict[str, CostAllocation] = {}
-    delivery = None
-    if config.finops.enabled:
-        shared = sorted(set(platform_namespaces(config))
-                        | {"kube-system", naming.OBSERVABILITY_NAMESPACE})
-        cost = {
-            cluster.name: CostAllocation(f"finops-{cluster.name}", CostAllocationArgs(
-                provider=providers[cluster.name], chart=config.chart("kubecost", project_dir),
-                profile=profile, settings=config.finops, cluster_id=cluster.name,
-                primary=cluster.role == "platform", shared_namespaces=shared))
-            for cluster in config.clusters}
-        if gitops is not None:
-            delivery = DeliveryMetrics("dora", DeliveryMetricsArgs(
-                provider=platform_provider,
-                pushgateway_chart=config.chart("prometheus-pushgateway", project_dir),
-                profile=profile, environments=team_environments(config),
-                baseline=config.finops.baseline, monitoring_crds=monitoring_crds))
 
-    portal = None
-    if config.portal.enabled:
-        portal = DeveloperPortal("portal", DeveloperPortalArgs(
-            settings=config.portal, provider=platform_provider,
-            chart=config.chart("backstage", project_dir), profile=profile,
-            clusters=portal_clusters(config, providers),
-            entities=platform_entities(config) + promise_entities(config,
-                                                                  offered_promises(config)),
+def finops_layer(t: Topology) -> None:
+    config = t.config
+    if not config.finops.enabled:
+        return
+    shared = sorted(
+        set(platform_namespaces(config)) | {"kube-system", naming.OBSERVABILITY_NAMESPACE}
+    )
+    t.cost = {
+        cluster.name: CostAllocation(
+            f"finops-{cluster.name}",
+            CostAllocationArgs(
+                provider=t.providers[cluster.name],
+                chart=t.chart("kubecost"),
+                profile=t.profile,
+                settings=config.finops,
+                cluster_id=cluster.name,
+                primary=cluster.role == "platform",
+                shared_namespaces=shared,
+            ),
+        )
+        for cluster in config.clusters
+    }
+    if t.gitops is not None:
+        t.delivery = DeliveryMetrics(
+            "dora",
+            DeliveryMetricsArgs(
+                provider=t.platform_provider,
+                pushgateway_chart=t.chart("prometheus-pushgateway"),
+                profile=t.profile,
+                environments=team_environments(config),
+                baseline=config.finops.baseline,
+                monitoring_crds=t.monitoring_crds,
+            ),
+        )
+
+
+def portal_layer(t: Topology) -> None:
+    config = t.config
+    if config.portal_site is None:  # the portal is off
+        return
+    t.portal = DeveloperPortal(
+        "portal",
+        DeveloperPortalArgs(
+            settings=config.portal,
+            site=config.portal_site,
+            provider=t.platform_provider,
+            chart=t.chart("backstage"),
+            profile=t.profile,
+            clusters=portal_clusters(config, t.providers),
+            entities=platform_entities(config) + promise_entities(config, offered_promises(config)),
             credentials=config.portal_credentials,
-            argocd_api=ARGOCD_API_URL if gitops is not None else None))
+            argocd_api=ARGOCD_API_URL if t.gitops is not None else None,
+        ),
+    )
 
-    pulumi.log.info(f"idp: {config.topology} platform with {len(destinations)} destination(s) "
-                    f"on {len(config.clusters)} cluster(s), profile {config.profile}")
-    return Topology(config, stack, providers, platform, state_stores, destinations, gitops,
-                    security, observability, promises, cost, delivery, portal, cloud)
+
+# -- what each layer owns (namespaces Kyverno leaves alone) and reports (stack outputs)
+
+
+def _nothing(_: object) -> dict:
+    return {}
+
+
+def _no_namespaces(_: StackConfig) -> set[str]:
+    return set()
+
+
+def kratix_namespaces(config: StackConfig) -> set[str]:
+    return {CERT_MANAGER_NAMESPACE, KRATIX_NAMESPACE}
+
+
+def kratix_outputs(t: Topology) -> dict[str, object]:
+    clusters = {}
+    for cluster in t.config.clusters:
+        target = {"mode": cluster.target.mode}
+        if cluster.target.mode == "render":
+            target["renderDir"] = render_directory(t.stack, cluster)
+        elif cluster.target.context:
+            target["context"] = cluster.target.context
+        clusters[cluster.name] = {"role": cluster.role, "target": target}
+    return {"profile": t.config.profile, "topology": t.config.topology, "clusters": clusters}
+
+
+def state_store_namespaces(config: StackConfig) -> set[str]:
+    return {s.secret_namespace for s in config.state_stores} | {
+        naming.embedded_store_namespace(s.name) for s in config.state_stores if s.embedded
+    }
+
+
+def state_store_outputs(t: Topology) -> dict[str, object]:
+    stores = {
+        name: {"kind": store.kind, "endpoint": store.endpoint}
+        for name, store in t.state_stores.items()
+    }
+    namespaces = sorted(
+        {CERT_MANAGER_NAMESPACE, t.platform.namespace} | state_store_namespaces(t.config)
+    )
+    return {"stateStores": stores, "namespaces": namespaces}
+
+
+def destination_outputs(t: Topology) -> dict[str, object]:
+    return {
+        "destinations": {
+            spec.name: {
+                "cluster": spec.cluster,
+                "stateStore": spec.state_store,
+                "labels": dest.labels,
+                "path": dest.path,
+                "dependenciesPath": dest.dependencies_path,
+                "resourcesPath": dest.resources_path,
+            }
+            for spec, dest in ((spec, t.destinations[spec.name]) for spec in t.config.destinations)
+        }
+    }
+
+
+def gitops_namespaces(config: StackConfig) -> set[str]:
+    # Flux's namespace stays out of Kyverno's way even while GitOps is off.
+    namespaces = {FLUX_NAMESPACE}
+    if config.gitops.enabled:
+        namespaces |= {ARGOCD_NAMESPACE, SECRET_MANAGER_NAMESPACES[config.gitops.secrets]}
+    return namespaces
+
+
+def gitops_outputs(t: Topology) -> dict[str, object]:
+    if t.gitops is None:
+        return {}
+    return {
+        "gitops": {
+            "namespace": t.gitops.namespace,
+            "rootApplication": t.gitops.root_application,
+            "applicationSets": t.gitops.application_sets,
+        }
+    }
+
+
+def security_outputs(t: Topology) -> dict[str, object]:
+    if not t.security:
+        return {}
+    return {
+        "security": {
+            cluster: {"enforce": baseline.enforce, "teamNamespaces": baseline.namespaces}
+            for cluster, baseline in t.security.items()
+        }
+    }
+
+
+def observability_namespaces(config: StackConfig) -> set[str]:
+    return {naming.OBSERVABILITY_NAMESPACE} if config.observability.enabled else set()
+
+
+def observability_outputs(t: Topology) -> dict[str, object]:
+    if t.observability is None:
+        return {}
+    return {
+        "observability": {
+            "namespace": t.observability.namespace,
+            "endpoints": t.observability.endpoints,
+        }
+    }
+
+
+def promise_namespaces(config: StackConfig) -> set[str]:
+    # The promises' operators, on the destinations.
+    return {d.operator.namespace for d in offered_promises(config) if d.operator}
+
+
+def promise_outputs(t: Topology) -> dict[str, object]:
+    if not t.promises:
+        return {}
+    return {
+        "promises": {
+            name: {"version": p.version, "image": p.image} for name, p in t.promises.items()
+        }
+    }
+
+
+def finops_namespaces(config: StackConfig) -> set[str]:
+    return {KUBECOST_NAMESPACE} if config.finops.enabled else set()
+
+
+def finops_layer_outputs(t: Topology) -> dict[str, object]:
+    if not t.cost:
+        return {}
+    return {"finops": finops_outputs(t.config.finops, t.cost, t.delivery)}
+
+
+def portal_namespaces(config: StackConfig) -> set[str]:
+    return {PORTAL_NAMESPACE} if config.portal.enabled else set()
+
+
+def portal_outputs(t: Topology) -> dict[str, object]:
+    if t.portal is None:
+        return {}
+    return {
+        "portal": {
+            "namespace": t.portal.namespace,
+            "url": t.config.portal.base_url,
+            "catalogEntities": sorted(
+                f"{e['kind']}:{e['metadata']['name']}" for e in t.portal.entities
+            ),
+        }
+    }
+
+
+def crossplane_namespaces(config: StackConfig) -> set[str]:
+    return {CROSSPLANE_NAMESPACE} if config.crossplane.enabled else set()
+
+
+def crossplane_outputs(t: Topology) -> dict[str, object]:
+    if not t.cloud:
+        return {}
+    return {
+        "crossplane": {
+            cluster: {
+                "namespace": layer.namespace,
+                "providers": layer.providers,
+                "compositeApis": layer.composite_apis,
+            }
+            for cluster, layer in t.cloud.items()
+        }
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class Layer:
+    """One layer of the platform: how it registers, the namespaces it owns (left alone by
+    Kyverno) and what it reports in the stack outputs."""
+
+    name: str
+    build: Callable[[Topology], None]
+    namespaces: Callable[[StackConfig], set[str]] = _no_namespaces
+    outputs: Callable[[Topology], dict[str, object]] = _nothing
+
+
+# One ordered list, in registration order: adding a layer is its functions and one line here.
+LAYERS: tuple[Layer, ...] = (
+    Layer("kratix", kratix_layer, kratix_namespaces, kratix_outputs),
+    Layer("state-stores", state_store_layer, state_store_namespaces, state_store_outputs),
+    Layer("observability", observability_layer, observability_namespaces, observability_outputs),
+    Layer("gitops", gitops_layer, gitops_namespaces, gitops_outputs),
+    Layer("destinations", destination_layer, outputs=destination_outputs),
+    Layer("security", security_layer, outputs=security_outputs),
+    Layer("crossplane", crossplane_layer, crossplane_namespaces, crossplane_outputs),
+    Layer("promises", promise_layer, promise_namespaces, promise_outputs),
+    Layer("finops", finops_layer, finops_namespaces, finops_layer_outputs),
+    Layer("portal", portal_layer, portal_namespaces, portal_outputs),
+)
 
 
 def clusters_syncing_buckets(config: StackConfig) -> list[str]:
     """Clusters with a destination on a bucket state store: they need Flux (ArgoCD has no S3)."""
-    return sorted({d.cluster for d in config.destinations
-                   if d.cluster and d.state_store
-                   and config.state_store(d.state_store).kind == "bucket"})
+    return sorted(
+        {
+            d.cluster
+            for d in config.destinations
+            if config.state_store(d.state_store).kind == "bucket"
+        }
+    )
 
 
 def argocd_clusters(config: StackConfig) -> list[ArgoCDCluster]:
@@ -353,41 +647,50 @@ def argocd_clusters(config: StackConfig) -> list[ArgoCDCluster]:
         labels: dict[str, str] = {}
         for destination in reversed(hosted):
             labels.update(destination.all_labels)
+        auth: pulumi.Input[str]
         if cluster.role == "platform":
-            server, auth = "https://kubernetes.default.svc", in_cluster_config()
+            server, auth = IN_CLUSTER_SERVER, in_cluster_config()
         else:
-            assert cluster.server
             token = config.gitops_credentials.get(cluster.name, {}).get("bearerToken")
-            server, auth = cluster.server, cluster_config(config.gitops, cluster.name,
-                                                            cluster.ca_data, token)
-        assert hosted[0].environment
+            server = config.worker_servers[cluster.name]
+            auth = cluster_config(config.gitops, cluster.name, cluster.ca_data, token)
         clusters.append(ArgoCDCluster(cluster.name, hosted[0].environment, labels, server, auth))
     return clusters
 
 
-def portal_clusters(config: StackConfig, providers: Mapping[str, k8s.Provider]
-                    ) -> list[PortalCluster]:
+def portal_clusters(
+    config: StackConfig, providers: Mapping[str, k8s.Provider]
+) -> list[PortalCluster]:
     """The clusters the portal's Kubernetes plugin shows: the platform cluster in-cluster, and
     each worker ArgoCD reaches, through the same kind of identity (IAM role, or a token from
     portalCredentials.<worker>.token)."""
     platform = config.platform_cluster
-    clusters = [PortalCluster(platform.name, IN_CLUSTER_SERVER, providers[platform.name],
-                              # No token: the plugin uses the pod's ServiceAccount token.
-                              {"authProvider": "serviceAccount"})]
+    clusters = [
+        PortalCluster(
+            platform.name,
+            IN_CLUSTER_SERVER,
+            providers[platform.name],
+            # No token: the plugin uses the pod's ServiceAccount token.
+            {"authProvider": "serviceAccount"},
+        )
+    ]
     for worker in config.clusters:
         if worker.role != "worker" or not worker.server:
             continue
         auth: dict = {"authProvider": "serviceAccount"}
         token = None
         if config.gitops.cluster_auth == "awsIAM":
-            auth = {"authProvider": "aws",
-                    "authMetadata": {"kubernetes.io/x-k8s-aws-id": worker.name}}
+            auth = {
+                "authProvider": "aws",
+                "authMetadata": {"kubernetes.io/x-k8s-aws-id": worker.name},
+            }
         else:
             token = config.portal_credentials.get(worker.name, {}).get("token")
             if not token:
                 continue  # a bearer-token worker is shown once it has a portal token
         if worker.ca_data:
             auth["caData"] = worker.ca_data
-        clusters.append(PortalCluster(worker.name, worker.server, providers[worker.name],
-                                      auth, token))
+        clusters.append(
+            PortalCluster(worker.name, worker.server, providers[worker.name], auth, token)
+        )
     return clusters

@@ -11,8 +11,7 @@ from __future__ import annotations
 import importlib
 
 # Definition modules, in install order.
-PROMISE_MODULES = ("promises.postgresql.api", "promises.redis.api",
-                   "promises.objectstorage.api")
+PROMISE_MODULES = ("promises.postgresql.api", "promises.redis.api", "promises.objectstorage.api")
 
 
 def all_promises() -> list:

@@ -77,21 +77,32 @@ def read_request(definition: PromiseDefinition, sdk: kratix_sdk.KratixSDK) -> Re
     data = resource.data
     expected = definition.request_api_version
     if data.get("apiVersion") != expected or data.get("kind") != definition.kind:
-        raise RequestError("", f"object.yaml is a {data.get('apiVersion')}/{data.get('kind')}, "
-                           f"this pipeline serves {expected}/{definition.kind}")
+        raise RequestError(
+            "",
+            f"object.yaml is a {data.get('apiVersion')}/{data.get('kind')}, "
+            f"this pipeline serves {expected}/{definition.kind}",
+        )
     if not resource.get_name():
         raise RequestError("", "metadata.name is missing")
-    return Request(name=resource.get_name(), namespace=resource.get_namespace() or "default",
-                   labels=dict(resource.get_labels() or {}),
-                   options=definition.validate(data.get("spec")))
+    return Request(
+        name=resource.get_name(),
+        namespace=resource.get_namespace() or "default",
+        labels=dict(resource.get_labels() or {}),
+        options=definition.validate(data.get("spec")),
+    )
 
 
 def write(sdk: kratix_sdk.KratixSDK, result: PipelineResult) -> None:
     for file_name, manifest in result.manifests.items():
         sdk.write_output(file_name, to_yaml(manifest).encode())
     if result.destination_selectors:
-        sdk.write_destination_selectors([kratix_sdk.DestinationSelector(
-            directory="", match_labels=dict(result.destination_selectors))])
+        sdk.write_destination_selectors(
+            [
+                kratix_sdk.DestinationSelector(
+                    directory="", match_labels=dict(result.destination_selectors)
+                )
+            ]
+        )
     if result.status:
         sdk.write_status(kratix_sdk.Status(dict(result.status)))
 
@@ -102,8 +113,11 @@ def run(definition: PromiseDefinition, configure: Handler, delete: Handler) -> i
     sdk = kratix_sdk.KratixSDK()
     action = sdk.workflow_action()
     if action not in ACTIONS:
-        print(f"{definition.name} pipeline: {ACTION_ENV}='{action}' is not one of "
-              + ", ".join(ACTIONS), file=sys.stderr)
+        print(
+            f"{definition.name} pipeline: {ACTION_ENV}='{action}' is not one of "
+            + ", ".join(ACTIONS),
+            file=sys.stderr,
+        )
         return MISCONFIGURED
     try:
         request = read_request(definition, sdk)
@@ -115,8 +129,10 @@ def run(definition: PromiseDefinition, configure: Handler, delete: Handler) -> i
         print(f"{definition.name} pipeline cannot read its input: {error}", file=sys.stderr)
         return MISCONFIGURED
     write(sdk, result)
-    print(f"{definition.name} {action}: {request.namespace}/{request.name} wrote "
-          f"{len(result.manifests)} manifest(s)")
+    print(
+        f"{definition.name} {action}: {request.namespace}/{request.name} wrote "
+        f"{len(result.manifests)} manifest(s)"
+    )
     return 0
 
 

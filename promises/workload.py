@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from promises.definition import TEAM_LABELS_ENV, PromiseDefinition
+from promises.definition import TEAM_LABELS_ENV, VERSION_LABEL, PromiseDefinition
 from promises.runtime import Request
 
 # Cost-allocation labels a request may carry; copied onto what it creates (the security
@@ -29,13 +29,18 @@ def workload_labels(definition: PromiseDefinition, request: Request) -> dict[str
         if key not in labels and known.get(key):
             labels[key] = known[key]
     environment = request.labels.get(ENVIRONMENT_LABEL) or team_namespace_environment(
-        team, request.namespace)
+        team, request.namespace
+    )
     if "env" not in labels and environment:
         labels["env"] = environment
-    labels.update({"app.kubernetes.io/name": definition.name,
-                   "app.kubernetes.io/instance": request.name,
-                   "app.kubernetes.io/managed-by": "kratix",
-                   "kratix.io/promise-version": definition.version})
+    labels.update(
+        {
+            "app.kubernetes.io/name": definition.name,
+            "app.kubernetes.io/instance": request.name,
+            "app.kubernetes.io/managed-by": "kratix",
+            VERSION_LABEL: definition.version,
+        }
+    )
     return labels
 
 
@@ -44,7 +49,7 @@ def team_namespace_environment(team: str, namespace: str) -> str | None:
     prefix = f"{team}-"
     if not namespace.startswith(prefix):
         return None
-    return namespace[len(prefix):] or None
+    return namespace[len(prefix) :] or None
 
 
 def placement(request: Request) -> dict[str, str]:

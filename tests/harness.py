@@ -6,8 +6,10 @@ parent, provider and dependencies, so tests can pin down structure, not just val
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
+import os
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -20,7 +22,9 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURE_MIRROR = REPO / "tests" / "fixtures" / "charts"
+# The real upstream charts at the pinned versions, unpacked (CI: ../shared/charts beside the
+# clone; elsewhere IDP_CHART_MIRROR, e.g. a folder `scripts/mirror-charts` filled).
+CHART_MIRROR = Path(os.environ.get("IDP_CHART_MIRROR", REPO.parent / "shared" / "charts"))
 STACK_SECRETS = REPO / "tests" / "fixtures" / "stack-secrets.yaml"
 
 
@@ -145,6 +149,45 @@ def stack_file_config(stack: str) -> dict[str, Any]:
     values = {key.split(":", 1)[1]: value for key, value in data.items()}
     values.update(stack_test_secrets(stack))
     return values
+
+
+def stack_config(stack: str, edit: Callable[[dict], object] | None = None,
+                 **changes: Any) -> dict[str, Any]:
+    """The one config builder tests start from: a fresh copy of a shipped stack's config,
+    top-level keys replaced by `changes`, then `edit` applied (it may change nested values)."""
+    config = copy.deepcopy(stack_file_config(stack))
+    config.update(copy.deepcopy(changes))
+    if edit is not None:
+        edit(config)
+    return config
+
+
+def with_changes(base: Mapping[str, Any], **changes: Any) -> dict[str, Any]:
+    """A copy of `base` with top-level keys replaced."""
+    config = copy.deepcopy(dict(base))
+    config.update(copy.deepcopy(changes))
+    return config
+
+
+def edit(base: Mapping[str, Any], edit_fn: Callable[[dict], object]) -> dict[str, Any]:
+    """A copy of `base` changed by `edit_fn` (in place, nested values included)."""
+    config = copy.deepcopy(dict(base))
+    edit_fn(config)
+    return config
+
+
+def expect_config_error(config: Mapping[str, Any], stack: str = "dev",
+                        secret_keys: Iterable[str] = ()) -> str:
+    """Run the program; assert it failed with a ConfigError before registering anything (and
+    that it prints without a traceback); return the message."""
+    from components.configschema import ConfigError
+
+    registry, error = run_program_capturing(config, stack, secret_keys)
+    assert isinstance(error, ConfigError), f"expected a ConfigError, got {error!r}"
+    assert isinstance(error, pulumi.RunError), "ConfigError must print without a traceback"
+    assert registry.all == [], ("resources were registered before the config error: "
+                                + ", ".join(r.name for r in registry.all))
+    return str(error)
 
 
 def stack_test_secrets(stack: str) -> dict[str, Any]:

@@ -8,9 +8,16 @@ from pulumi_policy import PolicyConfigSchema, ReportViolation, ResourceValidatio
 from policies.lib import kube, promises
 from policies.lib.metadata import resource_policy, setting
 
-CONFIG = PolicyConfigSchema(properties={
-    "maxContainers": {"type": "integer", "minimum": 1, "default": 3,
-                      "description": "most containers one Promise pipeline may run"}})
+CONFIG = PolicyConfigSchema(
+    properties={
+        "maxContainers": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 3,
+            "description": "most containers one Promise pipeline may run",
+        }
+    }
+)
 
 
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -20,9 +27,11 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     for pipeline_name, pipeline in promises.pipelines(args.props):
         containers = kube.dig(pipeline, "spec", "containers")
         if kube.is_list(containers) and len(containers) > max_containers:
-            report_violation(f"Promise '{kube.name_of(args.props, args.name)}' pipeline "
-                             f"{pipeline_name} runs {len(containers)} containers "
-                             f"(at most {max_containers})")
+            report_violation(
+                f"Promise '{kube.name_of(args.props, args.name)}' pipeline "
+                f"{pipeline_name} runs {len(containers)} containers "
+                f"(at most {max_containers})"
+            )
 
 
 POLICY = resource_policy(
@@ -30,5 +39,7 @@ POLICY = resource_policy(
     "A Promise pipeline runs at most maxContainers (default 3) containers.",
     severity=Severity.LOW,
     remediation="Keep pipelines to generating manifests: move business logic into the "
-                "services the Promise deploys, and merge steps that belong together.",
-    validate=validate, config_schema=CONFIG)
+    "services the Promise deploys, and merge steps that belong together.",
+    validate=validate,
+    config_schema=CONFIG,
+)

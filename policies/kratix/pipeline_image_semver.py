@@ -22,5 +22,6 @@ POLICY = resource_policy(
     "Promise pipeline images must be pinned to a semantic version tag or a digest.",
     severity=Severity.HIGH,
     remediation="Tag each pipeline image with a semantic version (v1.2.3) when it is built and "
-                "reference that tag (or its digest) in the Promise.",
-    validate=validate)
+    "reference that tag (or its digest) in the Promise.",
+    validate=validate,
+)

@@ -10,9 +10,16 @@ from pulumi_policy import PolicyConfigSchema, ReportViolation, ResourceValidatio
 from policies.lib import kube, promises
 from policies.lib.metadata import resource_policy, setting
 
-CONFIG = PolicyConfigSchema(properties={
-    "maxOptions": {"type": "integer", "minimum": 1, "default": 7,
-                   "description": "most top-level spec properties a Promise API may expose"}})
+CONFIG = PolicyConfigSchema(
+    properties={
+        "maxOptions": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 7,
+            "description": "most top-level spec properties a Promise API may expose",
+        }
+    }
+)
 
 
 def options_without_default(spec_schema: Mapping) -> list[str]:
@@ -42,12 +49,16 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     for version, spec_schema in promises.api_versions(args.props):
         options = kube.dig(spec_schema, "properties")
         if isinstance(options, Mapping) and len(options) > max_options:
-            report_violation(f"Promise '{promise}' API {version} exposes {len(options)} options "
-                             f"(at most {max_options}): {', '.join(sorted(options))}")
+            report_violation(
+                f"Promise '{promise}' API {version} exposes {len(options)} options "
+                f"(at most {max_options}): {', '.join(sorted(options))}"
+            )
         missing = options_without_default(spec_schema)
         if missing:
-            report_violation(f"Promise '{promise}' API {version} options without a default or "
-                             f"enum: {', '.join(missing)}")
+            report_violation(
+                f"Promise '{promise}' API {version} options without a default or "
+                f"enum: {', '.join(missing)}"
+            )
 
 
 POLICY = resource_policy(
@@ -57,6 +68,8 @@ POLICY = resource_policy(
     "default/enum rule. Nested objects are judged by their top-level option only.",
     severity=Severity.LOW,
     remediation="Keep the API to the few choices developers really make; give every optional "
-                "field a sensible default or a short enum (size: small|medium|large) and derive "
-                "the rest in the pipeline.",
-    validate=validate, config_schema=CONFIG)
+    "field a sensible default or a short enum (size: small|medium|large) and derive "
+    "the rest in the pipeline.",
+    validate=validate,
+    config_schema=CONFIG,
+)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
+from components.naming import PROMISE_VERSION_LABEL as VERSION_LABEL
 from policies.lib import kube, promises
 from policies.lib.metadata import resource_policy
-
-VERSION_LABEL = "kratix.io/promise-version"
 
 
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -15,8 +14,9 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
         return
     version = kube.lookup(args.props, "metadata", "labels", VERSION_LABEL)
     if version in (None, ""):
-        report_violation(f"Promise '{kube.name_of(args.props, args.name)}' has no "
-                         f"{VERSION_LABEL} label")
+        report_violation(
+            f"Promise '{kube.name_of(args.props, args.name)}' has no {VERSION_LABEL} label"
+        )
 
 
 POLICY = resource_policy(
@@ -25,5 +25,6 @@ POLICY = resource_policy(
     "is versioned.",
     severity=Severity.LOW,
     remediation=f"Label the Promise with {VERSION_LABEL}: v1.2.3 and bump it with every change "
-                "to its API, pipelines or dependencies.",
-    validate=validate)
+    "to its API, pipelines or dependencies.",
+    validate=validate,
+)

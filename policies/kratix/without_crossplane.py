@@ -13,11 +13,13 @@ from policies.lib.metadata import stack_policy
 from policies.lib.promises import BACKEND_LABEL
 
 CLOUD_BACKEND = "crossplane"
-FIX = ("turn the Crossplane layer on in this stack: `idp:crossplane.enabled: true`, "
-       "`destinationSelectors` matching the destinations these Promises schedule to, a cloud "
-       "provider plus kubernetes in `providers`, and credentials (`idp:crossplaneCredentials."
-       "aws.*` as secret config, or `credentials: workloadIdentity` with `awsRoleArn`); or stop "
-       "offering these Promises here")
+FIX = (
+    "turn the Crossplane layer on in this stack: `idp:crossplane.enabled: true`, "
+    "`destinationSelectors` matching the destinations these Promises schedule to, a cloud "
+    "provider plus kubernetes in `providers`, and credentials (`idp:crossplaneCredentials."
+    "aws.*` as secret config, or `credentials: workloadIdentity` with `awsRoleArn`); or stop "
+    "offering these Promises here"
+)
 
 
 def cloud_backed_promises(args: StackValidationArgs) -> list[str] | None:
@@ -43,8 +45,9 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
     crossplane = kube.lookup(configmap.props, "data", "crossplane")
     cloud_backed = cloud_backed_promises(args)
     if crossplane is kube.UNKNOWN or cloud_backed is None:
-        args.not_applicable("whether Crossplane runs or which Promises are cloud-backed is "
-                            "not known yet")
+        args.not_applicable(
+            "whether Crossplane runs or which Promises are cloud-backed is not known yet"
+        )
         return
     if cloud_backed and crossplane != "true":
         report_violation(
@@ -52,14 +55,16 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
             f"({BACKEND_LABEL}: {CLOUD_BACKEND}; their pipelines emit Crossplane composite "
             "resources) but the Crossplane layer is off, so every request writes a composite "
             "nothing reconciles and the cloud resources end up made by hand. Fix: " + FIX,
-            configmap.urn)
+            configmap.urn,
+        )
 
 
 POLICY = stack_policy(
     "kratix-without-crossplane",
     "Kratix orchestrates, Crossplane talks to the cloud: a stack offering cloud-backed "
     f"Promises ({BACKEND_LABEL}: {CLOUD_BACKEND}) runs the Crossplane layer (the "
-    f"{FACTS_CONFIGMAP} ConfigMap says crossplane: \"true\").",
+    f'{FACTS_CONFIGMAP} ConfigMap says crossplane: "true").',
     severity=Severity.MEDIUM,
     remediation=FIX[0].upper() + FIX[1:] + ".",
-    validate=validate)
+    validate=validate,
+)

@@ -52,9 +52,10 @@ def semver_problem(image: str) -> str | None:
     return f"uses the tag {ref.tag}, which is not a semantic version (for example v1.2.3)"
 
 
-def container_problems(containers: Iterable[Any], problem_of: Callable[[str], str | None]
-                       ) -> Iterable[str]:
-    """"container 'NAME' image IMAGE PROBLEM" for each container whose image has a problem
+def container_problems(
+    containers: Iterable[Any], problem_of: Callable[[str], str | None]
+) -> Iterable[str]:
+    """ "container 'NAME' image IMAGE PROBLEM" for each container whose image has a problem
     (images unknown during preview are skipped)."""
     for container in containers:
         image = kube.dig(container, "image")

@@ -5,15 +5,12 @@ policy reads one. These helpers turn "unknown" into "not known yet": the check i
 than reported as a violation or crashing the pack.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import Any, Iterator
 
 from pulumi_policy.proxy import UnknownValueError
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
-                  "Pod")
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
 
 
 def kind_of(resource_type: str) -> str:

@@ -30,8 +30,9 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     for field, source in argocd.sources(app):
         problem = revision_problem(kube.lookup(source, "targetRevision"))
         if problem:
-            report_violation(f"{argocd.describe(args.resource_type, args.props, args.name)} "
-                             f"{field} {problem}")
+            report_violation(
+                f"{argocd.describe(args.resource_type, args.props, args.name)} {field} {problem}"
+            )
 
 
 POLICY = resource_policy(
@@ -40,5 +41,6 @@ POLICY = resource_policy(
     "missing, empty, HEAD, or a range containing *.",
     severity=Severity.HIGH,
     remediation="Set targetRevision to a tag, a commit SHA or an exact chart version, and "
-                "promote a change by moving it.",
-    validate=validate)
+    "promote a change by moving it.",
+    validate=validate,
+)

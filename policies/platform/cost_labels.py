@@ -10,10 +10,16 @@ from policies.lib.metadata import resource_policy, setting
 
 LABELLED_KINDS = ("Namespace",) + kube.WORKLOAD_KINDS
 
-CONFIG = PolicyConfigSchema(properties={
-    "requiredLabels": {"type": "array", "items": {"type": "string"},
-                       "default": ["team", "owner", "department", "product", "env"],
-                       "description": "labels every Namespace and workload must carry"}})
+CONFIG = PolicyConfigSchema(
+    properties={
+        "requiredLabels": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["team", "owner", "department", "product", "env"],
+            "description": "labels every Namespace and workload must carry",
+        }
+    }
+)
 
 
 def platform_owned(args: ResourceValidationArgs) -> bool:
@@ -24,8 +30,9 @@ def platform_owned(args: ResourceValidationArgs) -> bool:
     if kube.lookup(args.props, "metadata", "labels", PART_OF_LABEL) == PART_OF:
         return True
     parents = kube.parent_types(args.urn)
-    return any(t.startswith("idp:") for t in parents) and \
-        any(t.startswith("kubernetes:helm.sh/") for t in parents)
+    return any(t.startswith("idp:") for t in parents) and any(
+        t.startswith("kubernetes:helm.sh/") for t in parents
+    )
 
 
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -35,11 +42,16 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     labels = kube.lookup(args.props, "metadata", "labels")
     if labels is kube.UNKNOWN:
         return
-    missing = [key for key in setting(args, CONFIG, "requiredLabels")
-               if kube.lookup(labels, key) in (None, "")]
+    missing = [
+        key
+        for key in setting(args, CONFIG, "requiredLabels")
+        if kube.lookup(labels, key) in (None, "")
+    ]
     if missing:
-        report_violation(f"{kind} '{kube.name_of(args.props, args.name)}' has no cost "
-                         f"allocation label {', '.join(missing)}")
+        report_violation(
+            f"{kind} '{kube.name_of(args.props, args.name)}' has no cost "
+            f"allocation label {', '.join(missing)}"
+        )
 
 
 POLICY = resource_policy(
@@ -50,5 +62,7 @@ POLICY = resource_policy(
     "exempt.",
     severity=Severity.MEDIUM,
     remediation="Add the missing labels to metadata.labels (team, owner, department, product, "
-                "env), or set requiredLabels in the stack's policy config.",
-    validate=validate, config_schema=CONFIG)
+    "env), or set requiredLabels in the stack's policy config.",
+    validate=validate,
+    config_schema=CONFIG,
+)

@@ -20,4 +20,5 @@ POLICY = resource_policy(
     "Workload images must carry a fixed tag or digest, never latest or no tag.",
     severity=Severity.HIGH,
     remediation="Set an explicit version tag (or a digest) on the image.",
-    validate=validate)
+    validate=validate,
+)

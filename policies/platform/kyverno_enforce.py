@@ -5,22 +5,35 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi_policy import (PolicyConfigSchema, PolicyResource, ReportViolation, Severity,
-                           StackValidationArgs)
+from pulumi_policy import (
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    Severity,
+    StackValidationArgs,
+)
 
 from policies.lib import kube
 from policies.lib.metadata import setting, stack_policy
 
 # validationActions lists, of which "Deny" blocks.
-CEL_POLICIES = {("policies.kyverno.io", "ValidatingPolicy"),
-                ("policies.kyverno.io", "ImageValidatingPolicy")}
+CEL_POLICIES = {
+    ("policies.kyverno.io", "ValidatingPolicy"),
+    ("policies.kyverno.io", "ImageValidatingPolicy"),
+}
 # validationFailureAction (per rule: validate.failureAction), of which "Enforce" blocks.
 LEGACY_POLICIES = {("kyverno.io", "ClusterPolicy"), ("kyverno.io", "Policy")}
 
-CONFIG = PolicyConfigSchema(properties={
-    "requireEnforce": {"type": "boolean", "default": True,
-                       "description": "every Kyverno validating policy must block (false: "
-                                      "audit-only policies are accepted)"}})
+CONFIG = PolicyConfigSchema(
+    properties={
+        "requireEnforce": {
+            "type": "boolean",
+            "default": True,
+            "description": "every Kyverno validating policy must block (false: "
+            "audit-only policies are accepted)",
+        }
+    }
+)
 
 
 def group_kind(resource: PolicyResource) -> tuple[str, str]:
@@ -64,12 +77,18 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
         return
     for resource in kyverno:
         spec = kube.lookup(resource.props, "spec")
-        problem = (cel_policy_problem(spec) if group_kind(resource) in CEL_POLICIES
-                   else legacy_policy_problem(spec))
+        problem = (
+            cel_policy_problem(spec)
+            if group_kind(resource) in CEL_POLICIES
+            else legacy_policy_problem(spec)
+        )
         if problem:
-            report_violation(f"{kube.kind_of(resource.resource_type)} "
-                             f"'{kube.name_of(resource.props, resource.name)}' does not block: "
-                             f"{problem}", resource.urn)
+            report_violation(
+                f"{kube.kind_of(resource.resource_type)} "
+                f"'{kube.name_of(resource.props, resource.name)}' does not block: "
+                f"{problem}",
+                resource.urn,
+            )
 
 
 POLICY = stack_policy(
@@ -80,6 +99,8 @@ POLICY = stack_policy(
     "without Kyverno policies, or with policy config requireEnforce: false.",
     severity=Severity.HIGH,
     remediation="Set validationActions: [Deny] (legacy policies: validationFailureAction: "
-                "Enforce, or failureAction: Enforce on each rule) once the policy's audit "
-                "reports are clean.",
-    validate=validate, config_schema=CONFIG)
+    "Enforce, or failureAction: Enforce on each rule) once the policy's audit "
+    "reports are clean.",
+    validate=validate,
+    config_schema=CONFIG,
+)

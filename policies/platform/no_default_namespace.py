@@ -7,8 +7,17 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 from policies.lib import kube
 from policies.lib.metadata import resource_policy
 
-NAMESPACED_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "Service",
-                    "ConfigMap", "Secret")
+NAMESPACED_KINDS = (
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "Pod",
+    "Service",
+    "ConfigMap",
+    "Secret",
+)
 
 
 def target_namespace(args: ResourceValidationArgs):
@@ -25,8 +34,9 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     if kind not in NAMESPACED_KINDS:
         return
     if target_namespace(args) == "default":
-        report_violation(f"{kind} '{kube.name_of(args.props, args.name)}' is in the default "
-                         "namespace")
+        report_violation(
+            f"{kind} '{kube.name_of(args.props, args.name)}' is in the default namespace"
+        )
 
 
 POLICY = resource_policy(
@@ -35,4 +45,5 @@ POLICY = resource_policy(
     "(no namespace set counts as default unless the provider sets one).",
     severity=Severity.MEDIUM,
     remediation="Set metadata.namespace to the owning team's or component's namespace.",
-    validate=validate)
+    validate=validate,
+)

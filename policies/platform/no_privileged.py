@@ -21,8 +21,10 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     for container in kube.containers(kind, args.props):
         for flag in CONTAINER_FLAGS:
             if kube.dig(container, "securityContext", flag) is True:
-                report_violation(f"{workload} container '{kube.dig(container, 'name')}' sets "
-                                 f"securityContext.{flag}: true")
+                report_violation(
+                    f"{workload} container '{kube.dig(container, 'name')}' sets "
+                    f"securityContext.{flag}: true"
+                )
 
 
 POLICY = resource_policy(
@@ -31,6 +33,7 @@ POLICY = resource_policy(
     "PID or IPC namespace.",
     severity=Severity.CRITICAL,
     remediation="Drop privileged and set allowPrivilegeEscalation: false in each container's "
-                "securityContext; remove hostNetwork, hostPID and hostIPC from the pod spec "
-                "(node agents that truly need them belong to the platform, reviewed one by one).",
-    validate=validate)
+    "securityContext; remove hostNetwork, hostPID and hostIPC from the pod spec "
+    "(node agents that truly need them belong to the platform, reviewed one by one).",
+    validate=validate,
+)

@@ -24,15 +24,18 @@ def denies_all_traffic(props: Mapping[str, Any]) -> bool | None:
     """Whether a NetworkPolicy selects every pod of its namespace, for ingress and egress, and
     lets nothing through; None while that is not known."""
     selector = kube.lookup(props, "spec", "podSelector")
-    selector_parts = [kube.lookup(selector, key) for key in selector] \
-        if isinstance(selector, Mapping) else []
+    selector_parts = (
+        [kube.lookup(selector, key) for key in selector] if isinstance(selector, Mapping) else []
+    )
     policy_types = kube.known_list(props, "spec", "policyTypes")
     allowed = [kube.lookup(props, "spec", direction) for direction in ("ingress", "egress")]
     if any(v is kube.UNKNOWN for v in [selector, policy_types, *selector_parts, *allowed]):
         return None
-    return (all(kube.is_empty(part) for part in selector_parts)  # {} selects every pod
-            and {"Ingress", "Egress"} <= set(policy_types or ())
-            and all(kube.is_empty(rules) for rules in allowed))
+    return (
+        all(kube.is_empty(part) for part in selector_parts)  # {} selects every pod
+        and {"Ingress", "Egress"} <= set(policy_types or ())
+        and all(kube.is_empty(rules) for rules in allowed)
+    )
 
 
 def covered_namespaces(resources: list[PolicyResource]) -> set[tuple[str, Any]]:
@@ -61,8 +64,9 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
         cluster = cluster_of(resource)
         if (cluster, name) in covered or (cluster, kube.UNKNOWN) in covered:
             continue
-        report_violation(f"team namespace '{name}' (team {team}) has no default-deny "
-                         "NetworkPolicy", resource.urn)
+        report_violation(
+            f"team namespace '{name}' (team {team}) has no default-deny NetworkPolicy", resource.urn
+        )
 
 
 POLICY = stack_policy(
@@ -71,6 +75,7 @@ POLICY = stack_policy(
     "default-deny NetworkPolicy: empty podSelector, policyTypes Ingress and Egress, no rules.",
     severity=Severity.HIGH,
     remediation="Add a NetworkPolicy to the team namespace with podSelector: {}, policyTypes: "
-                "[Ingress, Egress] and no ingress or egress rules, then allow the traffic the "
-                "team needs with further policies.",
-    validate=validate)
+    "[Ingress, Egress] and no ingress or egress rules, then allow the traffic the "
+    "team needs with further policies.",
+    validate=validate,
+)

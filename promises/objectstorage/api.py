@@ -14,18 +14,33 @@ DEFINITION = PromiseDefinition(
     name="objectstorage",
     version="v1.0.0",
     description="An S3 bucket with object versioning and public access blocked, created in "
-                "the cloud account by Crossplane.",
+    "the cloud account by Crossplane.",
     group="storage.platform.company.com",
     kind="Bucket",
     plural="buckets",
     options=(
-        Option("region", "Region", "cloud region the bucket lives in", default="eu-west-1",
-               enum=REGIONS),
-        Option("versioning", "Versioning", "Enabled keeps every version of every object "
-               "(recover from overwrites and deletes); Suspended stops adding versions",
-               default="Enabled", enum=VERSIONING),
-        Option("teamName", "Team", "owning team, for cost tags (default: the request's "
-               "namespace)", default="", pattern=DNS_LABEL_OR_EMPTY),
+        Option(
+            "region",
+            "Region",
+            "cloud region the bucket lives in",
+            default="eu-west-1",
+            enum=REGIONS,
+        ),
+        Option(
+            "versioning",
+            "Versioning",
+            "Enabled keeps every version of every object "
+            "(recover from overwrites and deletes); Suspended stops adding versions",
+            default="Enabled",
+            enum=VERSIONING,
+        ),
+        Option(
+            "teamName",
+            "Team",
+            "owning team, for cost tags (default: the request's namespace)",
+            default="",
+            pattern=DNS_LABEL_OR_EMPTY,
+        ),
     ),
     pipeline_module="promises.objectstorage.pipeline",
     example_requests=("examples/team-assets.yaml", "examples/staging-exports.yaml"),

@@ -31,18 +31,31 @@ def xrd() -> dict:
         "type": "object",
         "required": ["region"],
         "properties": {
-            "region": {"type": "string", "enum": list(REGIONS),
-                       "description": "cloud region of the bucket"},
-            "versioning": {"type": "string", "enum": list(VERSIONING), "default": "Enabled",
-                           "description": "S3 object versioning state"},
-            "tags": {"type": "object", "additionalProperties": {"type": "string"},
-                     "description": "cost-allocation tags put on the bucket"},
+            "region": {
+                "type": "string",
+                "enum": list(REGIONS),
+                "description": "cloud region of the bucket",
+            },
+            "versioning": {
+                "type": "string",
+                "enum": list(VERSIONING),
+                "default": "Enabled",
+                "description": "S3 object versioning state",
+            },
+            "tags": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "cost-allocation tags put on the bucket",
+            },
         },
     }
-    status = {"type": "object", "properties": {
-        "arn": {"type": "string", "description": "the bucket's ARN"},
-        "bucketName": {"type": "string", "description": "the bucket's name in the account"},
-    }}
+    status = {
+        "type": "object",
+        "properties": {
+            "arn": {"type": "string", "description": "the bucket's ARN"},
+            "bucketName": {"type": "string", "description": "the bucket's name in the account"},
+        },
+    }
     return {
         "apiVersion": "apiextensions.crossplane.io/v2",
         "kind": "CompositeResourceDefinition",
@@ -53,11 +66,19 @@ def xrd() -> dict:
             "scope": "Namespaced",
             "names": {"kind": KIND, "plural": PLURAL},
             "defaultCompositionRef": {"name": COMPOSITION_NAME},
-            "versions": [{
-                "name": VERSION, "served": True, "referenceable": True,
-                "schema": {"openAPIV3Schema": {"type": "object", "properties": {
-                    "spec": spec, "status": status}}},
-            }],
+            "versions": [
+                {
+                    "name": VERSION,
+                    "served": True,
+                    "referenceable": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {"spec": spec, "status": status},
+                        }
+                    },
+                }
+            ],
         },
     }
 
@@ -74,9 +95,11 @@ def _managed(name: str, kind: str, for_provider: Mapping, patches: list[dict]) -
     """One composed S3 resource; every one is placed in the composite's region."""
     return {
         "name": name,
-        "base": {"apiVersion": S3_API, "kind": kind,
-                 "spec": {"forProvider": dict(for_provider),
-                          "providerConfigRef": dict(PROVIDER_CONFIG)}},
+        "base": {
+            "apiVersion": S3_API,
+            "kind": kind,
+            "spec": {"forProvider": dict(for_provider), "providerConfigRef": dict(PROVIDER_CONFIG)},
+        },
         "patches": [_from_composite("spec.region", "spec.forProvider.region"), *patches],
     }
 
@@ -85,19 +108,35 @@ def composition() -> dict:
     """ObjectBucket -> Bucket, BucketVersioning and BucketPublicAccessBlock on AWS."""
     same_bucket = {"bucketSelector": {"matchControllerRef": True}}
     resources = [
-        _managed("bucket", "Bucket", {}, [
-            _from_composite("spec.tags", "spec.forProvider.tags"),
-            _to_composite("status.atProvider.arn", "status.arn"),
-            _to_composite("status.atProvider.id", "status.bucketName"),
-        ]),
-        _managed("versioning", "BucketVersioning",
-                 {**same_bucket, "versioningConfiguration": {"status": "Enabled"}},
-                 [_from_composite("spec.versioning",
-                                  "spec.forProvider.versioningConfiguration.status")]),
+        _managed(
+            "bucket",
+            "Bucket",
+            {},
+            [
+                _from_composite("spec.tags", "spec.forProvider.tags"),
+                _to_composite("status.atProvider.arn", "status.arn"),
+                _to_composite("status.atProvider.id", "status.bucketName"),
+            ],
+        ),
+        _managed(
+            "versioning",
+            "BucketVersioning",
+            {**same_bucket, "versioningConfiguration": {"status": "Enabled"}},
+            [_from_composite("spec.versioning", "spec.forProvider.versioningConfiguration.status")],
+        ),
         # Team buckets are never public: every public-access switch is blocked.
-        _managed("public-access-block", "BucketPublicAccessBlock",
-                 {**same_bucket, "blockPublicAcls": True, "blockPublicPolicy": True,
-                  "ignorePublicAcls": True, "restrictPublicBuckets": True}, []),
+        _managed(
+            "public-access-block",
+            "BucketPublicAccessBlock",
+            {
+                **same_bucket,
+                "blockPublicAcls": True,
+                "blockPublicPolicy": True,
+                "ignorePublicAcls": True,
+                "restrictPublicBuckets": True,
+            },
+            [],
+        ),
     ]
     return {
         "apiVersion": "apiextensions.crossplane.io/v1",
@@ -106,18 +145,29 @@ def composition() -> dict:
         "spec": {
             "compositeTypeRef": {"apiVersion": API_VERSION, "kind": KIND},
             "mode": "Pipeline",
-            "pipeline": [{
-                "step": "patch-and-transform",
-                "functionRef": {"name": PATCH_FUNCTION},
-                "input": {"apiVersion": "pt.fn.crossplane.io/v1beta1", "kind": "Resources",
-                          "resources": resources},
-            }],
+            "pipeline": [
+                {
+                    "step": "patch-and-transform",
+                    "functionRef": {"name": PATCH_FUNCTION},
+                    "input": {
+                        "apiVersion": "pt.fn.crossplane.io/v1beta1",
+                        "kind": "Resources",
+                        "resources": resources,
+                    },
+                }
+            ],
         },
     }
 
 
-def composite(name: str, namespace: str, labels: Mapping[str, str], region: str,
-              versioning: str, tags: Mapping[str, str]) -> dict:
+def composite(
+    name: str,
+    namespace: str,
+    labels: Mapping[str, str],
+    region: str,
+    versioning: str,
+    tags: Mapping[str, str],
+) -> dict:
     """One ObjectBucket composite resource, as a pipeline writes it for a destination."""
     return {
         "apiVersion": API_VERSION,

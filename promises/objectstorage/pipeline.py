@@ -20,15 +20,18 @@ def configure(request: runtime.Request) -> runtime.PipelineResult:
     # The bucket carries the same cost-allocation keys as the request, as cloud tags.
     tags = {key: labels[key] for key in COST_LABELS if key in labels}
     bucket = composite_api.composite(
-        request.name, request.namespace, labels, options["region"], options["versioning"],
-        tags)
+        request.name, request.namespace, labels, options["region"], options["versioning"], tags
+    )
     return runtime.PipelineResult(
         manifests={OUTPUT_FILE: bucket},
         destination_selectors=placement(request),
-        status={"message": f"S3 bucket in {options['region']} with versioning "
-                           f"{options['versioning']} requested",
-                "composite": f"{composite_api.KIND}/{request.name}",
-                "region": options["region"]})
+        status={
+            "message": f"S3 bucket in {options['region']} with versioning "
+            f"{options['versioning']} requested",
+            "composite": f"{composite_api.KIND}/{request.name}",
+            "region": options["region"],
+        },
+    )
 
 
 def delete(request: runtime.Request) -> runtime.PipelineResult:

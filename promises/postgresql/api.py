@@ -33,16 +33,30 @@ DEFINITION = PromiseDefinition(
     kind="PostgreSQL",
     plural="postgresqls",
     options=(
-        Option("size", "Size", "small: 1 instance, 500m CPU, 1Gi, 10Gi disk; medium: 3 "
-               "instances, 1 CPU, 4Gi, 50Gi; large: 3 instances, 2 CPU, 8Gi, 100Gi",
-               default="small", enum=tuple(SIZES)),
-        Option("version", "PostgreSQL version", "PostgreSQL major version", default="16",
-               enum=VERSIONS),
-        Option("teamName", "Team", "owning team, for cost labels (default: the request's "
-               "namespace)", default="", pattern=DNS_LABEL_OR_EMPTY),
+        Option(
+            "size",
+            "Size",
+            "small: 1 instance, 500m CPU, 1Gi, 10Gi disk; medium: 3 "
+            "instances, 1 CPU, 4Gi, 50Gi; large: 3 instances, 2 CPU, 8Gi, 100Gi",
+            default="small",
+            enum=tuple(SIZES),
+        ),
+        Option(
+            "version", "PostgreSQL version", "PostgreSQL major version", default="16", enum=VERSIONS
+        ),
+        Option(
+            "teamName",
+            "Team",
+            "owning team, for cost labels (default: the request's namespace)",
+            default="",
+            pattern=DNS_LABEL_OR_EMPTY,
+        ),
     ),
     pipeline_module="promises.postgresql.pipeline",
-    operator=Operator(chart="cloudnative-pg", namespace="cnpg-system",
-                      values={"crds": {"create": True}, "replicaCount": 1}),
+    operator=Operator(
+        chart="cloudnative-pg",
+        namespace="cnpg-system",
+        values={"crds": {"create": True}, "replicaCount": 1},
+    ),
     example_requests=("examples/my-app-db.yaml", "examples/small.yaml"),
 )

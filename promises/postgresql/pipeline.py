@@ -38,11 +38,16 @@ def configure(request: runtime.Request) -> runtime.PipelineResult:
     return runtime.PipelineResult(
         manifests={"postgresql-cluster.yaml": cluster},
         destination_selectors=placement(request),
-        status={"message": f"PostgreSQL {options['version']} ({options['size']}, "
-                           f"{size.instances} instance(s)) requested",
-                "clusterName": name, "size": options["size"], "version": options["version"],
-                "readWriteService": f"{name}-rw.{request.namespace}.svc",
-                "credentialsSecret": f"{name}-app"})
+        status={
+            "message": f"PostgreSQL {options['version']} ({options['size']}, "
+            f"{size.instances} instance(s)) requested",
+            "clusterName": name,
+            "size": options["size"],
+            "version": options["version"],
+            "readWriteService": f"{name}-rw.{request.namespace}.svc",
+            "credentialsSecret": f"{name}-app",
+        },
+    )
 
 
 def delete(request: runtime.Request) -> runtime.PipelineResult:

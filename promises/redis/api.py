@@ -23,15 +23,29 @@ DEFINITION = PromiseDefinition(
     kind="Redis",
     plural="redises",
     options=(
-        Option("mode", "Mode", "standalone: one instance; sentinel: 3 replicas with automatic "
-               "failover; cluster: 3 shards with a follower each", default="standalone",
-               enum=MODES),
-        Option("maxMemory", "Memory", "data memory per instance (Mi or Gi); the container "
-               "gets a quarter more for overhead", default="256Mi", pattern=MEMORY),
-        Option("version", "Redis version", "Redis version", default="7.2",
-               enum=tuple(IMAGES)),
-        Option("teamName", "Team", "owning team, for cost labels (default: the request's "
-               "namespace)", default="", pattern=DNS_LABEL_OR_EMPTY),
+        Option(
+            "mode",
+            "Mode",
+            "standalone: one instance; sentinel: 3 replicas with automatic "
+            "failover; cluster: 3 shards with a follower each",
+            default="standalone",
+            enum=MODES,
+        ),
+        Option(
+            "maxMemory",
+            "Memory",
+            "data memory per instance (Mi or Gi); the container gets a quarter more for overhead",
+            default="256Mi",
+            pattern=MEMORY,
+        ),
+        Option("version", "Redis version", "Redis version", default="7.2", enum=tuple(IMAGES)),
+        Option(
+            "teamName",
+            "Team",
+            "owning team, for cost labels (default: the request's namespace)",
+            default="",
+            pattern=DNS_LABEL_OR_EMPTY,
+        ),
     ),
     pipeline_module="promises.redis.pipeline",
     operator=Operator(chart="redis-operator", namespace="redis-operator-system"),

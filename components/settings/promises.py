@@ -1,0 +1,64 @@
+"""The promises layer's settings (`idp:promises`) and their checks."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Mapping
+
+from components import formats as fmt
+from components.configschema import NAMESPACE, Problems, setting
+from components.settings.kratix import Destination, report_unmatched_selectors
+
+if TYPE_CHECKING:
+    from components.config import StackConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class Promises:
+    """Every promise in promises/ (the cloud-backed ones only with the Crossplane layer),
+    installed after Kratix."""
+
+    enabled: bool = setting("enabled", "install every promise in promises/", default=False)
+    image_registry: str = setting(
+        "imageRegistry",
+        "registry and path of the pipeline images, pulled as "
+        "<imageRegistry>/<promise>-pipeline:<promise version>",
+        default="ghcr.io/idp-as-code/promises",
+        format=fmt.REGISTRY,
+    )
+    destination_selectors: Mapping[str, str] = setting(
+        "destinationSelectors",
+        "destination labels every promise's operator and resources "
+        "are scheduled to; must match at least one destination",
+        default=dict,
+        keys=fmt.LABEL_KEY,
+        format=fmt.LABEL_VALUE,
+    )
+
+
+def promise_destinations(config: StackConfig) -> list[Destination]:
+    """Destinations the promises schedule to: every label of the selectors matches (Kratix
+    ANDs them); with no selectors, every destination without strictMatchLabels."""
+    selectors = config.promises.destination_selectors
+    if not selectors:
+        return [d for d in config.destinations if not d.strict_match_labels]
+    return [
+        d
+        for d in config.destinations
+        if all(d.all_labels.get(key) == value for key, value in selectors.items())
+    ]
+
+
+def check_promises(config: StackConfig, problems: Problems) -> None:
+    key = f"{NAMESPACE}:promises"
+    settings = config.promises
+    if not settings.enabled:
+        return
+    if not promise_destinations(config):
+        report_unmatched_selectors(
+            settings.destination_selectors,
+            config.destinations,
+            f"{key}.destinationSelectors",
+            "no operator or service would ever be scheduled",
+            problems,
+        )

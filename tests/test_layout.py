@@ -1,0 +1,101 @@
+"""How the packages find each other: installed, one vocabulary, no layer leaning on another."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+
+from tests.harness import REPO
+
+# Each layer and the modules it consists of; everything else in components/ is shared (the
+# config model, the vocabulary, charts, profiles, the sync seam) or the composition (topology).
+LAYERS = {
+    "kratix": ("kratix_platform", "state_store", "destination"),
+    "gitops": ("gitops", "flux"),
+    "security": ("security_baseline",),
+    "observability": ("observability", "observability_content"),
+    "promises": ("promise",),
+    "finops": ("finops", "dora"),
+    "portal": ("portal", "catalog"),
+    "crossplane": ("cloud_resources",),
+}
+LAYER_OF = {module: layer for layer, modules in LAYERS.items() for module in modules}
+LAYER_MODULES = tuple(LAYER_OF)
+
+
+def test_policy_packs_import_the_project_from_the_virtualenv(tmp_path):
+    """The engine runs each pack from its own folder: the project must come installed
+    (requirements.txt installs it editable), not from a sys.path insert."""
+    for pack in ("kratix", "platform"):
+        result = subprocess.run([sys.executable, "-I", "-c", f"import policies.{pack}"],
+                                cwd=tmp_path, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stderr
+
+
+def test_no_package_edits_sys_path():
+    for package in ("components", "policies", "promises"):
+        for path in (REPO / package).rglob("*.py"):
+            assert "sys.path.insert" not in path.read_text(), path
+
+
+def _constants_imported(path) -> list[tuple[str, str]]:
+    tree = ast.parse(path.read_text())
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and \
+                node.module.startswith("components."):
+            module = node.module.split(".", 1)[1]
+            found += [(module, alias.name) for alias in node.names if alias.name.isupper()]
+    return found
+
+
+def test_no_layer_imports_another_layer_for_a_constant():
+    """Namespaces, labels and API groups live in the vocabulary (components/naming.py)."""
+    offenders = []
+    for path in sorted((REPO / "components").glob("*.py")):
+        for module, name in _constants_imported(path):
+            if module in LAYER_MODULES and LAYER_OF[module] != LAYER_OF.get(path.stem):
+                offenders.append(f"{path.name} imports {name} from {module}")
+    assert offenders == []
+
+
+def _components_imported(path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module.startswith("components."):
+                found.add(node.module.split(".", 1)[1])
+            elif node.module == "components":
+                found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_no_layer_module_imports_another_layers_module():
+    offenders = []
+    for module, layer in LAYER_OF.items():
+        for imported in _components_imported(REPO / "components" / f"{module}.py"):
+            if LAYER_OF.get(imported, layer) != layer:
+                offenders.append(f"{module} ({layer}) imports {imported} ({LAYER_OF[imported]})")
+    assert offenders == []
+
+
+def test_every_components_module_is_a_layers_or_shared():
+    shared = {"__init__", "cert_manager", "charts", "clusters", "config", "configschema",
+              "dashboards", "formats", "naming", "profiles", "sync", "topology"}
+    modules = {path.stem for path in (REPO / "components").glob("*.py")}
+    assert modules == shared | set(LAYER_OF)
+
+
+def test_the_vocabulary_imports_nothing_from_the_project():
+    """Pipeline images copy components/naming.py alone next to promises/."""
+    tree = ast.parse((REPO / "components" / "naming.py").read_text())
+    imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert not [m for m in imported if m.split(".")[0] in ("components", "policies", "promises")]
+
+
+def test_pipeline_images_copy_the_vocabulary():
+    for dockerfile in (REPO / "promises").glob("*/Dockerfile"):
+        assert "components/naming.py" in dockerfile.read_text(), dockerfile
