@@ -7,8 +7,19 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
-from review.preview import (MISSING, SECRET, UNKNOWN, Change, PolicyFinding, Preview,
-                            PropertyChange, provider_urn, urn_name, urn_parts, urn_type)
+from review.preview import (
+    MISSING,
+    SECRET,
+    UNKNOWN,
+    Change,
+    PolicyFinding,
+    Preview,
+    PropertyChange,
+    provider_urn,
+    urn_name,
+    urn_parts,
+    urn_type,
+)
 
 # GitHub refuses a comment body over 65536 characters.
 COMMENT_LIMIT: Final = 65536
@@ -34,16 +45,39 @@ LAYER_ORDER: Final = list(dict.fromkeys([*LAYERS.values(), NO_LAYER]))
 NO_CLUSTER: Final = "—"
 
 # Objects whose replacement or deletion loses data or takes more with it.
-STATEFUL_KINDS: Final = frozenset({"PersistentVolumeClaim", "PersistentVolume", "StatefulSet",
-                                   "Secret", "CustomResourceDefinition", "Namespace"})
+STATEFUL_KINDS: Final = frozenset(
+    {
+        "PersistentVolumeClaim",
+        "PersistentVolume",
+        "StatefulSet",
+        "Secret",
+        "CustomResourceDefinition",
+        "Namespace",
+    }
+)
 RISKY_OPS: Final = ("replace", "delete")
 CHANGE_OPS: Final = ("create", "update", "replace", "delete")
 OTHER_OPS: Final = ("read", "import", "discard", "diff")
-SYMBOLS: Final = {"create": "+", "update": "~", "replace": "±", "delete": "-", "read": ">",
-                  "import": "=>", "discard": "<", "diff": "?"}
-VERBS: Final = {"create": "to create", "update": "to update", "replace": "to replace",
-                "delete": "to delete", "read": "to read", "import": "to import",
-                "discard": "to discard", "diff": "to diff"}
+SYMBOLS: Final = {
+    "create": "+",
+    "update": "~",
+    "replace": "±",
+    "delete": "-",
+    "read": ">",
+    "import": "=>",
+    "discard": "<",
+    "diff": "?",
+}
+VERBS: Final = {
+    "create": "to create",
+    "update": "to update",
+    "replace": "to replace",
+    "delete": "to delete",
+    "read": "to read",
+    "import": "to import",
+    "discard": "to discard",
+    "diff": "to diff",
+}
 SECRET_TEXT: Final = "[secret]"
 UNKNOWN_TEXT: Final = "(known after apply)"
 
@@ -63,6 +97,7 @@ def marker(stack: str) -> str:
 
 
 # --- what each change is, where it runs, what it is called ---------------------------------
+
 
 def layer_of(urn: str) -> str:
     """The outermost idp:platform component among the URN's parent types."""
@@ -113,6 +148,7 @@ def is_secret_object(change: Change) -> bool:
 
 # --- text helpers ----------------------------------------------------------------------------
 
+
 def code(text: str) -> str:
     text = str(text).replace("\n", " ").replace("`", "'")
     return f"`{text}`"
@@ -124,8 +160,9 @@ def cell(text: str) -> str:
 
 
 def ops_text(counts: Mapping[str, int]) -> str:
-    return " ".join(f"{SYMBOLS[op]}{counts[op]}" for op in (*CHANGE_OPS, *OTHER_OPS)
-                    if counts.get(op))
+    return " ".join(
+        f"{SYMBOLS[op]}{counts[op]}" for op in (*CHANGE_OPS, *OTHER_OPS) if counts.get(op)
+    )
 
 
 def value_text(value: Any, limit: int = 40) -> str:
@@ -139,13 +176,14 @@ def value_text(value: Any, limit: int = 40) -> str:
         return "{…}" if isinstance(value, dict) else "[…]"
     text = value if isinstance(value, str) else json.dumps(value)
     if len(text) > limit:
-        text = text[:limit - 1] + "…"
+        text = text[: limit - 1] + "…"
     return code(text)
 
 
 def property_text(change: Change, prop: PropertyChange, values: bool) -> str:
-    secret = prop.secret or (is_secret_object(change)
-                             and prop.path.split(".")[0].split("[")[0] in ("data", "stringData"))
+    secret = prop.secret or (
+        is_secret_object(change) and prop.path.split(".")[0].split("[")[0] in ("data", "stringData")
+    )
     text = code(prop.path)
     if prop.replaces:
         text = f"**{text}** (replaces)"
@@ -169,7 +207,7 @@ def property_text(change: Change, prop: PropertyChange, values: bool) -> str:
 def text_change(old: str, new: str) -> str:
     """A multi-line value (a ConfigMap's file, say): the first line that differs."""
     before, after = old.splitlines(), new.splitlines()
-    for number, (a, b) in enumerate(zip(before, after), 1):
+    for number, (a, b) in enumerate(zip(before, after, strict=False), 1):
         if a != b:
             return f"line {number} {value_text(a.strip())} → {value_text(b.strip())}"
     if len(after) > len(before):
@@ -193,14 +231,14 @@ def properties_text(change: Change, values: bool, limit: int) -> str:
 
 # --- sections -------------------------------------------------------------------------------
 
+
 def headline(preview: Preview, stack: str, title: str) -> list[str]:
     counts = preview.counts()
     parts = [f"{counts[op]} {VERBS[op]}" for op in (*CHANGE_OPS, *OTHER_OPS) if counts.get(op)]
     same = counts.get("same", 0)
     if preview.failed:
         status = "❌ failed"
-        what = (", ".join(parts) or "no changes") + (" so far" if not preview.engine_counts
-                                                        else "")
+        what = (", ".join(parts) or "no changes") + (" so far" if not preview.engine_counts else "")
         return [f"### {status}: {title} of `{stack}` ({what})"]
     unchanged = f" ({same} unchanged)" if same else ""
     if not parts:
@@ -217,8 +255,10 @@ def failure_section(preview: Preview, log_url: str | None, log_tail: str | None)
         short = "\n".join(message.strip().splitlines()[:12])[:1200]
         if short and short not in seen:
             seen.append(short)
-    lines = ["**The preview failed.**" + (f" Full output: [job log]({log_url})." if log_url
-                                          else " Full output: the job log.")]
+    lines = [
+        "**The preview failed.**"
+        + (f" Full output: [job log]({log_url})." if log_url else " Full output: the job log.")
+    ]
     if not seen and log_tail:
         seen = ["\n".join(log_tail.strip().splitlines()[-12:])[-1200:]]
     if not seen:
@@ -233,15 +273,20 @@ def risks_section(preview: Preview) -> list[str]:
     risky = [c for c in preview.changes if is_risk(c)]
     if not risky:
         return []
-    lines = ["> [!CAUTION]", f"> **{len(risky)} stateful object(s) replaced or deleted** "
-             "(data, credentials or everything inside may go with them):"]
+    lines = [
+        "> [!CAUTION]",
+        f"> **{len(risky)} stateful object(s) replaced or deleted** "
+        "(data, credentials or everything inside may go with them):",
+    ]
     for change in risky[:30]:
         why = ""
         keys = [p.path for p in change.properties if p.replaces] or list(change.replace_keys)
         if change.op == "replace" and keys:
             why = " — replaced because of " + ", ".join(code(k) for k in keys[:5])
-        lines.append(f"> - **{change.op}** {object_label(change)} "
-                     f"({layer_of(change.urn)}, {cluster_of(change)}){why}")
+        lines.append(
+            f"> - **{change.op}** {object_label(change)} "
+            f"({layer_of(change.urn)}, {cluster_of(change)}){why}"
+        )
     if len(risky) > 30:
         lines.append(f"> - … and {len(risky) - 30} more")
     return lines + [""]
@@ -249,8 +294,10 @@ def risks_section(preview: Preview) -> list[str]:
 
 def policy_line(preview: Preview) -> str:
     if preview.form == "summary":
-        return ("**Policy:** not in this form of the output: policy findings come only with "
-                "`PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true`.")
+        return (
+            "**Policy:** not in this form of the output: policy findings come only with "
+            "`PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true`."
+        )
     mandatory = [f for f in preview.findings if f.level == "mandatory"]
     advisory = [f for f in preview.findings if f.level != "mandatory"]
     if not preview.findings:
@@ -268,8 +315,11 @@ def unknowns_line(preview: Preview) -> list[str]:
     if not unknown:
         return []
     objects = sum(1 for c in preview.changes if c.unknowns)
-    return [f"{unknown} input value(s) of {objects} object(s) are known only after apply "
-            f"(shown as {UNKNOWN_TEXT}).", ""]
+    return [
+        f"{unknown} input value(s) of {objects} object(s) are known only after apply "
+        f"(shown as {UNKNOWN_TEXT}).",
+        "",
+    ]
 
 
 def changed(preview: Preview) -> list[Change]:
@@ -279,16 +329,22 @@ def changed(preview: Preview) -> list[Change]:
 def clusters_in(changes: Iterable[Change]) -> list[str]:
     found = {cluster_of(c) for c in changes}
     ordered = sorted(found - {NO_CLUSTER, "platform"})
-    return (["platform"] if "platform" in found else []) + ordered + (
-        [NO_CLUSTER] if NO_CLUSTER in found else [])
+    return (
+        (["platform"] if "platform" in found else [])
+        + ordered
+        + ([NO_CLUSTER] if NO_CLUSTER in found else [])
+    )
 
 
 def by_layer(changes: Iterable[Change]) -> dict[str, list[Change]]:
     grouped: dict[str, list[Change]] = {}
     for change in changes:
         grouped.setdefault(layer_of(change.urn), []).append(change)
-    return {layer: grouped[layer] for layer in sorted(
-        grouped, key=lambda l: (LAYER_ORDER.index(l) if l in LAYER_ORDER else len(LAYER_ORDER), l))}
+
+    def rank(layer: str) -> tuple[int, str]:
+        return (LAYER_ORDER.index(layer) if layer in LAYER_ORDER else len(LAYER_ORDER), layer)
+
+    return {layer: grouped[layer] for layer in sorted(grouped, key=rank)}
 
 
 def op_counts(changes: Iterable[Change]) -> dict[str, int]:
@@ -301,8 +357,12 @@ def op_counts(changes: Iterable[Change]) -> dict[str, int]:
 def layer_table(preview: Preview) -> list[str]:
     changes = changed(preview)
     clusters = clusters_in(changes)
-    lines = ["| layer | " + " | ".join(code(c) if c != NO_CLUSTER else c for c in clusters)
-             + " | total |", "|---" * (len(clusters) + 2) + "|"]
+    lines = [
+        "| layer | "
+        + " | ".join(code(c) if c != NO_CLUSTER else c for c in clusters)
+        + " | total |",
+        "|---" * (len(clusters) + 2) + "|",
+    ]
     for layer, members in by_layer(changes).items():
         row = [f"**{layer}**"]
         for cluster in clusters:
@@ -310,27 +370,38 @@ def layer_table(preview: Preview) -> list[str]:
         row.append(ops_text(op_counts(members)))
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
-    lines.append(f"`+` create · `~` update · `±` replace · `-` delete · {NO_CLUSTER}: no "
-                 "cluster (components, generated values, the stack)")
+    lines.append(
+        f"`+` create · `~` update · `±` replace · `-` delete · {NO_CLUSTER}: no "
+        "cluster (components, generated values, the stack)"
+    )
     return lines + [""]
 
 
 def layer_details(preview: Preview, detail: Mapping[str, Any]) -> list[str]:
     lines: list[str] = []
     for layer, members in by_layer(changed(preview)).items():
-        lines += [f"<details><summary><b>{layer}</b>: {ops_text(op_counts(members))}</summary>",
-                  ""]
+        lines += [f"<details><summary><b>{layer}</b>: {ops_text(op_counts(members))}</summary>", ""]
         listed = [c for c in members if c.op != "create" or detail["creates"] == "full"]
         creates = [c for c in members if c.op == "create"]
         with_properties = any(c.properties or c.replace_keys for c in listed)
         if listed:
-            lines += (["| | object | cluster | changed properties |", "|---|---|---|---|"]
-                      if with_properties else ["| | object | cluster |", "|---|---|---|"])
-            for change in sorted(listed, key=lambda c: (CHANGE_OPS.index(c.op)
-                                                        if c.op in CHANGE_OPS else 9,
-                                                        cluster_of(c), object_label(c))):
-                row = (f"| {SYMBOLS.get(change.op, change.op)} | "
-                       f"{cell(object_label(change))} | {cell(cluster_of(change))} |")
+            lines += (
+                ["| | object | cluster | changed properties |", "|---|---|---|---|"]
+                if with_properties
+                else ["| | object | cluster |", "|---|---|---|"]
+            )
+            for change in sorted(
+                listed,
+                key=lambda c: (
+                    CHANGE_OPS.index(c.op) if c.op in CHANGE_OPS else 9,
+                    cluster_of(c),
+                    object_label(c),
+                ),
+            ):
+                row = (
+                    f"| {SYMBOLS.get(change.op, change.op)} | "
+                    f"{cell(object_label(change))} | {cell(cluster_of(change))} |"
+                )
                 if with_properties:
                     props = properties_text(change, detail["values"], detail["paths"])
                     row += f" {cell(props)} |"
@@ -340,8 +411,9 @@ def layer_details(preview: Preview, detail: Mapping[str, Any]) -> list[str]:
             kinds: dict[str, int] = {}
             for change in creates:
                 kinds[kind_of(change.type)] = kinds.get(kind_of(change.type), 0) + 1
-            listing = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items(),
-                                                                      key=lambda kv: -kv[1]))
+            listing = ", ".join(
+                f"{n} {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1])
+            )
             lines += [f"Created ({len(creates)}): {listing}.", ""]
         elif creates and detail["creates"] == "none":
             lines += [f"{len(creates)} created (listed in the job log).", ""]
@@ -358,8 +430,9 @@ def finding_target(finding: PolicyFinding, by_urn: Mapping[str, Change]) -> str:
     return f"{kind_of(urn_type(finding.urn))} {code(urn_name(finding.urn))}"
 
 
-def policy_section(preview: Preview, remediation: Callable[[str], str | None],
-                   per_policy: int) -> list[str]:
+def policy_section(
+    preview: Preview, remediation: Callable[[str], str | None], per_policy: int
+) -> list[str]:
     if not preview.findings:
         return []
     by_urn = {c.urn: c for c in preview.changes}
@@ -372,15 +445,21 @@ def policy_section(preview: Preview, remediation: Callable[[str], str | None],
         keys = [k for k in order if (k[0] == "mandatory") == (level == "mandatory")]
         if not keys:
             continue
-        lines += ["**Mandatory** (block the change):" if level == "mandatory" else
-                  "**Advisory** (reported, not blocking):", ""]
+        lines += [
+            "**Mandatory** (block the change):"
+            if level == "mandatory"
+            else "**Advisory** (reported, not blocking):",
+            "",
+        ]
         for key in keys:
             members = groups[key]
             first = members[0]
             icon = "❌" if key[0] == "mandatory" else "⚠️"
             severity = f", {first.severity}" if first.severity else ""
-            lines.append(f"- {icon} **{code(first.policy)}** ({first.pack}{severity}, "
-                         f"{len(members)} finding(s)): {first.description}")
+            lines.append(
+                f"- {icon} **{code(first.policy)}** ({first.pack}{severity}, "
+                f"{len(members)} finding(s)): {first.description}"
+            )
             fix = remediation(first.policy)
             if fix:
                 lines.append(f"  *Remediation:* {fix}")
@@ -418,8 +497,15 @@ def footer(preview: Preview, log_url: str | None) -> list[str]:
     return [f"<sub>scripts/review, from the `pulumi preview --json` {form}{log}</sub>"]
 
 
-def _render(preview: Preview, stack: str, title: str, remediation: Callable[[str], str | None],
-            log_url: str | None, log_tail: str | None, detail: Mapping[str, Any]) -> str:
+def _render(
+    preview: Preview,
+    stack: str,
+    title: str,
+    remediation: Callable[[str], str | None],
+    log_url: str | None,
+    log_tail: str | None,
+    detail: Mapping[str, Any],
+) -> str:
     lines = [marker(stack), *headline(preview, stack, title), ""]
     lines += failure_section(preview, log_url, log_tail)
     lines += risks_section(preview)
@@ -436,8 +522,11 @@ def _render(preview: Preview, stack: str, title: str, remediation: Callable[[str
 
 def _cut(text: str, limit: int, log_url: str | None) -> str:
     """Hard truncation at a line boundary, closing an open <details>, with a pointer."""
-    note = ("\n\n**Truncated** to fit one GitHub comment: the full preview is in the "
-            + (f"[job log]({log_url})." if log_url else "job log.") + "\n")
+    note = (
+        "\n\n**Truncated** to fit one GitHub comment: the full preview is in the "
+        + (f"[job log]({log_url})." if log_url else "job log.")
+        + "\n"
+    )
     room = limit - len(note) - len("\n</details>\n")
     cut = text[:room].rsplit("\n", 1)[0]
     if cut.count("<details>") > cut.count("</details>"):
@@ -445,10 +534,16 @@ def _cut(text: str, limit: int, log_url: str | None) -> str:
     return cut + note
 
 
-def render(preview: Preview, *, stack: str | None = None, title: str = "Pulumi preview",
-           remediation: Callable[[str], str | None] | Mapping[str, str] | None = None,
-           log_url: str | None = None, log_tail: str | None = None,
-           limit: int = COMMENT_LIMIT) -> str:
+def render(
+    preview: Preview,
+    *,
+    stack: str | None = None,
+    title: str = "Pulumi preview",
+    remediation: Callable[[str], str | None] | Mapping[str, str] | None = None,
+    log_url: str | None = None,
+    log_tail: str | None = None,
+    limit: int = COMMENT_LIMIT,
+) -> str:
     """The Markdown summary of `preview`, at most `limit` characters."""
     stack = stack or preview.stack or "stack"
     if remediation is None:
@@ -467,5 +562,12 @@ def summary_counts(preview: Preview) -> dict[str, int]:
     return preview.counts()
 
 
-__all__: Sequence[str] = ["COMMENT_LIMIT", "LAYERS", "marker", "render", "layer_of",
-                          "cluster_of", "summary_counts"]
+__all__: Sequence[str] = [
+    "COMMENT_LIMIT",
+    "LAYERS",
+    "marker",
+    "render",
+    "layer_of",
+    "cluster_of",
+    "summary_counts",
+]

@@ -15,8 +15,12 @@ import importlib
 import sys
 from pathlib import Path
 
-DECLARATIONS = {"resource_policy", "stack_policy", "ResourceValidationPolicy",
-                "StackValidationPolicy"}
+DECLARATIONS = {
+    "resource_policy",
+    "stack_policy",
+    "ResourceValidationPolicy",
+    "StackValidationPolicy",
+}
 REMEDIATION_KEYWORDS = ("remediation", "remediation_steps")
 
 
@@ -32,8 +36,11 @@ def _literal(node: ast.AST | None) -> str | None:
 
 def _callee(call: ast.Call) -> str:
     func = call.func
-    return func.id if isinstance(func, ast.Name) else (
-        func.attr if isinstance(func, ast.Attribute) else "")
+    return (
+        func.id
+        if isinstance(func, ast.Name)
+        else (func.attr if isinstance(func, ast.Attribute) else "")
+    )
 
 
 def _imported(packs_root: Path) -> dict[str, str]:
@@ -75,8 +82,10 @@ def _from_sources(packs_root: Path) -> dict[str, str]:
                 continue
             keywords = {k.arg: k.value for k in call.keywords if k.arg}
             name = _literal(call.args[0]) if call.args else _literal(keywords.get("name"))
-            fix = next((t for k in REMEDIATION_KEYWORDS
-                        if (t := _literal(keywords.get(k))) is not None), None)
+            fix = next(
+                (t for k in REMEDIATION_KEYWORDS if (t := _literal(keywords.get(k))) is not None),
+                None,
+            )
             if name and fix:
                 found[name] = " ".join(fix.split())
     return found

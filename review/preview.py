@@ -32,22 +32,47 @@ from typing import Any, Final
 
 SIG_KEY: Final = "4dabf18193072939515e22adb298388d"
 SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"
-UNKNOWN_VALUES: Final = frozenset({"04da6b54-80e4-46f7-96ec-b56ff0331ba9",
-                                   "3eeb2bf0-c639-47a8-9e75-3b44932eb421"})
+UNKNOWN_VALUES: Final = frozenset(
+    {"04da6b54-80e4-46f7-96ec-b56ff0331ba9", "3eeb2bf0-c639-47a8-9e75-3b44932eb421"}
+)
 MASSAGED_SECRET: Final = "[secret]"
 
 # Steps the engine does not count: the halves of a replacement (the `replace` step is counted).
-REPLACEMENT_HALVES: Final = frozenset({"create-replacement", "delete-replaced",
-                                       "discard-replaced", "read-replacement",
-                                       "import-replacement", "remove-pending-replace", "refresh"})
-DIGEST_KEYS: Final = frozenset({"config", "steps", "diagnostics", "duration", "changeSummary",
-                                "maybeCorrupt"})
-EVENT_KEYS: Final = frozenset({"cancelEvent", "stdoutEvent", "diagnosticEvent", "preludeEvent",
-                               "summaryEvent", "resourcePreEvent", "resOutputsEvent",
-                               "resOpFailedEvent", "policyEvent", "policyRemediationEvent",
-                               "policyLoadEvent", "policyAnalyzeSummaryEvent",
-                               "policyRemediateSummaryEvent", "policyAnalyzeStackSummaryEvent",
-                               "startDebuggingEvent", "progressEvent", "errorEvent"})
+REPLACEMENT_HALVES: Final = frozenset(
+    {
+        "create-replacement",
+        "delete-replaced",
+        "discard-replaced",
+        "read-replacement",
+        "import-replacement",
+        "remove-pending-replace",
+        "refresh",
+    }
+)
+DIGEST_KEYS: Final = frozenset(
+    {"config", "steps", "diagnostics", "duration", "changeSummary", "maybeCorrupt"}
+)
+EVENT_KEYS: Final = frozenset(
+    {
+        "cancelEvent",
+        "stdoutEvent",
+        "diagnosticEvent",
+        "preludeEvent",
+        "summaryEvent",
+        "resourcePreEvent",
+        "resOutputsEvent",
+        "resOpFailedEvent",
+        "policyEvent",
+        "policyRemediationEvent",
+        "policyLoadEvent",
+        "policyAnalyzeSummaryEvent",
+        "policyRemediateSummaryEvent",
+        "policyAnalyzeStackSummaryEvent",
+        "startDebuggingEvent",
+        "progressEvent",
+        "errorEvent",
+    }
+)
 _COLOR = re.compile(r"<\{%[^%]*%\}>|\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -63,7 +88,7 @@ class _Marker:
         return self.name
 
 
-SECRET: Final = _Marker("SECRET")    # a secret value: never kept, never shown
+SECRET: Final = _Marker("SECRET")  # a secret value: never kept, never shown
 UNKNOWN: Final = _Marker("UNKNOWN")  # known only after apply
 MISSING: Final = _Marker("MISSING")  # no value at that path
 
@@ -71,8 +96,9 @@ MISSING: Final = _Marker("MISSING")  # no value at that path
 @dataclasses.dataclass(frozen=True)
 class PropertyChange:
     """One changed property path of one object."""
+
     path: str
-    kind: str          # add, update, delete, and their -replace forms
+    kind: str  # add, update, delete, and their -replace forms
     old: Any = MISSING
     new: Any = MISSING
 
@@ -88,6 +114,7 @@ class PropertyChange:
 @dataclasses.dataclass(frozen=True)
 class Change:
     """What the preview intends for one resource (one logical step)."""
+
     urn: str
     op: str
     type: str
@@ -97,7 +124,7 @@ class Change:
     replace_keys: tuple[str, ...] = ()
     namespace: str | None = None
     object_name: str | None = None
-    unknowns: int = 0   # input values known only after apply
+    unknowns: int = 0  # input values known only after apply
 
     @property
     def name(self) -> str:
@@ -108,7 +135,7 @@ class Change:
 class PolicyFinding:
     policy: str
     pack: str
-    level: str          # mandatory, advisory (remediate, disabled)
+    level: str  # mandatory, advisory (remediate, disabled)
     severity: str
     urn: str
     description: str
@@ -117,26 +144,26 @@ class PolicyFinding:
 
 @dataclasses.dataclass(frozen=True)
 class Diagnostic:
-    severity: str       # error, warning, info, info#err
+    severity: str  # error, warning, info, info#err
     message: str
     urn: str = ""
 
 
 @dataclasses.dataclass
 class Preview:
-    form: str                                   # "summary" or "events"
+    form: str  # "summary" or "events"
     changes: list[Change]
-    parents: dict[str, str]                     # urn -> parent urn, for every step seen
-    engine_counts: dict[str, int] | None        # the engine's own count per op, if it wrote one
+    parents: dict[str, str]  # urn -> parent urn, for every step seen
+    engine_counts: dict[str, int] | None  # the engine's own count per op, if it wrote one
     findings: list[PolicyFinding]
     diagnostics: list[Diagnostic]
-    result: str | None                          # summaryEvent.result: succeeded, failed, ...
+    result: str | None  # summaryEvent.result: succeeded, failed, ...
 
     @property
     def stack(self) -> str | None:
         for change in self.changes:
             if change.urn.startswith("urn:pulumi:"):
-                return change.urn.split("::", 1)[0][len("urn:pulumi:"):] or None
+                return change.urn.split("::", 1)[0][len("urn:pulumi:") :] or None
         return None
 
     @property
@@ -232,7 +259,7 @@ def parse_path(path: str) -> list[str | int] | None:
                 j = path.find("]", i)
                 if j < 0:
                     return None
-                token = path[i + 1:j]
+                token = path[i + 1 : j]
                 segments.append(int(token) if token.isdigit() else token)
                 i = j + 1
         else:
@@ -279,14 +306,25 @@ def _metadata(inputs: Any, outputs: Any) -> tuple[str | None, str | None]:
         meta = props.get("metadata") if isinstance(props, Mapping) else None
         if isinstance(meta, Mapping):
             name, namespace = meta.get("name"), meta.get("namespace")
-            return (namespace if isinstance(namespace, str) else None,
-                    name if isinstance(name, str) else None)
+            return (
+                namespace if isinstance(namespace, str) else None,
+                name if isinstance(name, str) else None,
+            )
     return None, None
 
 
-def _change(op: str, urn: str, type_: str, provider: str, old: dict[str, Any], new: dict[str, Any],
-            detailed: Any, diff_kind_key: str, diffs: Iterable[str],
-            replace_keys: Iterable[str]) -> Change:
+def _change(
+    op: str,
+    urn: str,
+    type_: str,
+    provider: str,
+    old: dict[str, Any],
+    new: dict[str, Any],
+    detailed: Any,
+    diff_kind_key: str,
+    diffs: Iterable[str],
+    replace_keys: Iterable[str],
+) -> Change:
     old_inputs = normalize(old.get("inputs") or {})
     old_outputs = normalize(old.get("outputs") or {})
     new_inputs = normalize(new.get("inputs") or {})
@@ -294,25 +332,35 @@ def _change(op: str, urn: str, type_: str, provider: str, old: dict[str, Any], n
     if isinstance(detailed, Mapping) and detailed:
         for path in sorted(detailed):
             entry = detailed[path] if isinstance(detailed[path], Mapping) else {}
-            kind = str(entry.get(diff_kind_key) or entry.get("kind") or entry.get("diffKind")
-                       or "update")
+            kind = str(
+                entry.get(diff_kind_key) or entry.get("kind") or entry.get("diffKind") or "update"
+            )
             before = old_inputs if entry.get("inputDiff") else (old_outputs or old_inputs)
-            properties.append(PropertyChange(path, kind, lookup(before, path),
-                                             lookup(new_inputs, path)))
+            properties.append(
+                PropertyChange(path, kind, lookup(before, path), lookup(new_inputs, path))
+            )
     elif op in ("update", "replace"):
         keys = set(replace_keys)
         for path in sorted(set(diffs) | keys):
             kind = "update-replace" if path in keys else "update"
-            properties.append(PropertyChange(path, kind, lookup(old_outputs or old_inputs, path),
-                                             lookup(new_inputs, path)))
+            properties.append(
+                PropertyChange(
+                    path, kind, lookup(old_outputs or old_inputs, path), lookup(new_inputs, path)
+                )
+            )
     namespace, name = _metadata(new_inputs or old_inputs, old_outputs)
     return Change(
-        urn=urn, op=op, type=type_ or str(new.get("type") or old.get("type") or urn_type(urn)),
+        urn=urn,
+        op=op,
+        type=type_ or str(new.get("type") or old.get("type") or urn_type(urn)),
         parent=str(new.get("parent") or old.get("parent") or ""),
         provider=str(provider or new.get("provider") or old.get("provider") or ""),
-        properties=tuple(properties), replace_keys=tuple(replace_keys),
-        namespace=namespace, object_name=name,
-        unknowns=count_unknowns(new_inputs) if op in ("create", "update", "replace") else 0)
+        properties=tuple(properties),
+        replace_keys=tuple(replace_keys),
+        namespace=namespace,
+        object_name=name,
+        unknowns=count_unknowns(new_inputs) if op in ("create", "update", "replace") else 0,
+    )
 
 
 def _strings(raw: Any) -> list[str]:
@@ -329,10 +377,14 @@ def _finding(event: Mapping[str, Any]) -> PolicyFinding:
     text = clean(str(event.get("message", "")))
     description, _, message = text.partition("\n")
     return PolicyFinding(
-        policy=str(event.get("policyName", "")), pack=str(event.get("policyPackName", "")),
+        policy=str(event.get("policyName", "")),
+        pack=str(event.get("policyPackName", "")),
         level=str(event.get("enforcementLevel", "")).lower(),
-        severity=str(event.get("severity", "")).lower(), urn=str(event.get("resourceUrn", "")),
-        description=description.strip(), message=message.strip())
+        severity=str(event.get("severity", "")).lower(),
+        urn=str(event.get("resourceUrn", "")),
+        description=description.strip(),
+        message=message.strip(),
+    )
 
 
 def from_digest(document: Mapping[str, Any]) -> Preview:
@@ -341,18 +393,31 @@ def from_digest(document: Mapping[str, Any]) -> Preview:
         if not isinstance(step, Mapping) or not step.get("urn"):
             continue
         old, new = _state(step.get("oldState")), _state(step.get("newState"))
-        change = _change(str(step.get("op", "")), str(step["urn"]), "",
-                         str(step.get("provider") or ""), old, new, step.get("detailedDiff"),
-                         "kind", _strings(step.get("diffReasons")),
-                         _strings(step.get("replaceReasons")))
+        change = _change(
+            str(step.get("op", "")),
+            str(step["urn"]),
+            "",
+            str(step.get("provider") or ""),
+            old,
+            new,
+            step.get("detailedDiff"),
+            "kind",
+            _strings(step.get("diffReasons")),
+            _strings(step.get("replaceReasons")),
+        )
         parents[change.urn] = change.parent
         if change.op not in REPLACEMENT_HALVES:
             changes.append(change)
-    diagnostics = [Diagnostic(str(d.get("severity", "")), clean(str(d.get("message", ""))),
-                              str(d.get("urn", "")))
-                   for d in document.get("diagnostics") or [] if isinstance(d, Mapping)]
-    return Preview("summary", changes, parents, _counts(document.get("changeSummary")), [],
-                   diagnostics, None)
+    diagnostics = [
+        Diagnostic(
+            str(d.get("severity", "")), clean(str(d.get("message", ""))), str(d.get("urn", ""))
+        )
+        for d in document.get("diagnostics") or []
+        if isinstance(d, Mapping)
+    ]
+    return Preview(
+        "summary", changes, parents, _counts(document.get("changeSummary")), [], diagnostics, None
+    )
 
 
 def from_events(events: Iterable[Mapping[str, Any]]) -> Preview:
@@ -376,10 +441,18 @@ def from_events(events: Iterable[Mapping[str, Any]]) -> Preview:
                 parents[urn] = parent
             if not meta.get("logical") or (urn, op) in changes:
                 continue  # halves of a replacement; the outputs event repeats the step
-            changes[(urn, op)] = _change(op, urn, str(meta.get("type", "")),
-                                         str(meta.get("provider") or ""), old, new,
-                                         meta.get("detailedDiff"), "diffKind",
-                                         _strings(meta.get("diffs")), _strings(meta.get("keys")))
+            changes[(urn, op)] = _change(
+                op,
+                urn,
+                str(meta.get("type", "")),
+                str(meta.get("provider") or ""),
+                old,
+                new,
+                meta.get("detailedDiff"),
+                "diffKind",
+                _strings(meta.get("diffs")),
+                _strings(meta.get("keys")),
+            )
         if isinstance(policy := event.get("policyEvent"), Mapping):
             findings.append(_finding(policy))
         if isinstance(diag := event.get("diagnosticEvent"), Mapping):
@@ -398,16 +471,17 @@ def from_events(events: Iterable[Mapping[str, Any]]) -> Preview:
         if isinstance(summary := event.get("summaryEvent"), Mapping):
             counts = _counts(summary.get("resourceChanges"))
             result = str(summary.get("result") or "succeeded")
-    return Preview("events", list(changes.values()), parents, counts, findings, diagnostics,
-                   result)
+    return Preview("events", list(changes.values()), parents, counts, findings, diagnostics, result)
 
 
 def load(text: str) -> Preview:
     """Either form of `pulumi preview --json` output -> a Preview (ReviewError if neither)."""
     stripped = text.strip()
     if not stripped:
-        raise ReviewError("the preview wrote no JSON: it failed before the engine ran "
-                          "(its error is in the job log)")
+        raise ReviewError(
+            "the preview wrote no JSON: it failed before the engine ran "
+            "(its error is in the job log)"
+        )
     try:
         document = json.loads(stripped)
     except json.JSONDecodeError:
@@ -417,11 +491,14 @@ def load(text: str) -> Preview:
             return from_events([document])
         if document.keys() <= DIGEST_KEYS:
             return from_digest(document)
-        raise ReviewError("the JSON is neither a `pulumi preview --json` summary nor an engine "
-                          f"event (keys: {', '.join(sorted(document)[:6])})")
+        raise ReviewError(
+            "the JSON is neither a `pulumi preview --json` summary nor an engine "
+            f"event (keys: {', '.join(sorted(document)[:6])})"
+        )
     if document is not None:
-        raise ReviewError(f"expected a JSON object from `pulumi preview --json`, got "
-                          f"{type(document).__name__}")
+        raise ReviewError(
+            f"expected a JSON object from `pulumi preview --json`, got {type(document).__name__}"
+        )
     if (start := stripped.find("\n{\n")) >= 0:  # a summary document after other messages
         try:
             document = json.loads(stripped[start:])
@@ -437,11 +514,15 @@ def load(text: str) -> Preview:
         try:
             event = json.loads(line)
         except json.JSONDecodeError as error:
-            raise ReviewError(f"line {number} is not valid JSON ({error.msg}, column "
-                              f"{error.colno}): is this `pulumi preview --json` output?") from None
+            raise ReviewError(
+                f"line {number} is not valid JSON ({error.msg}, column "
+                f"{error.colno}): is this `pulumi preview --json` output?"
+            ) from None
         if isinstance(event, dict) and EVENT_KEYS & event.keys():
             events.append(event)
     if not events:
-        raise ReviewError("no engine events and no preview summary in the input: is this "
-                          "`pulumi preview --json` output?")
+        raise ReviewError(
+            "no engine events and no preview summary in the input: is this "
+            "`pulumi preview --json` output?"
+        )
     return from_events(events)

@@ -15,8 +15,8 @@
                                       secret) to ~/.kube/config, mode 0600; nothing if empty
 
 The engine comes from scripts/engine-bootstrap.sh and the backend from PULUMI_BACKEND_URL (a
-local file backend in .pulumi-local/ without it), exactly as for scripts/preview. `--offline`
-works on the throw-away offline copy instead (fixture charts, render mode).
+local file backend in .pulumi-local/ without it), as for scripts/preview. `--offline` works on
+a throw-away copy bound to local clusters (scripts/local-cluster), to try the steps out.
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ DRIFT = 3
 
 
 def _engine_workspace() -> Any:
-    spec = importlib.util.spec_from_file_location("engine_workspace",
-                                                  REPO / "scripts" / "engine_workspace.py")
+    spec = importlib.util.spec_from_file_location(
+        "engine_workspace", REPO / "scripts" / "engine_workspace.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules["engine_workspace"] = module  # dataclasses look their module up here
@@ -54,25 +55,38 @@ def _engine_workspace() -> Any:
 
 
 def workspace(stack: str, offline: bool) -> Any:
-    """The project bound to `stack`: the repository itself (the backend of PULUMI_BACKEND_URL),
-    or an offline copy."""
+    """The project bound to `stack`: the repository itself, applying to the clusters the stack
+    names (the backend of PULUMI_BACKEND_URL, the ambient kubeconfig), or, `offline`, a
+    throw-away copy bound to local clusters built like the stack's (scripts/local-cluster;
+    charts from the chart mirror), as `scripts/preview` does when the clusters do not answer."""
     ew = _engine_workspace()
     engine_bin = ew.bootstrap()
     if offline:
-        return ew.offline_workspace(Path(tempfile.mkdtemp(prefix="idp-ci-")), engine_bin, stack)
+        kubeconfig = ew.local_cluster.Clusters(stack).up()
+        print(
+            f"ci: local clusters for {stack} ({kubeconfig}; stop them with "
+            f"`scripts/local-cluster down {stack}`)",
+            file=sys.stderr,
+        )
+        tmp = Path(tempfile.mkdtemp(prefix="idp-ci-"))
+        return ew.offline_workspace(tmp, engine_bin, stack, kubeconfig)
     state = None if os.environ.get("PULUMI_BACKEND_URL") else REPO / ".pulumi-local" / "state"
-    ws = ew.Workspace(REPO, stack, ew.engine_env(engine_bin, state))
+    ws = ew.Workspace(REPO, stack, ew.engine_env(engine_bin, state, keep_kubeconfig=True))
     ew.install_plugins(engine_bin, ws.env)
     ws.init_stack()
     return ws
 
 
-def run_preview(stack: str, extra: Iterable[str], offline: bool,
-                title: str) -> tuple[int, Preview | None, str]:
+def run_preview(
+    stack: str, extra: Iterable[str], offline: bool, title: str
+) -> tuple[int, Preview | None, str]:
     """Preview as an engine-event stream (the form with policy findings) and summarise it."""
     OUT.mkdir(exist_ok=True)
-    events, log, summary = (OUT / f"preview-{stack}.jsonl", OUT / f"preview-{stack}.log",
-                            OUT / f"review-{stack}.md")
+    events, log, summary = (
+        OUT / f"preview-{stack}.jsonl",
+        OUT / f"preview-{stack}.log",
+        OUT / f"review-{stack}.md",
+    )
     ws = workspace(stack, offline)
     ws.env["PULUMI_ENABLE_STREAMING_JSON_PREVIEW"] = "true"
     result = ws.pulumi("preview", "--diff", "--json", *extra, *ws.policy_args(), check=False)
@@ -87,15 +101,24 @@ def run_preview(stack: str, extra: Iterable[str], offline: bool,
 
         def summarise(limit: int) -> str:
             assert preview is not None
-            return render(preview, stack=stack, title=title, remediation=fixes,
-                          log_url=log_url, log_tail=result.stderr, limit=limit)
+            return render(
+                preview,
+                stack=stack,
+                title=title,
+                remediation=fixes,
+                log_url=log_url,
+                log_tail=result.stderr,
+                limit=limit,
+            )
 
         markdown = summarise(COMMENT_LIMIT)
         full = summarise(sys.maxsize)  # the job log, where a cut comment points, gets it whole
     except ReviewError as error:
         tail = "\n".join((result.stderr or "").strip().splitlines()[-12:])[-1500:]
-        markdown = full = (f"{marker(stack)}\n### ❌ failed: {title} of `{stack}`\n\n{error}"
-                           f"\n\n```text\n{tail.replace('```', chr(39) * 3)}\n```\n")
+        markdown = full = (
+            f"{marker(stack)}\n### ❌ failed: {title} of `{stack}`\n\n{error}"
+            f"\n\n```text\n{tail.replace('```', chr(39) * 3)}\n```\n"
+        )
     summary.write_text(markdown)
     print(full)
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -130,14 +153,14 @@ def cmd_drift(options: argparse.Namespace) -> int:
 
 def cmd_up(options: argparse.Namespace) -> int:
     ws = workspace(options.stack, options.offline)
-    result = ws.pulumi("up", "--yes", "--diff", *ws.policy_args(), check=False, capture=False,
-                       timeout=3600)
+    result = ws.pulumi(
+        "up", "--yes", "--diff", *ws.policy_args(), check=False, capture=False, timeout=3600
+    )
     return int(result.returncode)
 
 
 def cmd_kubeconfig(options: argparse.Namespace) -> int:
-    # The engine workspace drops KUBECONFIG from the environment (render mode must never reach a
-    # cluster), so kubeconfig-mode clusters read the default location.
+    # The default location: the provider finds it with or without KUBECONFIG set.
     content = os.environ.get("IDP_KUBECONFIG", "")
     if not content.strip():
         print("ci: no kubeconfig given (render-mode clusters need none)")
@@ -153,12 +176,18 @@ def cmd_kubeconfig(options: argparse.Namespace) -> int:
 
 # --- GitHub: the sticky comment and the drift issue, through `gh api` -------------------------
 
+
 def gh(*args: str, body: dict[str, Any] | None = None) -> str:
     command = ["gh", "api", *args]
     if body is not None:
         command += ["--input", "-"]
-    result = subprocess.run(command, input=json.dumps(body) if body is not None else None,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        command,
+        input=json.dumps(body) if body is not None else None,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
         raise SystemExit(f"ci: gh api {' '.join(args[:3])} failed: {result.stderr.strip()}")
     return result.stdout
@@ -196,8 +225,14 @@ def cmd_comment(options: argparse.Namespace) -> int:
     if not pr:
         raise SystemExit("ci: no pull request number (--pr or PR_NUMBER)")
     repo = repository()
-    comments = json_lines(gh("--paginate", f"repos/{repo}/issues/{pr}/comments",
-                             "--jq", ".[] | {id: .id, body: .body}"))
+    comments = json_lines(
+        gh(
+            "--paginate",
+            f"repos/{repo}/issues/{pr}/comments",
+            "--jq",
+            ".[] | {id: .id, body: .body}",
+        )
+    )
     existing = marked(comments, options.stack)
     if existing:
         gh("-X", "PATCH", f"repos/{repo}/issues/comments/{existing['id']}", body={"body": body})
@@ -211,9 +246,14 @@ def cmd_comment(options: argparse.Namespace) -> int:
 def drift_issue(stack: str, markdown: str | None) -> None:
     """Open or update the one drift issue of `stack` (markdown), or close it when clean (None)."""
     repo = repository()
-    issues = json_lines(gh("--paginate", f"repos/{repo}/issues?state=open&per_page=100",
-                           "--jq", ".[] | select(.pull_request == null) "
-                                   "| {number: .number, body: .body}"))
+    issues = json_lines(
+        gh(
+            "--paginate",
+            f"repos/{repo}/issues?state=open&per_page=100",
+            "--jq",
+            ".[] | select(.pull_request == null) | {number: .number, body: .body}",
+        )
+    )
     existing = marked(issues, stack)
     if markdown is not None:
         body = {"title": f"Drift: stack {stack} differs from main", "body": markdown}
@@ -225,10 +265,18 @@ def drift_issue(stack: str, markdown: str | None) -> None:
             print(f"ci: opened drift issue #{created.get('number')}")
     elif existing:
         run = job_log_url(dict(os.environ)) or "the nightly check"
-        gh("-X", "POST", f"repos/{repo}/issues/{existing['number']}/comments",
-           body={"body": f"No drift any more ({run}): closing."})
-        gh("-X", "PATCH", f"repos/{repo}/issues/{existing['number']}",
-           body={"state": "closed", "state_reason": "completed"})
+        gh(
+            "-X",
+            "POST",
+            f"repos/{repo}/issues/{existing['number']}/comments",
+            body={"body": f"No drift any more ({run}): closing."},
+        )
+        gh(
+            "-X",
+            "PATCH",
+            f"repos/{repo}/issues/{existing['number']}",
+            body={"state": "closed", "state_reason": "completed"},
+        )
         print(f"ci: closed drift issue #{existing['number']}")
 
 
@@ -239,19 +287,27 @@ def stack_name(value: str) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="scripts/ci", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
+    p = argparse.ArgumentParser(
+        prog="scripts/ci",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
     sub = p.add_subparsers(dest="command", required=True)
     for name in ("preview", "drift", "up"):
         s = sub.add_parser(name)
         s.add_argument("stack", type=stack_name)
-        s.add_argument("--offline", action="store_true",
-                       help="the offline copy (fixture charts, render mode), for trying it out")
-    sub.choices["drift"].add_argument("--issue", action="store_true",
-                                      help="open/update (or close) the stack's drift issue")
-    sub.choices["drift"].add_argument("--no-refresh", action="store_true",
-                                      help="compare with the state only, not the clusters")
+        s.add_argument(
+            "--offline",
+            action="store_true",
+            help="a throw-away copy on local clusters (scripts/local-cluster), to try it out",
+        )
+    sub.choices["drift"].add_argument(
+        "--issue", action="store_true", help="open/update (or close) the stack's drift issue"
+    )
+    sub.choices["drift"].add_argument(
+        "--no-refresh", action="store_true", help="compare with the state only, not the clusters"
+    )
     comment = sub.add_parser("comment")
     comment.add_argument("stack")
     comment.add_argument("file")
@@ -262,8 +318,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     options = parser().parse_args(argv)
-    return {"preview": cmd_preview, "drift": cmd_drift, "up": cmd_up,
-            "comment": cmd_comment, "kubeconfig": cmd_kubeconfig}[options.command](options)
+    return {
+        "preview": cmd_preview,
+        "drift": cmd_drift,
+        "up": cmd_up,
+        "comment": cmd_comment,
+        "kubeconfig": cmd_kubeconfig,
+    }[options.command](options)
 
 
 if __name__ == "__main__":

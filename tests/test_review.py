@@ -207,8 +207,8 @@ def test_input_that_is_no_preview_is_one_clear_error(tmp_path, capsys):
 
 
 def test_a_preview_too_large_for_one_comment_is_cut_to_fit_with_a_pointer():
-    events = [step_event("create", urn(f"idp:platform:SecurityBaseline$kubernetes:core/v1:"
-                                       f"ConfigMap", f"config-{i:05d}"),
+    events = [step_event("create", urn("idp:platform:SecurityBaseline$kubernetes:core/v1:"
+                                       "ConfigMap", f"config-{i:05d}"),
                          new=k8s(f"config-{i:05d}", f"team-{i % 40}-prod"))
               for i in range(3000)]
     events += [step_event("update", urn("idp:platform:KratixPlatform$kubernetes:apps/v1:"
