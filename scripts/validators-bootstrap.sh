@@ -67,10 +67,11 @@ timed() {
 
 # name -> directory holding its binary; filled in below.
 declare -A DIRS=()
-declare -A BINARY=([promtool]=promtool)
-NAMES=(promtool)
+declare -A BINARY=([promtool]=promtool [appset-render]=appset-render)
+NAMES=(promtool appset-render)
 
 DIRS[promtool]=$CACHE/promtool-${PROMETHEUS_DEB_VERSION//[+~]/_}
+DIRS[appset-render]=$CACHE/appset-render_${GO_VERSION}_$(inputs_hash appset-render)
 
 LINKS=$CACHE/bin-$(for n in "${NAMES[@]}"; do echo "${DIRS[$n]}"; done | sha256sum | cut -c1-12)
 
@@ -141,6 +142,10 @@ go_build() {
 	(cd "$TOOLS/$wrapper" && timed "$name build" nice -n "$NICE" "$GO" build -trimpath \
 		-ldflags "-s -w" "$@" -o "$out/.$name.tmp" "$package")
 	mv "$out/.$name.tmp" "$out/${BINARY[$name]}"
+}
+
+build_appset-render() {
+	go_build appset-render appset-render .
 }
 
 for n in "${NAMES[@]}"; do
