@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from typing import Mapping, Sequence
 
 import pulumi
@@ -293,8 +294,8 @@ def kyverno_policies(settings: Security, excluded_namespaces: Sequence[str],
         if signatures.public_key:
             cosign = {"key": {"data": signatures.public_key}}
         else:
-            cosign = {"keyless": {"identities": [{"issuer": signatures.keyless_issuer,
-                                                  "subject": signatures.keyless_subject}]}}
+            cosign = {"keyless": {"identities": [keyless_identity(
+                signatures.keyless_issuer, signatures.keyless_subject)]}}
         policies.append({
             "kind": "ImageValidatingPolicy",
             "metadata": {"name": "verify-image-signatures",
@@ -311,6 +312,17 @@ def kyverno_policies(settings: Security, excluded_namespaces: Sequence[str],
                     "message": "images from " + ", ".join(signatures.registries)
                                + " carry a cosign signature"}]}})
     return policies
+
+
+def keyless_identity(issuer: str | None, subject: str | None) -> dict:
+    """A cosign keyless identity. Kyverno (cosign) compares `subject` exactly, so a subject with
+    `*` (https://github.com/acme/* for every workflow of an organisation) becomes an anchored
+    `subjectRegExp` in which `*` matches any characters; without it no signature would match."""
+    if subject and "*" in subject:
+        pattern = ".*".join(re.sub(r"([.+?()\[\]{}|^$\\])", r"\\\1", part)
+                            for part in subject.split("*"))
+        return {"issuer": issuer, "subjectRegExp": f"^{pattern}$"}
+    return {"issuer": issuer, "subject": subject}
 
 
 def team_namespaces_by_cluster(teams: Sequence[Team],

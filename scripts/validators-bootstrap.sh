@@ -25,12 +25,19 @@
 set -euo pipefail
 
 PROMETHEUS_DEB_VERSION=2.42.0+ds-5+deb12u1
+# The Kyverno the chart installs is v1.19.0; the CLI is the same minor release.
+KYVERNO_VERSION=1.19.1
+# Must match dist.version in tools/otelcol/manifest.yaml.
+OTELCOL_VERSION=0.149.0
 
 log() { printf 'validators-bootstrap: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-locate=0
-if [ "${1:-}" = "--locate" ]; then locate=1; shift; fi
+locate=0 regenerate=0
+case "${1:-}" in
+--locate) locate=1; shift ;;
+--regenerate-otelcol) regenerate=1; shift ;;
+esac
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "${1:-$SCRIPT_DIR/..}" && pwd)
 TOOLS=$ROOT/tools
@@ -67,10 +74,12 @@ timed() {
 
 # name -> directory holding its binary; filled in below.
 declare -A DIRS=()
-declare -A BINARY=([promtool]=promtool [appset-render]=appset-render)
-NAMES=(promtool appset-render)
+declare -A BINARY=([promtool]=promtool [kyverno]=kyverno [otelcol-idp]=otelcol-idp
+	[appset-render]=appset-render)
+NAMES=(promtool kyverno appset-render)
 
 DIRS[promtool]=$CACHE/promtool-${PROMETHEUS_DEB_VERSION//[+~]/_}
+DIRS[kyverno]=$CACHE/kyverno-${KYVERNO_VERSION}_${GO_VERSION}_$(inputs_hash kyverno-cli)
 DIRS[appset-render]=$CACHE/appset-render_${GO_VERSION}_$(inputs_hash appset-render)
 
 LINKS=$CACHE/bin-$(for n in "${NAMES[@]}"; do echo "${DIRS[$n]}"; done | sha256sum | cut -c1-12)
@@ -85,6 +94,17 @@ if [ "$locate" = 1 ]; then
 		exit 1
 	fi
 	printf '%s\n' "$LINKS"
+	exit 0
+fi
+
+if [ "$regenerate" = 1 ]; then
+	# The builder resolves the manifest's modules (go mod tidy); its go.mod and go.sum are
+	# what the bootstrap builds with from then on.
+	work=$(mktemp -d)
+	GOFLAGS=-mod=mod generate_otelcol "$work" || die "the collector builder's modules were refused"
+	cp "$work/src/build/go.mod" "$work/src/build/go.sum" "$TOOLS/otelcol/"
+	rm -rf "$work"
+	log "tools/otelcol/go.mod and go.sum regenerated from the manifest"
 	exit 0
 fi
 
@@ -124,28 +144,55 @@ build_promtool() {
 }
 
 # --- Go validators from wrapper modules ------------------------------------------------------
-# go_build NAME WRAPPER PACKAGE [go build flags...]: build PACKAGE inside tools/WRAPPER.
+# go_build NAME OUTPUT MODULE_DIR PACKAGE [go build flags...]: build PACKAGE inside the module
+# at MODULE_DIR into OUTPUT. Returns 1 (after writing NAME.refused) if the proxy refuses a module.
 go_build() {
-	local name=$1 wrapper=$2 package=$3 out=${DIRS[$1]} log_file
-	shift 3
+	local name=$1 output=$2 module=$3 package=$4 log_file
+	shift 4
 	command -v "$GO" >/dev/null 2>&1 || die "no go command found (set GO=...) for $name"
 	log_file=$(mktemp)
 	# Fetch first, so that a module the proxy refuses is told apart from a build failure.
-	if ! (cd "$TOOLS/$wrapper" && "$GO" mod download) >"$log_file" 2>&1; then
-		refused "$name" "$(grep -m3 -iE 'not found|refused|forbidden|410|404|reading' "$log_file" ||
-			tail -n3 "$log_file")"
+	if ! (cd "$module" && "$GO" mod download) >"$log_file" 2>&1; then
+		refused "$name" "$(grep -m3 -iE 'not found|refused|forbidden|not available|410|404' \
+			"$log_file" || tail -n3 "$log_file")"
 		rm -f "$log_file"
-		return 0
+		return 1
 	fi
 	rm -f "$log_file"
-	mkdir -p "$out"
-	(cd "$TOOLS/$wrapper" && timed "$name build" nice -n "$NICE" "$GO" build -trimpath \
-		-ldflags "-s -w" "$@" -o "$out/.$name.tmp" "$package")
-	mv "$out/.$name.tmp" "$out/${BINARY[$name]}"
+	mkdir -p "$(dirname "$output")"
+	(cd "$module" && timed "$name: go build $package" nice -n "$NICE" "$GO" build -trimpath \
+		-ldflags "-s -w" "$@" -o "$output.tmp" "$package")
+	mv "$output.tmp" "$output"
 }
 
 build_appset-render() {
-	go_build appset-render appset-render .
+	go_build appset-render "${DIRS[appset-render]}/appset-render" "$TOOLS/appset-render" . || true
+}
+
+build_kyverno() {
+	go_build kyverno "${DIRS[kyverno]}/kyverno" "$TOOLS/kyverno-cli" \
+		github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno \
+		-ldflags "-s -w -X github.com/kyverno/kyverno/pkg/version.BuildVersion=v$KYVERNO_VERSION" || true
+}
+
+# The collector builder generates the distribution's sources from tools/otelcol/manifest.yaml;
+# they are built with the committed go.mod and go.sum (the builder's own module resolution,
+# pinned), so nothing unchecked is downloaded.
+generate_otelcol() {
+	local out=$1 src=$1/src
+	go_build otelcol-idp "$out/ocb" "$TOOLS/otelcol/builder" \
+		go.opentelemetry.io/collector/cmd/builder || return 1
+	rm -rf "$src"
+	mkdir -p "$src"
+	cp "$TOOLS/otelcol/manifest.yaml" "$src/"
+	(cd "$src" && "$out/ocb" --config manifest.yaml --skip-compilation "${@:2}") >&2
+}
+
+build_otelcol-idp() {
+	local out=${DIRS[otelcol-idp]}
+	generate_otelcol "$out" --skip-get-modules || return 0
+	cp "$TOOLS/otelcol/go.mod" "$TOOLS/otelcol/go.sum" "$out/src/build/"
+	go_build otelcol-idp "$out/otelcol-idp" "$out/src/build" . || true
 }
 
 for n in "${NAMES[@]}"; do

@@ -47,8 +47,9 @@ def validator(name: str) -> Path:
 
 
 def run(name: str, *args: str, cwd: Path | None = None, input_text: str | None = None,
-        timeout: int = 300) -> subprocess.CompletedProcess:
+        env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     """Run validator `name` with `args` (and `input_text` on stdin); its output is the
     caller's to assert on."""
     return subprocess.run([str(validator(name)), *args], capture_output=True, text=True,
-                          check=False, cwd=cwd, input=input_text, timeout=timeout)
+                          check=False, cwd=cwd, input=input_text, env=env,
+                          timeout=timeout)
