@@ -467,18 +467,37 @@ def pipeline(receivers: list[str], processors: list[str], exporters: list[str]) 
     return {"receivers": receivers, "processors": processors, "exporters": exporters}
 
 
-# Chart defaults this program replaces: receivers and pipelines nobody uses.
-UNUSED_DEFAULT_RECEIVERS = {"jaeger": None, "zipkin": None, "prometheus": None}
+HEALTH_CHECK_PORT = 13133
+
+
+def collector_config(config: dict) -> dict:
+    """A whole collector config, as the chart's `alternateConfig`: what we write is what runs.
+
+    The chart's `config` is merged over its defaults (jaeger, zipkin and prometheus receivers,
+    a debug exporter), which only a `null` can delete, and Pulumi's Python SDK drops `null`s
+    from values before Helm sees them. So the config is complete here, with what the chart's
+    defaults provided that the pods need: the health_check extension its probes call, and the
+    collector's own metrics on COLLECTOR_METRICS_PORT (scraped by `prometheus/self`)."""
+    return {
+        **config,
+        "extensions": {"health_check": {"endpoint": f"${{env:MY_POD_IP}}:{HEALTH_CHECK_PORT}"}},
+        "service": {
+            **config["service"],
+            "extensions": ["health_check"],
+            "telemetry": {"metrics": {"readers": [{"pull": {"exporter": {"prometheus": {
+                "host": "${env:MY_POD_IP}", "port": COLLECTOR_METRICS_PORT}}}}]}},
+        },
+    }
 
 
 def agent_values(profile: SizeProfile, cluster: str, gateway: str, gateway_tls: bool) -> dict:
     """The node agent: OTLP from pods on the node, host and kubelet metrics, container logs;
     everything enriched with Kubernetes metadata and sent to the gateway."""
     node_env = {"name": "K8S_NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}
-    processors = ["memory_limiter", "k8sattributes", "resource/cluster", "batch"]
+    # The current names: the chart rewrites the old ones (filelog, k8sattributes) for now.
+    processors = ["memory_limiter", "k8s_attributes", "resource/cluster", "batch"]
     config = {
         "receivers": {
-            **UNUSED_DEFAULT_RECEIVERS,
             "otlp": otlp_receiver(),
             "prometheus/self": self_metrics_receiver(AGENT_NAME),
             "hostmetrics": {"root_path": "/hostfs", "collection_interval": "30s",
@@ -488,7 +507,7 @@ def agent_values(profile: SizeProfile, cluster: str, gateway: str, gateway_tls: 
                              "endpoint": "https://${env:K8S_NODE_NAME}:10250",
                              # Kubelet serving certificates are self-signed on most clusters.
                              "insecure_skip_verify": True},
-            "filelog": {"include": ["/var/log/pods/*/*/*.log"],
+            "file_log": {"include": ["/var/log/pods/*/*/*.log"],
                         # The collectors' own logs would loop through themselves.
                         "exclude": [f"/var/log/pods/{NAMESPACE}_otel-*/*/*.log"],
                         "start_at": "end", "include_file_path": True,
@@ -496,7 +515,7 @@ def agent_values(profile: SizeProfile, cluster: str, gateway: str, gateway_tls: 
         },
         "processors": {
             "memory_limiter": MEMORY_LIMITER,
-            "k8sattributes": {
+            "k8s_attributes": {
                 "filter": {"node_from_env_var": "K8S_NODE_NAME"},
                 "extract": {"metadata": ["k8s.namespace.name", "k8s.pod.name",
                                          "k8s.deployment.name", "k8s.node.name",
@@ -509,14 +528,14 @@ def agent_values(profile: SizeProfile, cluster: str, gateway: str, gateway_tls: 
             "traces": pipeline(["otlp"], processors, ["otlp/gateway"]),
             "metrics": pipeline(["otlp", "hostmetrics", "kubeletstats", "prometheus/self"],
                                 processors, ["otlp/gateway"]),
-            "logs": pipeline(["otlp", "filelog"], processors, ["otlp/gateway"]),
+            "logs": pipeline(["otlp", "file_log"], processors, ["otlp/gateway"]),
         }},
     }
     return {
         # Root: the kubelet writes pod logs root-owned and not world-readable.
         **collector_base(AGENT_NAME, "daemonset", profile.observability.collector_agent,
                          root=True),
-        "config": config,
+        "alternateConfig": collector_config(config),
         # Pods on a node reach the agent on that node.
         "service": {"enabled": True, "internalTrafficPolicy": "Local"},
         "extraEnvs": [node_env],
@@ -542,7 +561,7 @@ def gateway_values(profile: SizeProfile, settings: Observability) -> dict:
     """The gateway: span metrics from every span, then tail sampling, then the backends."""
     o = profile.observability
     config = {
-        "receivers": {**UNUSED_DEFAULT_RECEIVERS, "otlp": otlp_receiver(),
+        "receivers": {"otlp": otlp_receiver(),
                       "prometheus/self": self_metrics_receiver(GATEWAY_NAME)},
         "connectors": {
             # RED metrics for every service: traces_span_metrics_calls_total and
@@ -597,7 +616,7 @@ def gateway_values(profile: SizeProfile, settings: Observability) -> dict:
     values = {
         **collector_base(GATEWAY_NAME, "deployment", o.collector_gateway),
         "replicaCount": o.collector_gateway.replicas,
-        "config": config,
+        "alternateConfig": collector_config(config),
         "service": {"enabled": True},
     }
     if o.collector_gateway.replicas > 1:
@@ -609,8 +628,7 @@ def cluster_collector_values(profile: SizeProfile, cluster: str, agent: str) -> 
     """One collector per worker for cluster-wide state (pod phases, container restarts), which
     a DaemonSet would report once per node."""
     config = {
-        "receivers": {**UNUSED_DEFAULT_RECEIVERS,
-                      "k8s_cluster": {"collection_interval": "30s",
+        "receivers": {"k8s_cluster": {"collection_interval": "30s",
                                       "node_conditions_to_report": ["Ready", "MemoryPressure"]},
                       "prometheus/self": self_metrics_receiver(CLUSTER_COLLECTOR_NAME)},
         "processors": {"memory_limiter": MEMORY_LIMITER,
@@ -625,7 +643,7 @@ def cluster_collector_values(profile: SizeProfile, cluster: str, agent: str) -> 
         **collector_base(CLUSTER_COLLECTOR_NAME, "deployment",
                          profile.observability.collector_cluster),
         "replicaCount": 1,
-        "config": config,
+        "alternateConfig": collector_config(config),
         "service": {"enabled": False},
         "clusterRole": {"create": True, "rules": [
             {"apiGroups": ["", "apps", "batch", "autoscaling"],

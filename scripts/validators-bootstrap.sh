@@ -49,9 +49,11 @@ if [ -z "${GO:-}" ]; then
 	if command -v go >/dev/null 2>&1; then GO=go; else GO=/usr/local/go/bin/go; fi
 fi
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off GOFLAGS=-mod=readonly
-# Modules are shared with the engine's cache (content-addressed; many are the same).
-export GOMODCACHE=${GOMODCACHE:-${IDP_ENGINE_CACHE:-$HOME/.cache/idp-engine}/gomod}
-export GOCACHE=${GOCACHE:-$CACHE/gocache}
+# Modules and compiled packages are shared with the engine's caches (both are content-addressed
+# and safe to share; the standard library and many modules are the same, built the same way).
+ENGINE_CACHE=${IDP_ENGINE_CACHE:-$HOME/.cache/idp-engine}
+export GOMODCACHE=${GOMODCACHE:-$ENGINE_CACHE/gomod}
+export GOCACHE=${GOCACHE:-$ENGINE_CACHE/gocache}
 # As for the engine: the checksum database has no entries for some of these modules; the
 # committed go.sum of each wrapper is what every download is checked against.
 export GOSUMDB=off
@@ -76,10 +78,11 @@ timed() {
 declare -A DIRS=()
 declare -A BINARY=([promtool]=promtool [kyverno]=kyverno [otelcol-idp]=otelcol-idp
 	[appset-render]=appset-render)
-NAMES=(promtool kyverno appset-render)
+NAMES=(promtool kyverno otelcol-idp appset-render)
 
 DIRS[promtool]=$CACHE/promtool-${PROMETHEUS_DEB_VERSION//[+~]/_}
 DIRS[kyverno]=$CACHE/kyverno-${KYVERNO_VERSION}_${GO_VERSION}_$(inputs_hash kyverno-cli)
+DIRS[otelcol-idp]=$CACHE/otelcol-idp-${OTELCOL_VERSION}_${GO_VERSION}_$(inputs_hash otelcol)
 DIRS[appset-render]=$CACHE/appset-render_${GO_VERSION}_$(inputs_hash appset-render)
 
 LINKS=$CACHE/bin-$(for n in "${NAMES[@]}"; do echo "${DIRS[$n]}"; done | sha256sum | cut -c1-12)
@@ -97,16 +100,6 @@ if [ "$locate" = 1 ]; then
 	exit 0
 fi
 
-if [ "$regenerate" = 1 ]; then
-	# The builder resolves the manifest's modules (go mod tidy); its go.mod and go.sum are
-	# what the bootstrap builds with from then on.
-	work=$(mktemp -d)
-	GOFLAGS=-mod=mod generate_otelcol "$work" || die "the collector builder's modules were refused"
-	cp "$work/src/build/go.mod" "$work/src/build/go.sum" "$TOOLS/otelcol/"
-	rm -rf "$work"
-	log "tools/otelcol/go.mod and go.sum regenerated from the manifest"
-	exit 0
-fi
 
 mkdir -p "$LINKS"
 exec 9>"$CACHE/.lock"
@@ -194,6 +187,17 @@ build_otelcol-idp() {
 	cp "$TOOLS/otelcol/go.mod" "$TOOLS/otelcol/go.sum" "$out/src/build/"
 	go_build otelcol-idp "$out/otelcol-idp" "$out/src/build" . || true
 }
+
+if [ "$regenerate" = 1 ]; then
+	# The builder resolves the manifest's modules (go mod tidy); its go.mod and go.sum are
+	# what the bootstrap builds with from then on.
+	work=$(mktemp -d)
+	GOFLAGS=-mod=mod generate_otelcol "$work" || die "the collector builder's modules were refused"
+	cp "$work/src/build/go.mod" "$work/src/build/go.sum" "$TOOLS/otelcol/"
+	rm -rf "$work"
+	log "tools/otelcol/go.mod and go.sum regenerated from the manifest"
+	exit 0
+fi
 
 for n in "${NAMES[@]}"; do
 	bin=${DIRS[$n]}/${BINARY[$n]}

@@ -330,7 +330,7 @@ def test_dora_rules_yield_the_known_figures_of_a_known_history(tmp_path):
 
 def _collector_configs(registry) -> dict[str, dict]:
     """Each OpenTelemetry collector release's config, by release name."""
-    return {r.name: r.get("values")["config"] for r in registry.kind("Chart")
+    return {r.name: r.get("values")["alternateConfig"] for r in registry.kind("Chart")
             if r.get("chart") == "opentelemetry-collector"}
 
 
