@@ -431,3 +431,46 @@ def test_grafana_links_read_only_produced_metrics(dev):
     for query in queries:
         read = dashboards.referenced_metrics(query.replace("$__tags", ""))
         assert read and read <= produced, (query, read - produced)
+
+
+# -- dashboard queries parsed by Prometheus ----------------------------------------------------------
+
+# What Grafana substitutes before a query reaches Prometheus: its interval and the dashboards'
+# variables (multi-value variables become regular expressions).
+GRAFANA_SUBSTITUTIONS = {"$__rate_interval": "5m", "$__interval": "1m", "$__range": "1h",
+                         "$__tags": 'service_name="checkout"'}
+
+
+def _as_prometheus_sees_it(expr: str) -> str:
+    for variable, value in GRAFANA_SUBSTITUTIONS.items():
+        expr = expr.replace(variable, value)
+    return re.sub(r"\$(\w+)", r"any_\1", expr)
+
+
+def _dashboards(registry) -> dict[str, dict]:
+    import json
+
+    return {model["uid"]: model for r in registry.kind("ConfigMap")
+            if (r.get("metadata", "labels") or {}).get(naming.GRAFANA_DASHBOARD_LABEL) == "1"
+            for model in map(json.loads, r.get("data").values())}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_promtool_parses_every_dashboard_and_data_source_query(stack, request, tmp_path):
+    from components import dashboards
+    from components.observability import grafana_datasources
+
+    registry = request.getfixturevalue(stack)
+    models = _dashboards(registry)
+    assert {"idp-red", "idp-platform", dora.DASHBOARD_UID} <= set(models)
+    queries = [(uid, expr) for uid, model in models.items()
+               for expr in dashboards.dashboard_expressions(model)]
+    queries += [("grafana data sources", q["query"]) for source in grafana_datasources()
+                for q in source["jsonData"].get("tracesToMetrics", {}).get("queries", [])]
+    # Each query as a recording rule: `check rules` parses its PromQL as Prometheus does.
+    rules = [{"record": f"dashboard:query_{i}:check", "expr": _as_prometheus_sees_it(expr)}
+             for i, (_, expr) in enumerate(queries)]
+    path = _write(tmp_path / "queries.yaml", {"groups": [{"name": "queries", "rules": rules}]})
+    result = run("promtool", "check", "rules", str(path))
+    assert result.returncode == 0 and f"SUCCESS: {len(rules)} rules found" in result.stdout, (
+        result.stdout + result.stderr)
