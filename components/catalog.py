@@ -12,18 +12,21 @@ from typing import Any, Protocol, Sequence
 
 import yaml
 
-from components.cloud_resources import CROSSPLANE_NAMESPACE
-from components.config import KRATIX_NAMESPACE, StackConfig
-from components.finops import KUBECOST_NAMESPACE
-from components.flux import FLUX_NAMESPACE
-from components.gitops import ARGOCD_NAMESPACE
-from components.naming import OBSERVABILITY_NAMESPACE
-from components.security_baseline import KYVERNO_NAMESPACE
+from components.config import StackConfig
+from components.naming import (
+    ARGOCD_NAMESPACE,
+    CROSSPLANE_NAMESPACE,
+    FLUX_NAMESPACE,
+    KRATIX_NAMESPACE,
+    KUBECOST_NAMESPACE,
+    KYVERNO_NAMESPACE,
+    OBSERVABILITY_NAMESPACE,
+    PORTAL_NAMESPACE,
+)
 
 ENTITY_API = "backstage.io/v1alpha1"
 PLATFORM_SYSTEM = "idp-platform"
 PLATFORM_GROUP = "platform-team"
-PORTAL_NAMESPACE = "backstage"
 # Backstage's Kubernetes plugin finds an entity's workloads by this annotation and label.
 KUBERNETES_ID_ANNOTATION = "backstage.io/kubernetes-id"
 KUBERNETES_NAMESPACE_ANNOTATION = "backstage.io/kubernetes-namespace"
@@ -86,7 +89,7 @@ def layers(config: StackConfig) -> list[tuple[str, str, str]]:
                       "OpenTelemetry collectors, Prometheus, Grafana, Tempo and Loki"))
     if config.promises.enabled:
         found.append(("promises", KRATIX_NAMESPACE,
-                      "Kratix Promises: PostgreSQL and Redis as a service"))
+                      "Kratix Promises: every promise this stack offers"))
     if config.finops.enabled:
         found.append(("cost-allocation", KUBECOST_NAMESPACE,
                       "Kubecost: cost per team, department, product and environment"))

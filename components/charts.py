@@ -4,7 +4,9 @@
 - `oci://registry.example.com/charts`: charts are pulled as `<mirror>/<chart>`;
 - `https://charts.example.com`: an HTTP Helm repository holding every chart;
 - a local directory: holds `<chart>-<version>.tgz` packages or unpacked `<chart>/` folders.
-`idp:charts.<key>` overrides one chart's version or repository.
+`idp:charts.<key>` overrides one chart's version or repository, and `idp:charts.<key>.values`
+lays a map over the values the layer gives that chart (nested maps merged key by key, anything
+else replaced, `null` removing a key), as Helm's own `-f` would.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import tarfile
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -34,7 +36,8 @@ class ChartSource:
 CHARTS: Mapping[str, ChartSource] = {
     "cert-manager": ChartSource(
         repository="https://charts.jetstack.io", chart="cert-manager", version="v1.19.1",
-        note="Kratix's webhooks and serving certificates need cert-manager's Issuer and Certificate."),
+        note="Kratix's webhooks and serving certificates need cert-manager's Issuer and "
+             "Certificate."),
     "kratix": ChartSource(
         repository="https://syntasso.github.io/helm-charts", chart="kratix", version="v0.0.1",
         note="The chart version never moves (re-published on every release): the controller "
@@ -147,6 +150,8 @@ class ResolvedChart:
     chart: str
     version: str | None
     repository: str | None
+    values: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """`idp:charts.<key>.values`: laid over the layer's own values by `install_chart`."""
 
     def chart_args(self) -> dict:
         args: dict = {"chart": self.chart}
@@ -180,10 +185,26 @@ def install_chart(resource_name: str, chart: ResolvedChart, values: dict, *, nam
     if namespace_resource_name:
         waits_for.append(platform_namespace(namespace_resource_name, namespace, component=component,
                                             owner=owner, opts=opts))
+    if chart.values:
+        values = merged_values(values, chart.values)
     return k8s.helm.v4.Chart(
         resource_name, namespace=namespace, values=values, **chart.chart_args(),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
             depends_on=waits_for, transforms=transforms or [])))
+
+
+def merged_values(base: Mapping, extra: Mapping) -> dict:
+    """`base` with `extra` laid over it: nested maps merged key by key, anything else replaced,
+    a `None` (YAML `null`) removing the key."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = merged_values(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def operator_chart(key: str, mirror: str) -> ChartSource:
@@ -200,8 +221,16 @@ def is_remote_mirror(mirror: str) -> bool:
 
 
 def resolve_chart(key: str, mirror: str, version: str | None = None,
-                  repository: str | None = None, base_dir: Path | None = None) -> ResolvedChart:
-    """Where to fetch chart `key`; raises ValueError naming the fix when a local mirror lacks it."""
+                  repository: str | None = None, base_dir: Path | None = None,
+                  values: Mapping[str, Any] | None = None) -> ResolvedChart:
+    """Where to fetch chart `key` (and the stack's values over ours); raises ValueError naming
+    the fix when a local mirror lacks it."""
+    return dataclasses.replace(_locate_chart(key, mirror, version, repository, base_dir),
+                               values=dict(values or {}))
+
+
+def _locate_chart(key: str, mirror: str, version: str | None, repository: str | None,
+                  base_dir: Path | None) -> ResolvedChart:
     source = CHARTS[key]
     version = version or source.version
     if not mirror:
@@ -240,6 +269,8 @@ def _local_chart(mirror: Path, chart: str, version: str, base_dir: Path | None) 
 def _packaged_version(package: Path) -> str:
     with tarfile.open(package) as archive:
         for member in archive.getmembers():
-            if member.name.count("/") == 1 and member.name.endswith("/Chart.yaml"):
-                return str(yaml.safe_load(archive.extractfile(member).read()).get("version"))
+            extracted = archive.extractfile(member)
+            if extracted is not None and member.name.count("/") == 1 \
+                    and member.name.endswith("/Chart.yaml"):
+                return str(yaml.safe_load(extracted.read()).get("version"))
     return "unknown"

@@ -12,7 +12,7 @@ Composition) the cloud-backed promises emit.
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -20,9 +20,9 @@ import pulumi_kubernetes as k8s
 from components import charts, naming
 from components.charts import ResolvedChart
 from components.config import Crossplane
+from components.naming import CROSSPLANE_NAMESPACE
 from components.profiles import SizeProfile
 
-CROSSPLANE_NAMESPACE = "crossplane-system"
 PACKAGE_API = "pkg.crossplane.io/v1"
 RUNTIME_CONFIG_API = "pkg.crossplane.io/v1beta1"
 # The container Crossplane runs a package in (what a DeploymentRuntimeConfig patches).
@@ -129,8 +129,8 @@ class CloudResources(pulumi.ComponentResource):
 
     def _identity_annotations(self, key: str) -> dict[str, str]:
         settings = self._args.settings
-        if key == "aws" and settings.credentials == "workloadIdentity":
-            assert settings.aws_role_arn
+        # Validation sets awsRoleArn exactly when credentials is workloadIdentity.
+        if key == "aws" and settings.aws_role_arn is not None:
             return {IRSA_ANNOTATION: settings.aws_role_arn}
         return {}
 
@@ -196,7 +196,7 @@ class CloudResources(pulumi.ComponentResource):
             naming.child_name(self._name, AWS_CREDENTIALS_SECRET),
             metadata={"name": AWS_CREDENTIALS_SECRET, "namespace": CROSSPLANE_NAMESPACE,
                       "labels": self._labels},
-            string_data={AWS_CREDENTIALS_KEY: pulumi.Output.secret(contents)},
+            string_data={AWS_CREDENTIALS_KEY: pulumi.Output.secret(cast(Any, contents))},
             opts=pulumi.ResourceOptions.merge(self._opts,
                                               pulumi.ResourceOptions(depends_on=[self.chart])))
 

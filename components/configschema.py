@@ -12,15 +12,14 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import json
-import re
 import types
 import typing
 from typing import Any, Mapping, Sequence
 
 import pulumi
 
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS_LABEL_MAX = 63
+from components import formats
+from components.formats import Format, Range
 
 
 class ConfigError(pulumi.RunError):
@@ -58,14 +57,24 @@ def setting(
     default: Any = dataclasses.MISSING,
     choices: Sequence[str] | None = None,
     dns_name: bool = False,
+    format: Format | None = None,
+    keys: Format | None = None,
+    values_by_key: Mapping[str, Format] | None = None,
+    bounds: Range | None = None,
     secret: bool = False,
 ) -> Any:
     """Declare one config setting on a model field.
 
     `default` may be a plain value or a zero-argument callable (for lists and nested models).
+    `format` checks a string (each item of a list, each value of a map); `keys` checks the keys
+    of a map and `values_by_key` the values of particular keys; `bounds` checks an integer.
+    `dns_name` is short for `format=formats.DNS_LABEL`.
     """
+    if dns_name:
+        format = formats.DNS_LABEL
     metadata = {"key": key, "doc": doc, "choices": tuple(choices) if choices else None,
-                "dns_name": dns_name, "secret": secret}
+                "format": format, "keys": keys, "values_by_key": dict(values_by_key or {}),
+                "bounds": bounds, "secret": secret}
     if callable(default):
         return dataclasses.field(default_factory=default, metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
@@ -77,18 +86,6 @@ def model_fields(model: type) -> list[dataclasses.Field]:
 
 def field_types(model: type) -> dict[str, Any]:
     return typing.get_type_hints(model)
-
-
-def dns_label_problem(value: str) -> str | None:
-    """Why `value` is not a Kubernetes DNS-1123 label, or None when it is one."""
-    if not value:
-        return "must not be empty; use lowercase letters, digits and '-'"
-    if len(value) > DNS_LABEL_MAX:
-        return f"'{value}' is longer than {DNS_LABEL_MAX} characters"
-    if not DNS_LABEL.match(value):
-        return (f"'{value}' is not a DNS-1123 label; use lowercase letters, digits and '-', "
-                "starting and ending with a letter or digit")
-    return None
 
 
 def parse_model(model: type, raw: Any, path: str, problems: Problems, separator: str = ".") -> Any:
@@ -141,7 +138,7 @@ def parse_value(kind: Any, raw: Any, path: str, problems: Problems,
         if raw is None:
             return None
         return parse_value(inner[0], raw, path, problems, meta)
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         value = parse_model(kind, raw, path, problems)
         return _INVALID if value is None else value
     if origin in _LISTS or kind in (tuple, list):
@@ -157,8 +154,17 @@ def parse_value(kind: Any, raw: Any, path: str, problems: Problems,
             problems.add(path, f"must be an object, got {_describe(raw)}")
             return _INVALID
         value_kind = args[1] if len(args) == 2 else str
-        entries = {k: parse_value(value_kind, v, f"{path}.{k}", problems) for k, v in raw.items()}
+        key_format = meta.get("keys")
+        by_key = meta.get("values_by_key") or {}
+        entries = {}
+        for k, v in raw.items():
+            if key_format is not None:
+                _check_format(key_format, k, f"{path}.{k}", problems)
+            value_meta = {"format": by_key.get(k, meta.get("format")), "bounds": meta.get("bounds")}
+            entries[k] = parse_value(value_kind, v, f"{path}.{k}", problems, value_meta)
         return _INVALID if any(v is _INVALID for v in entries.values()) else entries
+    if kind is Any:  # free-form (chart values): any JSON value, kept as written
+        return raw
     if kind is bool:
         if not isinstance(raw, bool):
             problems.add(path, f"must be true or false, got {_describe(raw)}")
@@ -168,6 +174,10 @@ def parse_value(kind: Any, raw: Any, path: str, problems: Problems,
         if isinstance(raw, bool) or not isinstance(raw, int):
             problems.add(path, f"must be an integer, got {_describe(raw)}")
             return _INVALID
+        bounds = meta.get("bounds")
+        problem = bounds.problem(raw) if bounds is not None else None
+        if problem:
+            problems.add(path, problem)
         return raw
     if kind is str:
         if not isinstance(raw, str):
@@ -177,13 +187,18 @@ def parse_value(kind: Any, raw: Any, path: str, problems: Problems,
         if choices and raw not in choices:
             problems.add(path, f"'{raw}' is not accepted; use one of: " + ", ".join(choices))
             return _INVALID
-        if meta.get("dns_name"):
-            problem = dns_label_problem(raw)
-            if problem:
-                problems.add(path, problem)
-                return _INVALID
+        if meta.get("format") is not None:
+            _check_format(meta["format"], raw, path, problems)
         return raw
     raise TypeError(f"unsupported config field type {kind!r} at {path}")
+
+
+def _check_format(fmt: Format, value: str, path: str, problems: Problems) -> None:
+    """Record a value that is not in its setting's format. The value is kept, so the checks
+    that follow still run and every problem is reported at once."""
+    problem = fmt.problem(value)
+    if problem:
+        problems.add(path, problem)
 
 
 def _describe(raw: Any) -> str:
@@ -230,6 +245,8 @@ def describe_type(kind: Any) -> str:
         return f"list of {describe_type(args[0])}" if args else "list"
     if origin in _MAPS:
         return f"map of {describe_type(args[1])}" if len(args) == 2 else "map"
+    if kind is Any:
+        return "any"
     return {bool: "boolean", int: "integer", str: "string"}.get(kind, str(kind))
 
 
@@ -242,6 +259,9 @@ def reference_rows(model: type, prefix: str) -> list[str]:
         key = f"{prefix}{f.metadata['key']}"
         choices = f.metadata.get("choices")
         doc = f.metadata["doc"] + (f" (one of: {', '.join(choices)})" if choices else "")
+        notes = format_notes(f)
+        if notes:
+            doc += " — " + "; ".join(what for what, _ in notes)
         rows.append(f"| `{key}` | {describe_type(kind)} | {_default_text(f)} | {doc} |")
         nested = _nested_model(kind)
         if nested is not None:
@@ -252,8 +272,43 @@ def reference_rows(model: type, prefix: str) -> list[str]:
     return rows
 
 
+def format_notes(f: dataclasses.Field) -> list[tuple[str, str]]:
+    """What a field's format checks accept, as (what, accepted) pairs for the docs."""
+    notes = []
+    meta = f.metadata
+    if meta.get("keys") is not None:
+        notes.append((f"keys: {meta['keys'].name}", meta["keys"].accepted))
+    if meta.get("format") is not None:
+        notes.append((("values: " if meta.get("keys") else "") + meta["format"].name,
+                      meta["format"].accepted))
+    for key, fmt in (meta.get("values_by_key") or {}).items():
+        notes.append((f"`{key}`: {fmt.name}", fmt.accepted))
+    if meta.get("bounds") is not None:
+        notes.append((meta["bounds"].accepted, ""))
+    return notes
+
+
+def format_rows(model: type, prefix: str) -> list[tuple[str, str]]:
+    """Every setting of `model` (nested ones included) with a format check: (key, format)."""
+    rows = []
+    hints = field_types(model)
+    for f in model_fields(model):
+        key = f"{prefix}{f.metadata['key']}"
+        notes = format_notes(f)
+        if notes:
+            rows.append((key, "; ".join(f"{what}: {accepted}" if accepted else what
+                                        for what, accepted in notes)))
+        nested = _nested_model(hints[f.name])
+        if nested is not None:
+            shape = describe_type(hints[f.name])
+            suffix = "[]" if shape.startswith("list") else ".<name>" if shape.startswith("map") \
+                else ""
+            rows.extend(format_rows(nested, f"{key}{suffix}."))
+    return rows
+
+
 def _nested_model(kind: Any) -> type | None:
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         return kind
     for arg in typing.get_args(kind):
         found = _nested_model(arg)
@@ -265,7 +320,8 @@ def _nested_model(kind: Any) -> type | None:
 def _default_text(f: dataclasses.Field) -> str:
     if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
         return "required"
-    value = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+    factory = typing.cast(typing.Callable[[], Any], f.default_factory)
+    value = f.default if f.default is not dataclasses.MISSING else factory()
     if value is None:
         return "—"
     if dataclasses.is_dataclass(value):

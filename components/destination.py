@@ -19,7 +19,8 @@ import pulumi_kubernetes as k8s
 from components import naming
 from components.config import Destination as DestinationSpec
 from components.config import StateStore as StateStoreSpec
-from components.state_store import KRATIX_API, StoreAccess
+from components.naming import KRATIX_API
+from components.state_store import StoreAccess
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +75,6 @@ class DestinationArgs:
 
 def sync_paths(store: StateStoreSpec, spec: DestinationSpec) -> tuple[str, str | None, str | None]:
     """(root, dependencies, resources) folders Kratix writes for this destination."""
-    assert spec.path is not None
     root = posixpath.normpath(posixpath.join(store.path or ".", spec.path))
     if spec.filepath_mode != "nestedByMetadata":
         return root, None, None
@@ -113,7 +113,6 @@ class Destination(pulumi.ComponentResource):
                                         depends_on=list(args.depends_on)))
         self.sync_objects = ()
         if args.workload_sync is not None:
-            assert spec.cluster and spec.environment
             request = SyncRequest(spec.name, spec.cluster, spec.environment, args.store,
                                   args.store_access, self.path, self.dependencies_path,
                                   self.resources_path, args.worker_provider)

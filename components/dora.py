@@ -26,7 +26,7 @@ from components import dashboards, naming
 from components.charts import ResolvedChart, install_chart
 from components.config import Baseline
 from components.dashboards import Panel, Query, RecordingRule, Row, RuleGroup
-from components.gitops import ARGOCD_NAMESPACE
+from components.naming import ARGOCD_NAMESPACE
 from components.profiles import SizeProfile
 
 DORA_SERVICE = "idp-dora"

@@ -23,9 +23,9 @@ from components import naming
 from components.charts import ResolvedChart, install_chart
 from components.config import FinOps
 from components.dora import DeliveryMetrics, dora_summary
+from components.naming import KUBECOST_NAMESPACE
 from components.profiles import SizeProfile
 
-KUBECOST_NAMESPACE = "kubecost"
 # Kubecost's allocation concepts (kubecostProductConfigs.labelMappingConfigs) and the cost label
 # each reads. The chart's default department label is `dept`; ours is the baseline's.
 KUBECOST_LABEL_CONCEPTS: Mapping[str, str] = {

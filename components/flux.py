@@ -15,9 +15,9 @@ import pulumi_kubernetes as k8s
 
 from components import naming
 from components.charts import ResolvedChart, install_chart
+from components.naming import FLUX_NAMESPACE
 from components.profiles import SizeProfile
 
-FLUX_NAMESPACE = "flux-system"
 UNUSED_CONTROLLERS = ("helmController", "imageAutomationController",
                       "imageReflectionController", "notificationController")
 

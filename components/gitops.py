@@ -17,15 +17,19 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import naming
-from components.charts import ResolvedChart, install_chart
-from components.config import GitOps, Team
+from components.charts import ResolvedChart, install_chart, merged_values
+from components.config import EmbeddedBucket, ExternalBucket, GitOps, GitStore, Team
 from components.destination import SyncRequest
-from components.flux import FLUX_NAMESPACE, FluxBucketAgent
+from components.flux import FluxBucketAgent
+from components.naming import (
+    ARGOCD_API,
+    ARGOCD_NAMESPACE,
+    FLUX_NAMESPACE,
+    IN_CLUSTER_SERVER,
+    SECRET_MANAGER_NAMESPACES,
+)
 from components.profiles import SizeProfile
 
-ARGOCD_NAMESPACE = "argocd"
-ARGOCD_API = "argoproj.io/v1alpha1"
-IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 PLATFORM_PROJECT = "platform"
 ROOT_APPLICATION = "idp-root"
 SECRET_TYPE_LABEL = "argocd.argoproj.io/secret-type"
@@ -41,8 +45,6 @@ if obj.status ~= nil and obj.status.health ~= nil then
 end
 return hs
 """
-# Where each secret manager runs (the names kubeseal and ESO's docs expect).
-SECRET_MANAGER_NAMESPACES = {"sealed-secrets": "kube-system", "external-secrets": "external-secrets"}
 SEALED_SECRETS_CONTROLLER = "sealed-secrets-controller"
 
 
@@ -99,8 +101,8 @@ def sync_policy(environment: str, server_side_apply: bool = False) -> dict:
     }
 
 
-def app_metadata(name: str, environment: str, in_sync_window: bool = False,
-                 **labels: str) -> dict:
+def app_metadata(name: str, environment: str, labels: Mapping[str, str],
+                 in_sync_window: bool = False) -> dict:
     """Metadata of an Application (or ApplicationSet template) bound for `environment`."""
     metadata: dict = {"name": name, "namespace": ARGOCD_NAMESPACE,
                       "labels": {naming.ENVIRONMENT_LABEL: environment, **labels}}
@@ -139,17 +141,6 @@ def argocd_values(profile: SizeProfile) -> dict:
     }
 
 
-def merged_values(base: Mapping, extra: Mapping) -> dict:
-    """`base` with `extra` laid over it, nested objects merged key by key."""
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = merged_values(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 def secrets_values(manager: str, profile: SizeProfile) -> dict:
     footprint = profile.secrets_controller
     if manager == "sealed-secrets":
@@ -185,6 +176,7 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         settings = args.settings
         self.namespace = ARGOCD_NAMESPACE
+        self.root_application = ROOT_APPLICATION
 
         self.chart = install_chart(
             naming.child_name(name, "argocd"), args.argocd_chart,
@@ -290,7 +282,7 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
             naming.child_name(self._name, "root"),
             api_version=ARGOCD_API, kind="Application",
             metadata=app_metadata(ROOT_APPLICATION, environment,
-                                  **naming.standard_labels("argocd-root", self._name)),
+                                  naming.standard_labels("argocd-root", self._name)),
             spec={
                 "project": PLATFORM_PROJECT,
                 "source": {"repoURL": settings.repo_url,
@@ -322,8 +314,8 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
                 ]}}],
                 "template": {
                     "metadata": app_metadata(template_name, environment,
-                                             in_sync_window=environment == PROD,
-                                             **{naming.TEAM_LABEL: "{{.team}}"}),
+                                             {naming.TEAM_LABEL: "{{.team}}"},
+                                             in_sync_window=environment == PROD),
                     "spec": {
                         "project": "{{.team}}",
                         "source": {"repoURL": settings.repo_url,
@@ -417,21 +409,20 @@ class KratixDestinationSync:
 
     def create(self, name: str, request: SyncRequest,
                opts: pulumi.ResourceOptions) -> Sequence[pulumi.Resource]:
-        if request.store.kind == "git":
-            return self._argocd_applications(name, request, opts)
-        return self._flux_bucket(name, request, opts)
+        backend = request.store.backend
+        if isinstance(backend, GitStore):
+            return self._argocd_applications(name, request, backend, opts)
+        return self._flux_bucket(name, request, backend, opts)
 
     def _paths(self, request: SyncRequest) -> list[tuple[str, str]]:
         """(role, path) in sync order; one folder when Kratix writes no dependencies split."""
-        if request.dependencies_path is None:
+        if request.dependencies_path is None or request.resources_path is None:
             return [("documents", request.root_path)]
         return [("dependencies", request.dependencies_path),
                 ("resources", request.resources_path)]
 
-    def _argocd_applications(self, name: str, request: SyncRequest,
+    def _argocd_applications(self, name: str, request: SyncRequest, git: GitStore,
                              opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
-        git = request.store.git
-        assert git is not None
         on_platform = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
             provider=self.platform_provider, depends_on=[self.argocd.chart]))
         credentials = {ARGOCD_REPOSITORY_KEYS[k]: v for k, v in request.access.credentials.items()
@@ -448,8 +439,8 @@ class KratixDestinationSync:
                 # The first sync may run before the dependencies' CRDs exist; retry until then.
                 policy["syncOptions"].append("SkipDryRunOnMissingResource=true")
             metadata = app_metadata(f"kratix-{request.destination}-{role}", request.environment,
-                                    **naming.standard_labels("kratix-destination-sync",
-                                                             request.destination))
+                                    naming.standard_labels("kratix-destination-sync",
+                                                           request.destination))
             metadata["annotations"] = {SYNC_WAVE_ANNOTATION: str(wave)}
             created.append(k8s.apiextensions.CustomResource(
                 naming.child_name(name, role),
@@ -465,20 +456,22 @@ class KratixDestinationSync:
         return created
 
     def _flux_bucket(self, name: str, request: SyncRequest,
+                     bucket: ExternalBucket | EmbeddedBucket,
                      opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
-        bucket = request.store.bucket
-        assert bucket is not None
+        embedded = isinstance(bucket, EmbeddedBucket)
         source_name = f"kratix-{request.destination}"
         labels = naming.standard_labels("kratix-destination-sync", request.destination)
         # Flux's namespace and CRDs come with its chart on the worker.
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
             depends_on=[self.flux_agents[request.cluster].chart]))
+        iam = isinstance(bucket, ExternalBucket) and bucket.auth_method == "IAM"
         spec: dict = {"interval": "1m", "bucketName": bucket.bucket_name,
-                      "endpoint": request.access.address, "insecure": bucket.embedded or
-                      bucket.insecure, "prefix": request.root_path,
+                      "endpoint": request.access.address,
+                      "insecure": embedded or (isinstance(bucket, ExternalBucket)
+                                               and bucket.insecure),
+                      "prefix": request.root_path,
                       # IAM: source-controller's own role (workload identity) reads the bucket.
-                      "provider": "aws" if bucket.auth_method == "IAM" and not bucket.embedded
-                      else "generic"}
+                      "provider": "aws" if iam else "generic"}
         created: list[pulumi.Resource] = []
         if request.access.credentials:
             # Same Pulumi secrets as Kratix's Secret, under Flux's key names.

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping
+from typing import Any, Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components import naming
 from components.charts import ResolvedChart, install_chart
-from components.config import KRATIX_NAMESPACE
+from components.naming import CERT_MANAGER_NAMESPACE, KRATIX_NAMESPACE
 from components.profiles import SizeProfile
 
-CERT_MANAGER_NAMESPACE = "cert-manager"
 CONTROLLER_DEPLOYMENT = "kratix-platform-controller-manager"
 
 
@@ -116,10 +115,10 @@ def controller_replicas_transform(replicas: int):
     def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
         if args.type_ != "kubernetes:apps/v1:Deployment":
             return None
-        metadata = args.props.get("metadata") or {}
+        props: dict[str, Any] = dict(args.props)
+        metadata = props.get("metadata") or {}
         if metadata.get("name") != CONTROLLER_DEPLOYMENT:
             return None
-        props = dict(args.props)
         props["spec"] = {**(props.get("spec") or {}), "replicas": replicas}
         return pulumi.ResourceTransformResult(props=props, opts=args.opts)
 

@@ -1,17 +1,57 @@
-"""The one place for resource names and Kubernetes labels.
+"""The platform's one vocabulary: namespaces, labels, annotations, API groups and names.
 
-Every object the platform creates carries the same recommended labels, so `kubectl get -l`,
-cost allocation and the policy packs all read one vocabulary.
+Components, the policy packs and the promises (and their pipeline images) all import it, so a
+namespace, label or API group is written once. Every object the platform creates carries the
+same recommended labels, so `kubectl get -l`, cost allocation and the policy packs read one
+vocabulary. It imports nothing from the project: layers depend on it, never on each other for a
+constant.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Mapping
 
 PROJECT = "idp"
 PART_OF = "idp-as-code"
 MANAGED_BY = "pulumi"
+
+# Namespaces of the platform's own components, one per layer (the layer owns and creates it).
+KRATIX_NAMESPACE = "kratix-platform-system"
+CERT_MANAGER_NAMESPACE = "cert-manager"
+FLUX_NAMESPACE = "flux-system"
+ARGOCD_NAMESPACE = "argocd"
+KYVERNO_NAMESPACE = "kyverno"
+KUBECOST_NAMESPACE = "kubecost"
+PORTAL_NAMESPACE = "backstage"
+CROSSPLANE_NAMESPACE = "crossplane-system"
+# Where each secret manager runs (the names kubeseal and ESO's docs expect).
+SECRET_MANAGER_NAMESPACES = {"sealed-secrets": "kube-system",
+                             "external-secrets": "external-secrets"}
+
+
+def embedded_store_namespace(store: str) -> str:
+    """The namespace of the embedded MinIO behind state store `store`."""
+    return f"statestore-{store}"
+
+
+# A cluster's own API server as seen from inside it (ArgoCD's and Backstage's in-cluster target).
+IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
+
+# API groups (apiVersion) of the custom resources the platform writes.
+KRATIX_API = "platform.kratix.io/v1alpha1"
+ARGOCD_API = "argoproj.io/v1alpha1"
+
+
+
+def kubernetes_type(api_version: str, kind: str) -> str:
+    """The Pulumi type token of a Kubernetes kind (what policies see as `resource_type`)."""
+    return f"kubernetes:{api_version}:{kind}"
+
+
+# Labels every Promise carries: its release (kratix-marketplace convention) and its backend
+# (kubernetes: in-cluster operators; crossplane: cloud resources through the Crossplane layer).
+PROMISE_VERSION_LABEL = "kratix.io/promise-version"
+PROMISE_BACKEND_LABEL = "idp-as-code.io/promise-backend"
 
 # Kratix and GitOps label keys that destinations carry and promises select on.
 ENVIRONMENT_LABEL = "environment"
@@ -67,10 +107,6 @@ def instrumentation_annotation(language: str) -> dict[str, str]:
             f"{OBSERVABILITY_NAMESPACE}/{INSTRUMENTATION_NAME}"}
 
 
-_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-_LABEL_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-
-
 def child_name(parent: str, role: str) -> str:
     """Name of a component's child: the component's own name, then the child's role."""
     return f"{parent}-{role}"
@@ -117,24 +153,3 @@ def destination_labels(environment: str, cluster: str, region: str | None,
         labels[REGION_LABEL] = region
     labels.update(extra)
     return labels
-
-
-def label_key_problem(key: str) -> str | None:
-    """Why `key` is not a valid Kubernetes label key, or None."""
-    prefix, _, name = key.rpartition("/")
-    if prefix and (len(prefix) > 253 or not _LABEL_PREFIX.match(prefix)):
-        return f"label key '{key}' has an invalid prefix; use a DNS subdomain such as example.com/"
-    if not name or len(name) > 63 or not _LABEL_NAME.match(name):
-        return (f"label key '{key}' is invalid; use at most 63 letters, digits, '-', '_' or '.', "
-                "starting and ending with a letter or digit")
-    return None
-
-
-def label_value_problem(value: str) -> str | None:
-    """Why `value` is not a valid Kubernetes label value, or None."""
-    if value == "":
-        return None
-    if len(value) > 63 or not _LABEL_NAME.match(value):
-        return (f"label value '{value}' is invalid; use at most 63 letters, digits, '-', '_' or "
-                "'.', starting and ending with a letter or digit")
-    return None

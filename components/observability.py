@@ -12,7 +12,7 @@ pod and container state (kube-state-metrics runs only next to Prometheus).
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -21,13 +21,21 @@ import pulumi_random as random
 from components import charts, naming
 from components.charts import ResolvedChart, install_chart, platform_namespace
 from components.config import Observability
-from components.dashboards import (LOKI_DATASOURCE_UID, PROMETHEUS_DATASOURCE_UID,
-                                   TEMPO_DATASOURCE_UID, grafana_dashboard_config_map,
-                                   prometheus_rule)
-from components.gitops import ARGOCD_NAMESPACE
-from components.kratix_platform import CERT_MANAGER_NAMESPACE, cert_manager_values
-from components.observability_content import (DASHBOARD_FOLDER, alert_groups,
-                                              platform_dashboard, red_dashboard)
+from components.dashboards import (
+    LOKI_DATASOURCE_UID,
+    PROMETHEUS_DATASOURCE_UID,
+    TEMPO_DATASOURCE_UID,
+    grafana_dashboard_config_map,
+    prometheus_rule,
+)
+from components.kratix_platform import cert_manager_values
+from components.naming import ARGOCD_NAMESPACE, CERT_MANAGER_NAMESPACE
+from components.observability_content import (
+    DASHBOARD_FOLDER,
+    alert_groups,
+    platform_dashboard,
+    red_dashboard,
+)
 from components.profiles import Footprint, SizeProfile
 
 NAMESPACE = naming.OBSERVABILITY_NAMESPACE
@@ -88,13 +96,23 @@ class ObservabilityCharts:
 
 
 @dataclasses.dataclass(frozen=True)
+class WorkerTelemetry:
+    """The worker clusters, whose agents send to the platform cluster's gateway."""
+
+    providers: Mapping[str, k8s.Provider]
+    """Providers of the worker clusters, by cluster name: agents and instrumentation there."""
+    gateway_endpoint: str
+    """host:port of the platform cluster's OTLP gateway, as workers reach it (TLS)."""
+
+
+@dataclasses.dataclass(frozen=True)
 class ObservabilityStackArgs:
     platform_provider: k8s.Provider
     """Provider of the platform cluster, where the backends and the gateway run."""
     platform_cluster: str
     """Name of the platform cluster (the `k8s.cluster.name` of its telemetry)."""
-    worker_providers: Mapping[str, k8s.Provider]
-    """Providers of the worker clusters, by cluster name: agents and instrumentation there."""
+    workers: WorkerTelemetry | None
+    """The worker clusters and where they send; None on a single cluster."""
     charts: ObservabilityCharts
     profile: SizeProfile
     settings: Observability
@@ -171,8 +189,9 @@ class ObservabilityStack(pulumi.ComponentResource):
                           "labels": naming.standard_labels("pod-monitor", name)},
                 spec=spec, opts=after_crds)
 
-        for cluster, provider in args.worker_providers.items():
-            self._worker(cluster, provider)
+        if args.workers is not None:
+            for cluster, provider in args.workers.providers.items():
+                self._worker(cluster, provider, args.workers.gateway_endpoint)
         self.register_outputs({"namespace": self.namespace, "endpoints": self.endpoints})
 
     def _namespace(self, resource_name: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.Namespace:
@@ -191,7 +210,7 @@ class ObservabilityStack(pulumi.ComponentResource):
             metadata={"name": GRAFANA_ADMIN_SECRET, "namespace": NAMESPACE,
                       "labels": naming.standard_labels("grafana", self._name)},
             string_data={"admin-user": "admin",
-                         "admin-password": pulumi.Output.secret(password.result)},
+                         "admin-password": pulumi.Output.secret(cast(Any, password.result))},
             opts=opts)
 
     def _collection(self, cluster: str, opts: pulumi.ResourceOptions,
@@ -217,7 +236,7 @@ class ObservabilityStack(pulumi.ComponentResource):
                       "labels": naming.standard_labels("instrumentation", self._name)},
             spec=instrumentation_spec(), opts=merge(opts, depends_on=[operator]))
 
-    def _worker(self, cluster: str, provider: k8s.Provider) -> None:
+    def _worker(self, cluster: str, provider: k8s.Provider, gateway: str) -> None:
         args = self._args
         opts = pulumi.ResourceOptions(parent=self, provider=provider)
         prefix = naming.child_name(self._name, cluster)
@@ -227,9 +246,8 @@ class ObservabilityStack(pulumi.ComponentResource):
             cert_manager_values(args.profile), namespace=CERT_MANAGER_NAMESPACE,
             component="cert-manager", owner=self._name, opts=opts,
             namespace_resource_name=naming.child_name(prefix, "cert-manager-ns"))
-        assert args.settings.gateway_endpoint, "checked by the config"
-        self._collection(cluster, opts, namespace, [cert_manager],
-                         gateway=args.settings.gateway_endpoint, gateway_tls=True)
+        self._collection(cluster, opts, namespace, [cert_manager], gateway=gateway,
+                         gateway_tls=True)
         install_chart(naming.child_name(prefix, "cluster-collector"), args.charts.otel_collector,
                       cluster_collector_values(args.profile, cluster,
                                                service_address(AGENT_NAME, OTLP_GRPC_PORT)),
@@ -353,7 +371,7 @@ def grafana_datasources() -> list[dict]:
     ]
 
 
-# -- Loki and Tempo ---------------------------------------------------------------------------------
+# -- Loki and Tempo -------------------------------------------------------------------------------
 
 
 def loki_values(profile: SizeProfile) -> dict:
@@ -377,6 +395,8 @@ def loki_values(profile: SizeProfile) -> dict:
         },
         "singleBinary": {"replicas": o.loki.replicas, "resources": o.loki.resources(),
                          "persistence": persistence(o.loki_storage)},
+        # The rules sidecar (loki-sc-rules) is the same k8s-sidecar Grafana runs: same size.
+        "sidecar": {"resources": o.grafana_sidecar.resources()},
         **{target: {"replicas": 0} for target in ("read", "write", "backend")},
         # Memcached caches, the nginx gateway, MinIO and the canary: not needed by one binary.
         "chunksCache": {"enabled": False},
@@ -412,7 +432,7 @@ def tempo_values(profile: SizeProfile) -> dict:
     }
 
 
-# -- OpenTelemetry ----------------------------------------------------------------------------------
+# -- OpenTelemetry --------------------------------------------------------------------------------
 
 
 def collector_base(name: str, mode: str, footprint: Footprint, *, root: bool = False) -> dict:

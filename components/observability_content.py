@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from components.config import Observability
-from components.dashboards import (AlertRule, Panel, Query, Row, RuleGroup, dashboard,
-                                   query_variable)
+from components.dashboards import AlertRule, Panel, Query, Row, RuleGroup, dashboard, query_variable
 
 DASHBOARD_FOLDER = "IDP Platform"
 

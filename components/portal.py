@@ -23,9 +23,10 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import naming
-from components.catalog import PORTAL_NAMESPACE, as_yaml
+from components.catalog import as_yaml
 from components.charts import ResolvedChart, install_chart, platform_namespace
-from components.config import Portal
+from components.config import Portal, PortalSite
+from components.naming import PORTAL_NAMESPACE
 from components.profiles import SizeProfile
 
 PORTAL_NAME = "backstage"
@@ -78,6 +79,8 @@ class PortalCluster:
 class DeveloperPortalArgs:
     settings: Portal
     """The validated `idp:portal` settings."""
+    site: PortalSite
+    """Its URLs (resolved by validation)."""
     provider: k8s.Provider
     """Provider of the platform cluster, where the portal runs."""
     chart: ResolvedChart
@@ -99,9 +102,8 @@ def secret_file(key: str) -> dict:
     return {"$file": f"{SECRETS_MOUNT}/{key}"}
 
 
-def catalog_locations(settings: Portal) -> list[dict]:
-    assert settings.golden_paths_url
-    base = settings.golden_paths_url.rstrip("/")
+def catalog_locations(site: PortalSite) -> list[dict]:
+    base = site.golden_paths_url.rstrip("/")
     return [{"type": "file", "target": f"{CATALOG_MOUNT}/{CATALOG_FILE}"}] + [
         {"type": "url", "target": f"{base}/{path}/template.yaml",
          "rules": [{"allow": ["Template"]}]}
@@ -129,26 +131,33 @@ def kubernetes_config(clusters: Sequence[PortalCluster]) -> dict:
             "clusterLocatorMethods": [{"type": "config", "clusters": entries}]}
 
 
+def sign_in_providers(settings) -> dict:
+    """OpenID Connect, or (dev only, checked by the config model) Backstage's guest sign-in."""
+    if settings.sign_in == "guest":
+        # The portal runs in production mode, where Backstage refuses guests unless told.
+        return {"guest": {"dangerouslyAllowOutsideDevelopment": True}}
+    return {"oidc": {"production": {
+        "metadataUrl": settings.oidc.metadata_url,
+        "clientId": settings.oidc.client_id,
+        "clientSecret": secret_file("oidc-client-secret"),
+        "prompt": "auto",
+        # Users come from the identity provider; groups are in the catalog.
+        "signIn": {"resolvers": [{
+            "resolver": "emailMatchingUserEntityProfileEmail",
+            "dangerouslyAllowSignInWithoutUserInCatalog": True}]}}}}
+
+
 def app_config(args: DeveloperPortalArgs) -> dict:
     """Backstage's app-config (a ConfigMap): secrets appear only as `$file` references."""
-    settings = args.settings
-    assert settings.base_url
+    settings, site = args.settings, args.site
     config: dict = {
-        "app": {"baseUrl": settings.base_url},
-        "backend": {"baseUrl": settings.base_url, "database": database_config(settings)},
+        "app": {"baseUrl": site.base_url},
+        "backend": {"baseUrl": site.base_url, "database": database_config(settings)},
         "auth": {"environment": "production", "session": {"secret": secret_file("session-secret")},
-                 "providers": {"oidc": {"production": {
-                     "metadataUrl": settings.oidc.metadata_url,
-                     "clientId": settings.oidc.client_id,
-                     "clientSecret": secret_file("oidc-client-secret"),
-                     "prompt": "auto",
-                     # Users come from the identity provider; groups are in the catalog.
-                     "signIn": {"resolvers": [{
-                         "resolver": "emailMatchingUserEntityProfileEmail",
-                         "dangerouslyAllowSignInWithoutUserInCatalog": True}]}}}}},
+                 "providers": sign_in_providers(settings)},
         "catalog": {"rules": [{"allow": ["Component", "System", "API", "Resource", "Group",
                                          "User", "Location", "Template"]}],
-                    "locations": catalog_locations(settings)},
+                    "locations": catalog_locations(site)},
         "kubernetes": kubernetes_config(args.clusters),
         # Docs are built in the portal's container (mkdocs in the image), stored in /tmp.
         "techdocs": {"builder": "local", "generator": {"runIn": "local"},
@@ -252,9 +261,9 @@ class DeveloperPortal(pulumi.ComponentResource):
                       session_secret: pulumi.Output[str]) -> dict[str, pulumi.Input[str]]:
         """The Secret's keys: one file each under SECRETS_MOUNT, read by `secret_file`."""
         credentials = args.credentials
-        files: dict[str, pulumi.Input[str]] = {
-            "session-secret": session_secret,
-            "oidc-client-secret": credentials["oidc"]["clientSecret"]}
+        files: dict[str, pulumi.Input[str]] = {"session-secret": session_secret}
+        if args.settings.sign_in == "oidc":
+            files["oidc-client-secret"] = credentials["oidc"]["clientSecret"]
         if args.settings.database == "postgres":
             files["postgres-password"] = credentials["database"]["password"]
         if args.argocd_api and credentials.get("argocd", {}).get("token"):

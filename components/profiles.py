@@ -91,9 +91,22 @@ class ObservabilityFootprint:
 
 
 @dataclasses.dataclass(frozen=True)
+class NodePool:
+    """The nodes a profile is sized for: what each cluster of such a stack offers its pods.
+    The local clusters (scripts/local-cluster) are built to it, so the scheduler proves the
+    footprint fits."""
+
+    count: int
+    cpu: str
+    memory: str
+    pods: int = 110
+
+
+@dataclasses.dataclass(frozen=True)
 class SizeProfile:
     name: str
     highly_available: bool
+    nodes: NodePool
     kratix_controller: Footprint
     cert_manager: Footprint
     cert_manager_webhook: Footprint
@@ -135,6 +148,8 @@ PROFILES: Mapping[str, SizeProfile] = {
     "dev": SizeProfile(
         name="dev",
         highly_available=False,
+        # One small node: everything dev runs must fit it.
+        nodes=NodePool(count=1, cpu="2", memory="4Gi"),
         # The Kratix chart's own default; the controller is idle most of the time.
         kratix_controller=Footprint(1, "100m", "256Mi", "200m", "256Mi"),
         cert_manager=Footprint(1, "10m", "64Mi", "100m", "128Mi"),
@@ -193,6 +208,8 @@ PROFILES: Mapping[str, SizeProfile] = {
     "prod": SizeProfile(
         name="prod",
         highly_available=True,
+        # Three nodes per cluster, so replicas spread across nodes (anti-affinity, PDBs).
+        nodes=NodePool(count=3, cpu="8", memory="32Gi"),
         # Leader election keeps one active controller; the second takes over on node loss.
         kratix_controller=Footprint(2, "250m", "512Mi", "1", "1Gi"),
         cert_manager=Footprint(2, "50m", "128Mi", "500m", "256Mi"),

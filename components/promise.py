@@ -11,8 +11,9 @@ import pulumi_kubernetes as k8s
 
 from components import naming
 from components.charts import ChartSource
+from components.naming import KRATIX_API
 from components.profiles import Footprint
-from promises.definition import KRATIX_API, PromiseDefinition
+from promises.definition import PromiseDefinition
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -21,9 +21,9 @@ import pulumi_kubernetes as k8s
 from components import naming
 from components.charts import ResolvedChart, install_chart
 from components.config import Security, Team
+from components.naming import KYVERNO_NAMESPACE
 from components.profiles import SizeProfile
 
-KYVERNO_NAMESPACE = "kyverno"
 KYVERNO_POLICY_API = "policies.kyverno.io/v1alpha1"
 # Namespaces no webhook or policy may touch: the control plane's own, whatever it needs to start.
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", KYVERNO_NAMESPACE)
@@ -291,6 +291,7 @@ def kyverno_policies(settings: Security, excluded_namespaces: Sequence[str],
     ]
     signatures = settings.image_signatures
     if signatures.registries:
+        cosign: dict[str, Any]
         if signatures.public_key:
             cosign = {"key": {"data": signatures.public_key}}
         else:

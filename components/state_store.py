@@ -16,10 +16,11 @@ import pulumi_random as random
 
 from components import naming
 from components.charts import platform_namespace
+from components.config import EmbeddedBucket, ExternalBucket, GitStore
 from components.config import StateStore as StateStoreSpec
+from components.naming import KRATIX_API
 from components.profiles import SizeProfile
 
-KRATIX_API = "platform.kratix.io/v1alpha1"
 MINIO_PORT = 9000
 # A high UID that cannot collide with a host user (the image runs as any UID; fsGroup makes the
 # volume writable).
@@ -74,25 +75,24 @@ class StateStore(pulumi.ComponentResource):
         spec = args.spec
         self.kind = spec.crd_kind
         self._kratix_credentials: Mapping[str, pulumi.Input[str]] = {}
-        if spec.git:
-            self.resource = self._git_store()
-            self.endpoint = address = spec.git.url
-        elif spec.bucket and spec.bucket.embedded:
-            self.resource, address = self._embedded_bucket_store()
-            self.endpoint = f"{address}/{spec.bucket.bucket_name}"
+        backend = spec.backend
+        if isinstance(backend, GitStore):
+            self.resource = self._git_store(backend)
+            self.endpoint = address = backend.url
+        elif isinstance(backend, EmbeddedBucket):
+            self.resource, address = self._embedded_bucket_store(backend)
+            self.endpoint = f"{address}/{backend.bucket_name}"
         else:
-            assert spec.bucket and spec.bucket.endpoint
-            self.resource = self._external_bucket_store()
-            address = spec.bucket.endpoint
-            self.endpoint = f"{address}/{spec.bucket.bucket_name}"
+            self.resource = self._external_bucket_store(backend)
+            address = backend.endpoint
+            self.endpoint = f"{address}/{backend.bucket_name}"
         self.access = StoreAccess(address, self._kratix_credentials)
         self.register_outputs({"kind": self.kind, "endpoint": self.endpoint})
 
     # -- git ----------------------------------------------------------------------------------
 
-    def _git_store(self) -> k8s.apiextensions.CustomResource:
-        spec, git = self._args.spec, self._args.spec.git
-        assert git is not None
+    def _git_store(self, git: GitStore) -> k8s.apiextensions.CustomResource:
+        spec = self._args.spec
         secret = self._credentials_secret(self._args.credentials)
         author = {"name": git.author_name}
         if git.author_email:
@@ -108,9 +108,8 @@ class StateStore(pulumi.ComponentResource):
 
     # -- external bucket ----------------------------------------------------------------------
 
-    def _external_bucket_store(self) -> k8s.apiextensions.CustomResource:
-        spec, bucket = self._args.spec, self._args.spec.bucket
-        assert bucket is not None
+    def _external_bucket_store(self, bucket: ExternalBucket) -> k8s.apiextensions.CustomResource:
+        spec = self._args.spec
         store_spec: dict = {
             "bucketName": bucket.bucket_name,
             "endpoint": bucket.endpoint,
@@ -127,11 +126,11 @@ class StateStore(pulumi.ComponentResource):
 
     # -- embedded MinIO -----------------------------------------------------------------------
 
-    def _embedded_bucket_store(self) -> tuple[k8s.apiextensions.CustomResource, str]:
-        spec, bucket, profile = self._args.spec, self._args.spec.bucket, self._args.profile
-        assert bucket is not None
+    def _embedded_bucket_store(self, bucket: EmbeddedBucket
+                               ) -> tuple[k8s.apiextensions.CustomResource, str]:
+        spec, profile = self._args.spec, self._args.profile
         name, child = self._name, self._child
-        namespace = f"statestore-{spec.name}"
+        namespace = naming.embedded_store_namespace(spec.name)
         labels = naming.standard_labels("minio", name)
         ns = platform_namespace(naming.child_name(name, "minio-ns"), namespace, component="minio",
                                 owner=name, opts=child)
@@ -211,7 +210,7 @@ class StateStore(pulumi.ComponentResource):
         setup = k8s.batch.v1.Job(
             naming.child_name(name, "bucket-setup"),
             metadata={"name": "bucket-setup", "namespace": namespace, "labels": labels},
-            spec=self._bucket_setup_job(endpoint, labels),
+            spec=self._bucket_setup_job(bucket, endpoint, labels),
             opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(
                 depends_on=[service, minio_secret])))
 
@@ -229,9 +228,8 @@ class StateStore(pulumi.ComponentResource):
         }, depends_on=[setup, kratix_secret])
         return store, endpoint
 
-    def _bucket_setup_job(self, endpoint: str, labels: Mapping[str, str]) -> dict:
-        bucket = self._args.spec.bucket
-        assert bucket is not None
+    def _bucket_setup_job(self, bucket: EmbeddedBucket, endpoint: str,
+                          labels: Mapping[str, str]) -> dict:
         target = f"local/{bucket.bucket_name}"
         script = "\n".join([
             "set -eu",
@@ -309,7 +307,8 @@ class StateStore(pulumi.ComponentResource):
     def _annotations(self, kind: str) -> dict:
         if kind != "BucketStateStore":
             return {}
-        return {naming.VERSIONING_ANNOTATION: "enabled" if self._args.spec.versioned else "disabled"}
+        versioning = "enabled" if self._args.spec.versioned else "disabled"
+        return {naming.VERSIONING_ANNOTATION: versioning}
 
     def _after_platform(self, extra: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(

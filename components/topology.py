@@ -12,32 +12,56 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components import charts, dora, naming
+from components.catalog import platform_entities, promise_entities
+from components.charts import ResolvedChart
+from components.cloud_resources import CloudResources, CloudResourcesArgs
 from components.clusters import cluster_provider, render_directory
-from components.cloud_resources import CROSSPLANE_NAMESPACE, CloudResources, CloudResourcesArgs
-from components.config import (KRATIX_NAMESPACE, REPOSITORY_CREDENTIALS, StackConfig,
-                               crossplane_clusters)
-from components.flux import FLUX_NAMESPACE, FluxBucketAgent, FluxBucketAgentArgs
+from components.config import REPOSITORY_CREDENTIALS, StackConfig, crossplane_clusters
 from components.destination import Destination, DestinationArgs, WorkloadSync
 from components.dora import DeliveryMetrics, DeliveryMetricsArgs
-from components.finops import (KUBECOST_NAMESPACE, CostAllocation, CostAllocationArgs,
-                               finops_outputs)
-from components.gitops import (ARGOCD_NAMESPACE, IN_CLUSTER_SERVER, ROOT_APPLICATION, SECRET_MANAGER_NAMESPACES, ArgoCDAppOfApps, ArgoCDAppOfAppsArgs, ArgoCDCluster,
-                               KratixDestinationSync, cluster_config, in_cluster_config)
-from components.kratix_platform import CERT_MANAGER_NAMESPACE, KratixPlatform, KratixPlatformArgs
-from components.observability import (ObservabilityCharts, ObservabilityStack,
-                                      ObservabilityStackArgs)
-from components.catalog import PORTAL_NAMESPACE, platform_entities, promise_entities
+from components.finops import CostAllocation, CostAllocationArgs, finops_outputs
+from components.flux import FluxBucketAgent, FluxBucketAgentArgs
+from components.gitops import (
+    ArgoCDAppOfApps,
+    ArgoCDAppOfAppsArgs,
+    ArgoCDCluster,
+    KratixDestinationSync,
+    cluster_config,
+    in_cluster_config,
+)
+from components.kratix_platform import KratixPlatform, KratixPlatformArgs
+from components.naming import (
+    ARGOCD_NAMESPACE,
+    CERT_MANAGER_NAMESPACE,
+    CROSSPLANE_NAMESPACE,
+    FLUX_NAMESPACE,
+    IN_CLUSTER_SERVER,
+    KRATIX_NAMESPACE,
+    KUBECOST_NAMESPACE,
+    PORTAL_NAMESPACE,
+    SECRET_MANAGER_NAMESPACES,
+)
+from components.observability import (
+    ObservabilityCharts,
+    ObservabilityStack,
+    ObservabilityStackArgs,
+    WorkerTelemetry,
+)
 from components.portal import DeveloperPortal, DeveloperPortalArgs, PortalCluster
-from components.profiles import PROFILES
+from components.profiles import PROFILES, SizeProfile
 from components.promise import KratixPromise, KratixPromiseArgs
-from components.security_baseline import (SecurityBaseline, SecurityBaselineArgs,
-                                          team_cost_labels, team_namespaces_by_cluster)
+from components.security_baseline import (
+    SecurityBaseline,
+    SecurityBaselineArgs,
+    team_cost_labels,
+    team_namespaces_by_cluster,
+)
 from components.state_store import StateStore, StateStoreArgs
 from promises import all_promises
 from promises.cloud import composite_apis
@@ -48,12 +72,19 @@ ARGOCD_API_URL = f"https://argocd-server.{ARGOCD_NAMESPACE}.svc"
 
 @dataclasses.dataclass
 class Topology:
+    """What `compose` registered, layer by layer (each layer fills its own fields)."""
+
     config: StackConfig
     stack: str
+    project_dir: Path
     providers: Mapping[str, k8s.Provider]
-    platform: KratixPlatform
-    state_stores: Mapping[str, StateStore]
-    destinations: Mapping[str, Destination]
+    workload_sync: WorkloadSync | None = None
+    """How destinations' paths reach their clusters: the GitOps layer's, unless given."""
+    platform: KratixPlatform = dataclasses.field(init=False)
+    state_stores: Mapping[str, StateStore] = dataclasses.field(default_factory=dict)
+    destinations: Mapping[str, Destination] = dataclasses.field(default_factory=dict)
+    monitoring_crds: list[pulumi.Resource] = dataclasses.field(default_factory=list)
+    """What ServiceMonitors and rules of other layers wait for (none without observability)."""
     gitops: ArgoCDAppOfApps | None = None
     security: Mapping[str, SecurityBaseline] = dataclasses.field(default_factory=dict)
     observability: ObservabilityStack | None = None
@@ -62,6 +93,17 @@ class Topology:
     delivery: DeliveryMetrics | None = None
     portal: DeveloperPortal | None = None
     cloud: Mapping[str, CloudResources] = dataclasses.field(default_factory=dict)
+
+    @property
+    def profile(self) -> SizeProfile:
+        return PROFILES[self.config.profile]
+
+    @property
+    def platform_provider(self) -> k8s.Provider:
+        return self.providers[self.config.platform_cluster.name]
+
+    def chart(self, key: str) -> ResolvedChart:
+        return self.config.chart(key, self.project_dir)
 
     def outputs(self) -> dict[str, object]:
         """Stack outputs: what an operator needs to find and reach each piece."""
@@ -84,14 +126,15 @@ class Topology:
                   for name, store in self.state_stores.items()}
         namespaces = sorted({CERT_MANAGER_NAMESPACE, self.platform.namespace}
                             | {s.secret_namespace for s in self.config.state_stores}
-                            | {f"statestore-{s.name}" for s in self.config.state_stores
-                               if s.bucket and s.bucket.embedded})
-        outputs = {"profile": self.config.profile, "topology": self.config.topology,
+                            | {naming.embedded_store_namespace(s.name)
+                               for s in self.config.state_stores if s.embedded})
+        outputs: dict[str, object] = {
+                   "profile": self.config.profile, "topology": self.config.topology,
                    "clusters": clusters, "destinations": destinations, "stateStores": stores,
                    "namespaces": namespaces}
         if self.gitops is not None:
             outputs["gitops"] = {"namespace": self.gitops.namespace,
-                                 "rootApplication": ROOT_APPLICATION,
+                                 "rootApplication": self.gitops.root_application,
                                  "applicationSets": self.gitops.application_sets}
         if self.security:
             outputs["security"] = {cluster: {"enforce": baseline.enforce,
@@ -122,8 +165,8 @@ def platform_namespaces(config: StackConfig) -> list[str]:
     """The namespaces the platform's own components and charts use (Kyverno leaves them alone)."""
     namespaces = {CERT_MANAGER_NAMESPACE, KRATIX_NAMESPACE, FLUX_NAMESPACE}
     namespaces |= {s.secret_namespace for s in config.state_stores}
-    namespaces |= {f"statestore-{s.name}" for s in config.state_stores
-                   if s.bucket and s.bucket.embedded}
+    namespaces |= {naming.embedded_store_namespace(s.name) for s in config.state_stores
+                   if s.embedded}
     if config.gitops.enabled:
         namespaces |= {ARGOCD_NAMESPACE, SECRET_MANAGER_NAMESPACES[config.gitops.secrets]}
     if config.observability.enabled:
@@ -152,7 +195,6 @@ def environments_by_cluster(config: StackConfig) -> dict[str, list[str]]:
     """The environments each cluster serves: those of the destinations it syncs."""
     served: dict[str, list[str]] = {}
     for destination in config.destinations:
-        assert destination.cluster and destination.environment
         environments = served.setdefault(destination.cluster, [])
         if destination.environment not in environments:
             environments.append(destination.environment)
@@ -165,8 +207,7 @@ def platform_facts(config: StackConfig) -> dict[str, str]:
         "profile": config.profile,
         "topology": config.topology,
         "teams": json.dumps(sorted(t.name for t in config.teams)),
-        "environments": json.dumps(sorted({d.environment for d in config.destinations
-                                           if d.environment})),
+        "environments": json.dumps(sorted({d.environment for d in config.destinations})),
         "destinations": json.dumps(sorted(d.name for d in config.destinations)),
         "clusters": json.dumps(sorted(c.name for c in config.clusters)),
         "gitops": "true" if config.gitops.enabled else "false",
@@ -187,159 +228,190 @@ def offered_promises(config: StackConfig) -> list:
 
 def compose(config: StackConfig, stack: str, project_dir: Path,
             workload_sync: WorkloadSync | None = None) -> Topology:
-    """Register every layer of the platform for `config`."""
-    profile = PROFILES[config.profile]
+    """Register every layer of the platform for `config`, in the order of `LAYERS`."""
     providers = {c.name: cluster_provider(stack, c) for c in config.clusters}
-    platform_provider = providers[config.platform_cluster.name]
+    topology = Topology(config, stack, project_dir, providers, workload_sync)
+    for layer in LAYERS:
+        layer(topology)
+    pulumi.log.info(f"idp: {config.topology} platform with {len(topology.destinations)} "
+                    f"destination(s) on {len(config.clusters)} cluster(s), profile "
+                    f"{config.profile}")
+    return topology
 
-    platform = KratixPlatform("kratix", KratixPlatformArgs(
-        provider=platform_provider,
-        cert_manager_chart=config.chart("cert-manager", project_dir),
-        kratix_chart=config.chart("kratix", project_dir),
-        profile=profile,
+
+# -- the layers, in the order they register; each reads the config and what earlier layers hold
+
+
+def kratix_layer(t: Topology) -> None:
+    config = t.config
+    t.platform = KratixPlatform("kratix", KratixPlatformArgs(
+        provider=t.platform_provider,
+        cert_manager_chart=t.chart("cert-manager"),
+        kratix_chart=t.chart("kratix"),
+        profile=t.profile,
         controller_image=config.kratix.image,
         service_account_annotations=config.kratix.service_account_annotations,
         facts=platform_facts(config)))
 
-    state_stores = {
+
+def state_store_layer(t: Topology) -> None:
+    t.state_stores = {
         spec.name: StateStore(spec.name, StateStoreArgs(
-            spec=spec, provider=platform_provider, profile=profile,
-            credentials=config.state_store_credentials.get(spec.name, {}),
-            images=charts.IMAGES, depends_on=[platform]))
-        for spec in config.state_stores}
+            spec=spec, provider=t.platform_provider, profile=t.profile,
+            credentials=t.config.state_store_credentials.get(spec.name, {}),
+            images=charts.IMAGES, depends_on=[t.platform]))
+        for spec in t.config.state_stores}
 
-    observability = None
-    if config.observability.enabled:
-        observability = ObservabilityStack("observability", ObservabilityStackArgs(
-            platform_provider=platform_provider, platform_cluster=config.platform_cluster.name,
-            worker_providers={c.name: providers[c.name] for c in config.clusters
-                              if c.role == "worker"},
-            charts=ObservabilityCharts(
-                operator_crds=config.chart("prometheus-operator-crds", project_dir),
-                kube_prometheus_stack=config.chart("kube-prometheus-stack", project_dir),
-                loki=config.chart("loki", project_dir),
-                tempo=config.chart("tempo", project_dir),
-                otel_operator=config.chart("opentelemetry-operator", project_dir),
-                otel_collector=config.chart("opentelemetry-collector", project_dir),
-                cert_manager=config.chart("cert-manager", project_dir)),
-            profile=profile, settings=config.observability,
-            platform_cert_manager=[platform.cert_manager]))
 
-    # ServiceMonitors and rules of other layers (FinOps) wait for the Prometheus Operator CRDs;
-    # without the observability layer nothing could render them.
-    monitoring_crds: list[pulumi.Resource] = list(observability.crds_ready) if observability else []
+def observability_layer(t: Topology) -> None:
+    config = t.config
+    if not config.observability.enabled:
+        return
+    t.observability = ObservabilityStack("observability", ObservabilityStackArgs(
+        platform_provider=t.platform_provider, platform_cluster=config.platform_cluster.name,
+        workers=WorkerTelemetry({c.name: t.providers[c.name] for c in config.clusters
+                                 if c.role == "worker"}, config.telemetry_gateway)
+        if config.telemetry_gateway is not None else None,
+        charts=ObservabilityCharts(
+            operator_crds=t.chart("prometheus-operator-crds"),
+            kube_prometheus_stack=t.chart("kube-prometheus-stack"),
+            loki=t.chart("loki"),
+            tempo=t.chart("tempo"),
+            otel_operator=t.chart("opentelemetry-operator"),
+            otel_collector=t.chart("opentelemetry-collector"),
+            cert_manager=t.chart("cert-manager")),
+        profile=t.profile, settings=config.observability,
+        platform_cert_manager=[t.platform.cert_manager]))
+    # ServiceMonitors and rules of other layers (FinOps) wait for the Prometheus Operator CRDs.
+    t.monitoring_crds = list(t.observability.crds_ready)
 
-    gitops = None
-    if config.gitops.enabled:
-        gitops = ArgoCDAppOfApps("gitops", ArgoCDAppOfAppsArgs(
-            settings=config.gitops, provider=platform_provider,
-            argocd_chart=config.chart("argo-cd", project_dir),
-            secrets_chart=config.chart(config.gitops.secrets, project_dir),
-            profile=profile, teams=config.teams, clusters=argocd_clusters(config),
-            repository_credentials=config.gitops_credentials.get(REPOSITORY_CREDENTIALS, {}),
-            extra_chart_values=dora.argocd_values(team_environments(config), profile,
-                                                  service_monitors=bool(monitoring_crds))
-            if config.finops.enabled else {},
-            chart_depends_on=monitoring_crds if config.finops.enabled else []))
-        if workload_sync is None:
-            flux_agents = {
-                cluster: FluxBucketAgent(f"flux-{cluster}", FluxBucketAgentArgs(
-                    provider=providers[cluster], chart=config.chart("flux2", project_dir),
-                    profile=profile, helm_controller=config.promises.enabled))
-                for cluster in clusters_syncing_buckets(config)}
-            workload_sync = KratixDestinationSync(gitops, platform_provider, flux_agents)
 
-    destinations = {}
-    for spec in config.destinations:
-        assert spec.cluster and spec.state_store
-        destinations[spec.name] = Destination(spec.name, DestinationArgs(
-            spec=spec, store=config.state_store(spec.state_store),
-            store_access=state_stores[spec.state_store].access,
-            platform_provider=platform_provider, worker_provider=providers[spec.cluster],
-            depends_on=[state_stores[spec.state_store].resource],
-            workload_sync=workload_sync))
+def gitops_layer(t: Topology) -> None:
+    config = t.config
+    if not config.gitops.enabled:
+        return
+    t.gitops = ArgoCDAppOfApps("gitops", ArgoCDAppOfAppsArgs(
+        settings=config.gitops, provider=t.platform_provider,
+        argocd_chart=t.chart("argo-cd"),
+        secrets_chart=t.chart(config.gitops.secrets),
+        profile=t.profile, teams=config.teams, clusters=argocd_clusters(config),
+        repository_credentials=config.gitops_credentials.get(REPOSITORY_CREDENTIALS, {}),
+        extra_chart_values=dora.argocd_values(team_environments(config), t.profile,
+                                              service_monitors=bool(t.monitoring_crds))
+        if config.finops.enabled else {},
+        chart_depends_on=t.monitoring_crds if config.finops.enabled else []))
+    if t.workload_sync is None:
+        flux_agents = {
+            cluster: FluxBucketAgent(f"flux-{cluster}", FluxBucketAgentArgs(
+                provider=t.providers[cluster], chart=t.chart("flux2"),
+                profile=t.profile, helm_controller=config.promises.enabled))
+            for cluster in clusters_syncing_buckets(config)}
+        t.workload_sync = KratixDestinationSync(t.gitops, t.platform_provider, flux_agents)
 
-    security = {}
-    if config.security.enabled:
-        team_namespaces = team_namespaces_by_cluster(config.teams, environments_by_cluster(config))
-        security = {
-            cluster.name: SecurityBaseline(f"security-{cluster.name}", SecurityBaselineArgs(
-                provider=providers[cluster.name], chart=config.chart("kyverno", project_dir),
-                profile=profile, settings=config.security,
-                team_namespaces=team_namespaces.get(cluster.name, []),
-                platform_namespaces=platform_namespaces(config)))
-            for cluster in config.clusters}
 
-    cloud = {}
-    if config.crossplane.enabled:
-        cloud = {
-            cluster: CloudResources(f"crossplane-{cluster}", CloudResourcesArgs(
-                provider=providers[cluster], chart=config.chart("crossplane", project_dir),
-                profile=profile, settings=config.crossplane,
-                credentials=config.crossplane_credentials, composite_apis=composite_apis()))
-            for cluster in crossplane_clusters(config)}
+def destination_layer(t: Topology) -> None:
+    t.destinations = {
+        spec.name: Destination(spec.name, DestinationArgs(
+            spec=spec, store=t.config.state_store(spec.state_store),
+            store_access=t.state_stores[spec.state_store].access,
+            platform_provider=t.platform_provider, worker_provider=t.providers[spec.cluster],
+            depends_on=[t.state_stores[spec.state_store].resource],
+            workload_sync=t.workload_sync))
+        for spec in t.config.destinations}
 
+
+def security_layer(t: Topology) -> None:
+    config = t.config
+    if not config.security.enabled:
+        return
+    team_namespaces = team_namespaces_by_cluster(config.teams, environments_by_cluster(config))
+    t.security = {
+        cluster.name: SecurityBaseline(f"security-{cluster.name}", SecurityBaselineArgs(
+            provider=t.providers[cluster.name], chart=t.chart("kyverno"),
+            profile=t.profile, settings=config.security,
+            team_namespaces=team_namespaces.get(cluster.name, []),
+            platform_namespaces=platform_namespaces(config)))
+        for cluster in config.clusters}
+
+
+def crossplane_layer(t: Topology) -> None:
+    config = t.config
+    t.cloud = {
+        cluster: CloudResources(f"crossplane-{cluster}", CloudResourcesArgs(
+            provider=t.providers[cluster], chart=t.chart("crossplane"),
+            profile=t.profile, settings=config.crossplane,
+            credentials=config.crossplane_credentials, composite_apis=composite_apis()))
+        for cluster in crossplane_clusters(config)}
+
+
+def promise_layer(t: Topology) -> None:
+    config = t.config
+    settings = config.promises
     promises = {}
-    if config.promises.enabled:
-        settings = config.promises
-        for definition in offered_promises(config):
-            operator = definition.operator
-            # Cloud-backed promises go where Crossplane runs, after its composite APIs exist.
-            selectors, waits_for = settings.destination_selectors, [platform.controller]
-            if definition.cloud_backed:
-                selectors = config.crossplane.destination_selectors
-                waits_for = [platform.controller, *cloud.values()]
-            promises[definition.name] = KratixPromise(
-                f"promise-{definition.name}", KratixPromiseArgs(
-                    definition=definition, provider=platform_provider,
-                    image_registry=settings.image_registry,
-                    destination_selectors=selectors,
-                    operator_chart=(charts.operator_chart(operator.chart, config.chart_mirror)
-                                    if operator else None),
-                    operator_footprint=profile.promise_operator,
-                    team_labels={team.name: team_cost_labels(team) for team in config.teams},
-                    depends_on=waits_for))
+    for definition in offered_promises(config):
+        operator = definition.operator
+        # Cloud-backed promises go where Crossplane runs, after its composite APIs exist.
+        selectors = settings.destination_selectors
+        waits_for: list[pulumi.Resource] = [t.platform.controller]
+        if definition.cloud_backed:
+            selectors = config.crossplane.destination_selectors
+            waits_for = [t.platform.controller, *t.cloud.values()]
+        promises[definition.name] = KratixPromise(
+            f"promise-{definition.name}", KratixPromiseArgs(
+                definition=definition, provider=t.platform_provider,
+                image_registry=settings.image_registry,
+                destination_selectors=selectors,
+                operator_chart=(charts.operator_chart(operator.chart, config.chart_mirror)
+                                if operator else None),
+                operator_footprint=t.profile.promise_operator,
+                team_labels={team.name: team_cost_labels(team) for team in config.teams},
+                depends_on=waits_for))
+    t.promises = promises
 
-    cost: dict[str, CostAllocation] = {}
-    delivery = None
-    if config.finops.enabled:
-        shared = sorted(set(platform_namespaces(config))
-                        | {"kube-system", naming.OBSERVABILITY_NAMESPACE})
-        cost = {
-            cluster.name: CostAllocation(f"finops-{cluster.name}", CostAllocationArgs(
-                provider=providers[cluster.name], chart=config.chart("kubecost", project_dir),
-                profile=profile, settings=config.finops, cluster_id=cluster.name,
-                primary=cluster.role == "platform", shared_namespaces=shared))
-            for cluster in config.clusters}
-        if gitops is not None:
-            delivery = DeliveryMetrics("dora", DeliveryMetricsArgs(
-                provider=platform_provider,
-                pushgateway_chart=config.chart("prometheus-pushgateway", project_dir),
-                profile=profile, environments=team_environments(config),
-                baseline=config.finops.baseline, monitoring_crds=monitoring_crds))
 
-    portal = None
-    if config.portal.enabled:
-        portal = DeveloperPortal("portal", DeveloperPortalArgs(
-            settings=config.portal, provider=platform_provider,
-            chart=config.chart("backstage", project_dir), profile=profile,
-            clusters=portal_clusters(config, providers),
-            entities=platform_entities(config) + promise_entities(config,
-                                                                  offered_promises(config)),
-            credentials=config.portal_credentials,
-            argocd_api=ARGOCD_API_URL if gitops is not None else None))
+def finops_layer(t: Topology) -> None:
+    config = t.config
+    if not config.finops.enabled:
+        return
+    shared = sorted(set(platform_namespaces(config))
+                    | {"kube-system", naming.OBSERVABILITY_NAMESPACE})
+    t.cost = {
+        cluster.name: CostAllocation(f"finops-{cluster.name}", CostAllocationArgs(
+            provider=t.providers[cluster.name], chart=t.chart("kubecost"),
+            profile=t.profile, settings=config.finops, cluster_id=cluster.name,
+            primary=cluster.role == "platform", shared_namespaces=shared))
+        for cluster in config.clusters}
+    if t.gitops is not None:
+        t.delivery = DeliveryMetrics("dora", DeliveryMetricsArgs(
+            provider=t.platform_provider,
+            pushgateway_chart=t.chart("prometheus-pushgateway"),
+            profile=t.profile, environments=team_environments(config),
+            baseline=config.finops.baseline, monitoring_crds=t.monitoring_crds))
 
-    pulumi.log.info(f"idp: {config.topology} platform with {len(destinations)} destination(s) "
-                    f"on {len(config.clusters)} cluster(s), profile {config.profile}")
-    return Topology(config, stack, providers, platform, state_stores, destinations, gitops,
-                    security, observability, promises, cost, delivery, portal, cloud)
+
+def portal_layer(t: Topology) -> None:
+    config = t.config
+    if config.portal_site is None:  # the portal is off
+        return
+    t.portal = DeveloperPortal("portal", DeveloperPortalArgs(
+        settings=config.portal, site=config.portal_site, provider=t.platform_provider,
+        chart=t.chart("backstage"), profile=t.profile,
+        clusters=portal_clusters(config, t.providers),
+        entities=platform_entities(config) + promise_entities(config, offered_promises(config)),
+        credentials=config.portal_credentials,
+        argocd_api=ARGOCD_API_URL if t.gitops is not None else None))
+
+
+# One ordered list: adding a layer is one function and one line here.
+LAYERS: tuple[Callable[[Topology], None], ...] = (
+    kratix_layer, state_store_layer, observability_layer, gitops_layer, destination_layer,
+    security_layer, crossplane_layer, promise_layer, finops_layer, portal_layer)
 
 
 def clusters_syncing_buckets(config: StackConfig) -> list[str]:
     """Clusters with a destination on a bucket state store: they need Flux (ArgoCD has no S3)."""
     return sorted({d.cluster for d in config.destinations
-                   if d.cluster and d.state_store
-                   and config.state_store(d.state_store).kind == "bucket"})
+                   if config.state_store(d.state_store).kind == "bucket"})
 
 
 def argocd_clusters(config: StackConfig) -> list[ArgoCDCluster]:
@@ -353,14 +425,13 @@ def argocd_clusters(config: StackConfig) -> list[ArgoCDCluster]:
         labels: dict[str, str] = {}
         for destination in reversed(hosted):
             labels.update(destination.all_labels)
+        auth: pulumi.Input[str]
         if cluster.role == "platform":
-            server, auth = "https://kubernetes.default.svc", in_cluster_config()
+            server, auth = IN_CLUSTER_SERVER, in_cluster_config()
         else:
-            assert cluster.server
             token = config.gitops_credentials.get(cluster.name, {}).get("bearerToken")
-            server, auth = cluster.server, cluster_config(config.gitops, cluster.name,
-                                                            cluster.ca_data, token)
-        assert hosted[0].environment
+            server = config.worker_servers[cluster.name]
+            auth = cluster_config(config.gitops, cluster.name, cluster.ca_data, token)
         clusters.append(ArgoCDCluster(cluster.name, hosted[0].environment, labels, server, auth))
     return clusters
 

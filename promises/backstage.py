@@ -14,7 +14,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-
 from promises import all_promises
 from promises.runtime import to_yaml
 

@@ -2,7 +2,8 @@
 the operator it depends on, described once and turned into the Promise object, the request CRD,
 the pipeline's validation and the Backstage request template.
 
-Pure Python (no Pulumi): pipeline images import this module too.
+Pure Python (no Pulumi): pipeline images import this module too (with the vocabulary,
+components/naming.py, which imports nothing).
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import json
 import re
 from typing import Any, Mapping
 
-VERSION_LABEL = "kratix.io/promise-version"
-# What a promise's output needs where it lands: plain Kubernetes (and its operator), or the
-# Crossplane cloud layer reconciling a composite resource (policies read this label).
-BACKEND_LABEL = "idp-as-code.io/promise-backend"
+from components.naming import KRATIX_API
+from components.naming import PROMISE_BACKEND_LABEL as BACKEND_LABEL
+from components.naming import PROMISE_VERSION_LABEL as VERSION_LABEL
+
+# What a promise's output needs where it lands (BACKEND_LABEL): plain Kubernetes (and its
+# operator), or the Crossplane cloud layer reconciling a composite resource.
 BACKENDS = ("kubernetes", "crossplane")
-KRATIX_API = "platform.kratix.io/v1alpha1"
 # Pipeline environment variable: JSON of team name -> {owner, department, product} labels.
 TEAM_LABELS_ENV = "IDP_TEAM_LABELS"
 _SEMVER = re.compile(r"^v\d+\.\d+\.\d+$")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from promises.definition import TEAM_LABELS_ENV, PromiseDefinition
+from promises.definition import TEAM_LABELS_ENV, VERSION_LABEL, PromiseDefinition
 from promises.runtime import Request
 
 # Cost-allocation labels a request may carry; copied onto what it creates (the security
@@ -35,7 +35,7 @@ def workload_labels(definition: PromiseDefinition, request: Request) -> dict[str
     labels.update({"app.kubernetes.io/name": definition.name,
                    "app.kubernetes.io/instance": request.name,
                    "app.kubernetes.io/managed-by": "kratix",
-                   "kratix.io/promise-version": definition.version})
+                   VERSION_LABEL: definition.version})
     return labels
 
 

@@ -1,11 +1,12 @@
-"""Run the real Pulumi engine against this project without a cluster or a Pulumi Cloud account.
+"""Run the real Pulumi engine against this project without a Pulumi Cloud account.
 
-Used by `scripts/preview` and by the engine tests. An offline workspace is a throw-away copy of
-the project whose stack renders every cluster to files and takes charts from the fixture mirror
-(test fixtures, not the real charts), with its own local backend and plugin cache.
+Used by `scripts/preview`, `bench/` and the engine tests. A workspace is a throw-away copy of
+the project with its own local backend and plugin cache, whose stack takes charts from a local
+chart mirror (the real upstream charts, unpacked) and applies to local clusters
+(scripts/local_cluster.py) or renders every cluster to files.
 
-    python scripts/engine_workspace.py preview dev            # the stack as committed
-    python scripts/engine_workspace.py preview dev --offline  # a throw-away offline copy
+    python scripts/engine_workspace.py preview dev            # local clusters, mirrored charts
+    python scripts/engine_workspace.py preview dev --render   # render to files, no cluster
 """
 
 from __future__ import annotations
@@ -21,8 +22,12 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling, also when imported
+import local_cluster  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 PROJECT_FILES = ("Pulumi.yaml", "__main__.py", "requirements.txt")
+SHARED_CHARTS = REPO.parent / "shared" / "charts"
 PROJECT_DIRS = ("components", "policies", "promises")
 POLICY_PACKS = ("kratix", "platform")
 
@@ -37,7 +42,7 @@ def bootstrap() -> Path:
 
 
 def engine_env(engine_bin: Path, state_dir: Path | None = None,
-               pulumi_home: Path | None = None) -> dict:
+               pulumi_home: Path | None = None, keep_kubeconfig: bool = False) -> dict:
     """Environment for offline runs: no downloads, no update checks, a local backend."""
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(engine_bin), str(Path(sys.executable).parent),
@@ -52,8 +57,9 @@ def engine_env(engine_bin: Path, state_dir: Path | None = None,
         env["PULUMI_BACKEND_URL"] = f"file://{state_dir}"
         # Local test stacks only; real stacks bring their own secrets provider.
         env.setdefault("PULUMI_CONFIG_PASSPHRASE", "offline-workspace-only")
-    # Render mode must not pick up a real cluster.
-    env.pop("KUBECONFIG", None)
+    # A workspace names its kubeconfig in the stack; render mode must not pick up a cluster.
+    if not keep_kubeconfig:
+        env.pop("KUBECONFIG", None)
     return env
 
 
@@ -107,12 +113,29 @@ class Workspace:
                        capture_output=True, text=True, check=True)
 
 
-def offline_stack_file(stack: str, mirror: Path) -> dict:
-    """The committed stack file with every cluster rendered and charts from `mirror`."""
+def chart_mirror() -> Path | None:
+    """The local chart mirror: IDP_CHART_MIRROR, else ../shared/charts beside the clone (CI)."""
+    given = os.environ.get("IDP_CHART_MIRROR")
+    if given:
+        path = Path(given).resolve()
+        if not path.is_dir():
+            raise SystemExit(f"IDP_CHART_MIRROR={given} is not a directory; fill one with "
+                             "scripts/mirror-charts DIR")
+        return path
+    return SHARED_CHARTS if SHARED_CHARTS.is_dir() else None
+
+
+def workspace_stack_file(stack: str, mirror: Path | None, kubeconfig: Path | None) -> dict:
+    """The committed stack file with charts from `mirror` and every cluster either applied
+    through `kubeconfig` (the contexts local_cluster names) or, without one, rendered."""
     data = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())
+    contexts = {c.cluster: c.context for c in local_cluster.stack_clusters(stack)}
     for cluster in data["config"]["idp:clusters"]:
-        cluster["target"] = {"mode": "render"}
-    data["config"]["idp:chartMirror"] = str(mirror)
+        cluster["target"] = {"mode": "render"} if kubeconfig is None else {
+            "mode": "kubeconfig", "kubeconfig": str(kubeconfig),
+            "context": contexts[cluster["name"]]}
+    if mirror is not None:
+        data["config"]["idp:chartMirror"] = str(mirror)
     return data
 
 
@@ -125,14 +148,18 @@ def copy_project(destination: Path, extra_dirs: tuple[str, ...] = ()) -> None:
                         ignore=shutil.ignore_patterns("__pycache__"))
 
 
-def offline_workspace(tmp: Path, engine_bin: Path, stack: str) -> Workspace:
-    """A throw-away copy of the project for `stack`: render mode, fixture chart mirror."""
+def offline_workspace(tmp: Path, engine_bin: Path, stack: str,
+                      kubeconfig: Path | None = None, mirror: Path | None = None) -> Workspace:
+    """A throw-away copy of the project for `stack`, charts from the mirror, applying to the
+    local clusters in `kubeconfig` (render mode without one)."""
     root = tmp / "project"
     copy_project(root)
-    mirror = root / "chart-mirror"
-    shutil.copytree(REPO / "tests" / "fixtures" / "charts", mirror)
+    mirror = mirror or chart_mirror()
+    if mirror is None:
+        raise SystemExit(f"no chart mirror: set IDP_CHART_MIRROR to a folder filled by "
+                         f"scripts/mirror-charts (or place the charts at {SHARED_CHARTS})")
     (root / f"Pulumi.{stack}.yaml").write_text(
-        yaml.safe_dump(offline_stack_file(stack, mirror), sort_keys=False))
+        yaml.safe_dump(workspace_stack_file(stack, mirror, kubeconfig), sort_keys=False))
     workspace = Workspace(root, stack, engine_env(engine_bin, tmp / "state", tmp / "home"))
     install_plugins(engine_bin, workspace.env)
     workspace.init_stack()
@@ -147,25 +174,49 @@ def set_test_secrets(workspace: "Workspace") -> None:
         workspace.pulumi("config", "set", "--secret", "--path", path, value)
 
 
+def reachable_contexts(stack: str) -> bool:
+    """Whether every context the stack's clusters name answers in the user's kubeconfig."""
+    clusters = local_cluster.stack_clusters(stack)
+    targets = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())["config"]["idp:clusters"]
+    if any((t.get("target") or {}).get("mode", "render") != "kubeconfig" for t in targets):
+        return False
+    for cluster in clusters:
+        probe = subprocess.run(["kubectl", "--context", cluster.context, "get", "--raw",
+                                "/readyz", "--request-timeout=5s"], capture_output=True,
+                               check=False)
+        if probe.returncode != 0:
+            return False
+    return True
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["preview"])
     parser.add_argument("stack", nargs="?", default="dev")
-    parser.add_argument("--offline", action="store_true",
-                        help="preview a throw-away copy that renders to files and takes charts "
-                             "from the test fixture mirror")
+    parser.add_argument("--render", action="store_true",
+                        help="render every cluster to files instead of previewing against "
+                             "clusters (charts that call `lookup` or need a newer kubeVersion "
+                             "cannot render)")
     options, extra = parser.parse_known_args()
     engine_bin = bootstrap()
-    if options.offline:
-        workspace = offline_workspace(Path(tempfile.mkdtemp(prefix="idp-offline-")),
-                                      engine_bin, options.stack)
-        print(f"offline workspace: {workspace.root} (fixture charts, render mode)")
-    else:
+    if not options.render and reachable_contexts(options.stack):
+        # The user's own clusters: the committed stack as it is, charts from its sources.
         local = REPO / ".pulumi-local"
         state = None if os.environ.get("PULUMI_BACKEND_URL") else local / "state"
-        workspace = Workspace(REPO, options.stack, engine_env(engine_bin, state))
+        workspace = Workspace(REPO, options.stack, engine_env(engine_bin, state, keep_kubeconfig=True))
         install_plugins(engine_bin, workspace.env)
         workspace.init_stack()
+        print(f"previewing {options.stack} against your clusters", file=sys.stderr)
+    else:
+        kubeconfig = None
+        if not options.render:
+            clusters = local_cluster.Clusters(options.stack)
+            kubeconfig = clusters.up()
+            print(f"previewing {options.stack} against local clusters ({kubeconfig}; stop them "
+                  f"with `scripts/local-cluster down {options.stack}`)", file=sys.stderr)
+        workspace = offline_workspace(Path(tempfile.mkdtemp(prefix="idp-preview-")), engine_bin,
+                                      options.stack, kubeconfig)
+        print(f"workspace: {workspace.root} (charts from {chart_mirror()})", file=sys.stderr)
     result = workspace.pulumi("preview", "--diff", *workspace.policy_args(), *extra,
                               check=False, capture=False)
     return result.returncode

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -20,7 +21,9 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURE_MIRROR = REPO / "tests" / "fixtures" / "charts"
+# The real upstream charts at the pinned versions, unpacked (CI: ../shared/charts beside the
+# clone; elsewhere IDP_CHART_MIRROR, e.g. a folder `scripts/mirror-charts` filled).
+CHART_MIRROR = Path(os.environ.get("IDP_CHART_MIRROR", REPO.parent / "shared" / "charts"))
 STACK_SECRETS = REPO / "tests" / "fixtures" / "stack-secrets.yaml"
 
 

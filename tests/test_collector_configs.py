@@ -7,7 +7,7 @@ What is validated is the config the opentelemetry-collector chart writes into it
 release's `alternateConfig` as it is, or else the chart's default `config` with the release's
 `config` merged over it the way Helm merges values (maps merge, lists and scalars replace, null
 removes a key: a null Pulumi's Python SDK never sends). The chart is read from the mirror of
-real upstream charts (IDP_CHART_MIRROR, or `shared/charts` beside the clone)."""
+real upstream charts (IDP_CHART_MIRROR, or `shared/charts` beside the clone: tests.harness)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from components import charts
-from tests.harness import REPO
+from tests.harness import CHART_MIRROR, REPO
 from tests.validator_binaries import run
 
 CHART = charts.CHARTS["opentelemetry-collector"]
@@ -33,13 +33,11 @@ KINDS = ("receivers", "processors", "exporters", "connectors", "extensions")
 
 
 def chart_dir() -> Path:
-    candidates = [Path(os.environ["IDP_CHART_MIRROR"])] if os.environ.get("IDP_CHART_MIRROR") \
-        else [REPO.parent / "shared" / "charts", REPO.parent.parent / "shared" / "charts"]
-    for base in candidates:
-        if (base / CHART.chart / "Chart.yaml").is_file():
-            return base / CHART.chart
-    pytest.fail(f"the upstream {CHART.chart} chart is not in {[str(c) for c in candidates]}: "
-                "set IDP_CHART_MIRROR to the folder of unpacked upstream charts")
+    chart = CHART_MIRROR / CHART.chart
+    if not (chart / "Chart.yaml").is_file():
+        pytest.fail(f"the upstream {CHART.chart} chart is not in {CHART_MIRROR}: set "
+                    "IDP_CHART_MIRROR to the folder of unpacked upstream charts")
+    return chart
 
 
 def helm_merge(base, override):

@@ -8,7 +8,7 @@ import pulumi
 import pytest
 
 from components.configschema import ConfigError
-from tests.harness import FIXTURE_MIRROR, run_program_capturing, stack_file_config
+from tests.harness import CHART_MIRROR, run_program_capturing, stack_file_config
 
 DEV = stack_file_config("dev")
 PROD = stack_file_config("prod")
@@ -56,7 +56,7 @@ CASES = [
      edit(DEV, lambda c: c["destinations"][0].update(filepathMode="flat")),
      "idp:destinations[0].filepathMode", "nestedByMetadata, aggregatedYAML, none"),
     ("empty-name", "dev", edit(DEV, lambda c: c["teams"][0].update(name="")),
-     "idp:teams[0].name", "must not be empty"),
+     "idp:teams[0].name", "(it is empty)"),
     ("non-dns-name", "dev", edit(DEV, lambda c: c["stateStores"][0].update(name="Default_1")),
      "idp:stateStores[0].name", "DNS-1123"),
     ("too-long-name", "dev", edit(DEV, lambda c: c["teams"][1].update(name="t" * 64)),
@@ -95,12 +95,13 @@ CASES = [
      edit(PROD, lambda c: c["clusters"][1].update(role="platform")),
      "idp:clusters", "exactly one cluster needs role: platform, found 2"),
     ("render-with-context", "dev",
-     edit(DEV, lambda c: c["clusters"][0]["target"].update(context="kind-dev")),
+     edit(DEV, lambda c: c["clusters"][0].update(target={"mode": "render",
+                                                          "context": "kind-dev"})),
      "idp:clusters[0].target", "apply only to mode kubeconfig"),
     ("endpoint-with-scheme", "prod",
      edit(PROD, lambda c: c["stateStores"][0]["bucket"].update(
          endpoint="https://s3.eu-west-1.amazonaws.com")),
-     "idp:stateStores[0].bucket.endpoint", "without scheme"),
+     "idp:stateStores[0].bucket.endpoint", "(it has a scheme); accepted: host or host:port without scheme"),
     ("kind-without-settings", "prod",
      with_changes(PROD, stateStores=[{"name": "s3-state", "kind": "git"}]),
      "idp:stateStores[0].git", "is required for kind git"),
@@ -112,7 +113,7 @@ CASES = [
      "idp:destinations[0].labels.environment", "set environment on the destination"),
     ("bad-label-value", "dev",
      edit(DEV, lambda c: c["destinations"][0]["labels"].update(tier="-bad-")),
-     "idp:destinations[0].labels.tier", "label value '-bad-' is invalid"),
+     "idp:destinations[0].labels.tier", "'-bad-' is not a Kubernetes label value"),
     ("missing-environment", "prod",
      edit(PROD, lambda c: c["clusters"][3].pop("environment")),
      "idp:destinations[2].environment", "is required"),
@@ -121,7 +122,7 @@ CASES = [
     ("chart-mirror-missing-dir", "dev", with_changes(DEV, chartMirror="/nonexistent/charts"),
      "idp:chartMirror", "does not exist"),
     ("chart-mirror-wrong-version", "dev",
-     with_changes(DEV, chartMirror=str(FIXTURE_MIRROR), charts={"kratix": {"version": "v9"}}),
+     with_changes(DEV, chartMirror=str(CHART_MIRROR), charts={"kratix": {"version": "v9"}}),
      "idp:chartMirror", "but v9 is pinned"),
     ("missing-credentials", "prod",
      edit(PROD, lambda c: c["stateStores"][0]["bucket"].update(authMethod="accessKey")),
@@ -164,7 +165,7 @@ CASES = [
     ("team-bad-size", "dev", edit(DEV, lambda c: c["teams"][0].update(size="huge")),
      "idp:teams[0].size", "small, medium, large"),
     ("team-bad-department", "dev", edit(DEV, lambda c: c["teams"][1].update(department="R&D")),
-     "idp:teams[1].department", "label value 'R&D' is invalid"),
+     "idp:teams[1].department", "'R&D' is not a Kubernetes label value"),
     ("security-bad-monitoring-namespace", "dev",
      edit(DEV, lambda c: c["security"].update(monitoringNamespace="Monitoring")),
      "idp:security.monitoringNamespace", "DNS-1123"),
@@ -182,7 +183,9 @@ CASES = [
      "idp:crossplane.where", "use one of: destinations, platform"),
     ("crossplane-selectors-match-nothing", "prod",
      edit(PROD, lambda c: c["crossplane"].update(destinationSelectors={"region": "mars-1"})),
-     "idp:crossplane.destinationSelectors", "match no destination"),
+     "idp:crossplane.destinationSelectors.region",
+     "'mars-1' matches no destination, so no cloud resource could ever be created; region "
+     "values that exist: eu-west-1, us-east-1"),
     ("crossplane-platform-but-workers-selected", "prod",
      edit(PROD, lambda c: c["crossplane"].update(where="platform")),
      "idp:crossplane.where", "prod-eu-west-1, staging-eu-west-1"),
@@ -198,6 +201,108 @@ CASES = [
                            c["crossplane"].pop("awsRoleArn"))),
      "idp:crossplaneCredentials.aws.secretAccessKey",
      "pulumi config set --secret --path 'crossplaneCredentials.aws.secretAccessKey'"),
+    # Values checked against their formats (components/formats.py), whether or not the layer
+    # is on: the key path, the value shown, what is accepted.
+    ("format-oidc-metadata-url", "prod",
+     edit(PROD, lambda c: c["portal"]["oidc"].update(metadataUrl="login.example.com")),
+     "idp:portal.oidc.metadataUrl", "'login.example.com' is not an OIDC discovery URL"),
+    ("format-portal-url", "dev", edit(DEV, lambda c: c["portal"].update(baseURL="portal")),
+     "idp:portal.baseURL", "accepted: https://host[:port][/path], or http://localhost"),
+    ("format-portal-url-plain-http-in-prod", "prod",
+     edit(PROD, lambda c: c["portal"].update(baseURL="http://localhost:7007")),
+     "idp:portal.baseURL", "a prod portal needs an https:// URL"),
+    ("format-api-server", "prod",
+     edit(PROD, lambda c: c["clusters"][1].update(server="prod-eu-west-1.k8s.example.com")),
+     "idp:clusters[1].server", "is not a Kubernetes API server URL (it has no scheme)"),
+    ("format-git-repository", "dev",
+     edit(DEV, lambda c: c["gitops"].update(repoURL="git.example.com/platform/idp-gitops")),
+     "idp:gitops.repoURL", "accepted: https://host/path, ssh://[user@]host[:port]/path or "
+     "git@host:path"),
+    ("format-git-store-url-and-auth", "prod",
+     with_changes(PROD, stateStores=[{"name": "s3-state", "kind": "git", "git": {
+         "url": "git@github.com:acme/state.git", "authMethod": "basicAuth"}}],
+         stateStoreCredentials={"s3-state": {"password": "x"}}),
+     "idp:stateStores[0].git.url", "is an ssh URL, but authMethod is basicAuth"),
+    ("format-git-branch", "prod",
+     with_changes(PROD, stateStores=[{"name": "s3-state", "kind": "git", "git": {
+         "url": "https://github.com/acme/state.git", "branch": "my branch"}}]),
+     "idp:stateStores[0].git.branch", "'my branch' is not a Git branch, tag or commit"),
+    ("format-endpoint-port", "prod",
+     edit(PROD, lambda c: c["stateStores"][0]["bucket"].update(endpoint="minio:http")),
+     "idp:stateStores[0].bucket.endpoint", "port 'http' is not a number"),
+    ("format-gateway-without-port", "prod",
+     edit(PROD, lambda c: c["observability"].update(gatewayEndpoint="otlp.example.com")),
+     "idp:observability.gatewayEndpoint", "is not a host:port endpoint (it has no port)"),
+    ("format-s3-bucket", "prod",
+     edit(PROD, lambda c: c["stateStores"][0]["bucket"].update(bucketName="Acme_State")),
+     "idp:stateStores[0].bucket.bucketName", "'Acme_State' is not an S3 bucket name"),
+    ("format-label-key-prefix", "dev",
+     edit(DEV, lambda c: c["destinations"][0]["labels"].update({"Example.com/tier": "x"})),
+     "idp:destinations[0].labels.Example.com/tier", "its prefix 'Example.com' is not a DNS"),
+    ("format-cluster-region-label", "dev",
+     edit(DEV, lambda c: c["clusters"][0].update(region="eu west")),
+     "idp:clusters[0].region", "'eu west' is not a Kubernetes label value"),
+    ("format-image-registry-with-scheme", "dev",
+     edit(DEV, lambda c: c["promises"].update(imageRegistry="https://ghcr.io/acme")),
+     "idp:promises.imageRegistry", "is not a registry and path (it has a scheme)"),
+    ("format-allowed-registry", "prod",
+     edit(PROD, lambda c: c["security"].update(allowedRegistries=["docker.io", ""])),
+     "idp:security.allowedRegistries[1]", "(it is empty)"),
+    ("format-portal-image", "dev",
+     edit(DEV, lambda c: c["portal"].update(image="backstage:latest")),
+     "idp:portal.image", "is not a pinned image reference"),
+    ("format-kratix-image-not-by-digest", "dev",
+     with_changes(DEV, kratix={"image": "docker.io/syntasso/kratix-platform:v0.1.0"}),
+     "idp:kratix.image", "(it is not pinned by digest)"),
+    ("format-role-arn", "prod",
+     edit(PROD, lambda c: c["gitops"].update(awsRoleArn="idp-argocd-spoke-access")),
+     "idp:gitops.awsRoleArn", "'idp-argocd-spoke-access' is not an IAM role ARN"),
+    ("format-role-arn-annotation", "prod",
+     edit(PROD, lambda c: c["portal"]["serviceAccountAnnotations"].update(
+         {"eks.amazonaws.com/role-arn": "arn:aws:iam::123:role/x"})),
+     "idp:portal.serviceAccountAnnotations.eks.amazonaws.com/role-arn", "is not an IAM role ARN"),
+    ("format-percentage", "dev",
+     edit(DEV, lambda c: c["observability"].update(traceSamplePercent=0)),
+     "idp:observability.traceSamplePercent", "0 is out of range; accepted: an integer from 1 "
+     "to 100 (percent)"),
+    ("format-port", "prod",
+     edit(PROD, lambda c: c["portal"]["postgres"].update(port=70000)),
+     "idp:portal.postgres.port", "accepted: an integer from 1 to 65535"),
+    ("format-postgres-host", "prod",
+     edit(PROD, lambda c: c["portal"]["postgres"].update(host="postgres://db:5432")),
+     "idp:portal.postgres.host", "is not a hostname (it has a scheme)"),
+    ("format-cron", "dev",
+     edit(DEV, lambda c: c["gitops"].update(prodSyncWindow={"schedule": "0 25 * * *"})),
+     "idp:gitops.prodSyncWindow.schedule", "hour '25' is not 0-23"),
+    ("format-duration", "dev",
+     edit(DEV, lambda c: c["gitops"].update(prodSyncWindow={"duration": "3 hours"})),
+     "idp:gitops.prodSyncWindow.duration", "'3 hours' is not a duration"),
+    ("format-time-zone", "dev",
+     edit(DEV, lambda c: c["gitops"].update(prodSyncWindow={"timeZone": "CET+1"})),
+     "idp:gitops.prodSyncWindow.timeZone", "not in the IANA time zone database"),
+    ("format-chart-version", "dev", with_changes(DEV, charts={"kratix": {"version": "~1.2"}}),
+     "idp:charts.kratix.version", "'~1.2' is not a chart version"),
+    ("format-chart-repository", "dev",
+     with_changes(DEV, charts={"kratix": {"repository": "charts.example.com"}}),
+     "idp:charts.kratix.repository", "is not a Helm repository URL"),
+    ("format-currency", "dev", edit(DEV, lambda c: c["finops"].update(currency="euro")),
+     "idp:finops.currency", "'euro' is not a currency code"),
+    ("format-oidc-issuer", "prod",
+     edit(PROD, lambda c: c["security"]["imageSignatures"].update(
+         keylessIssuer="token.actions.githubusercontent.com")),
+     "idp:security.imageSignatures.keylessIssuer", "is not an OIDC issuer URL"),
+    ("format-relative-path", "dev", edit(DEV, lambda c: c["gitops"].update(path="/platform")),
+     "idp:gitops.path", "'/platform' is not a relative folder (it is absolute)"),
+    ("selector-label-nobody-has", "dev",
+     edit(DEV, lambda c: c["promises"].update(destinationSelectors={"enviroment": "dev"})),
+     "idp:promises.destinationSelectors.enviroment", "no destination has the label enviroment, "
+     "so no operator or service would ever be scheduled; labels that exist: cluster, "
+     "environment, region, tier"),
+    ("selector-combination-matches-nothing", "prod",
+     edit(PROD, lambda c: c["crossplane"].update(
+         destinationSelectors={"region": "us-east-1", "environment": "staging"})),
+     "idp:crossplane.destinationSelectors", "match no destination, so no cloud resource could "
+     "ever be created; destinations and their labels: prod-eu-west-1: cluster=prod-eu-west-1"),
 ]
 
 
@@ -261,6 +366,20 @@ def test_every_problem_is_reported_at_once():
     message = expect_config_error(config)
     assert "(2 problems)" in message
     assert "idp:profile:" in message and "idp:topolgy:" in message
+
+
+def test_every_format_problem_is_reported_at_once_with_the_other_problems():
+    config = edit(PROD, lambda c: (
+        c["portal"]["oidc"].update(metadataUrl="login.example.com"),
+        c["stateStores"][0]["bucket"].update(bucketName="Acme_State"),
+        c["gitops"].update(awsRoleArn="argocd"),
+        c["clusters"][1].update(server="prod.example.com"),
+        c["teams"][0].update(size="huge")))
+    message = expect_config_error(config, "prod")
+    assert "(5 problems)" in message, message
+    for key in ("idp:portal.oidc.metadataUrl:", "idp:stateStores[0].bucket.bucketName:",
+                "idp:gitops.awsRoleArn:", "idp:clusters[1].server:", "idp:teams[0].size:"):
+        assert message.count(key) == 1, (key, message)
 
 
 def test_main_reports_a_config_error_once_and_exits_with_the_shown_message_code():

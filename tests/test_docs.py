@@ -7,9 +7,9 @@ import typing
 import yaml
 
 from components import charts
-from components.config import StackConfig, default_config, reference_markdown
+from components.config import StackConfig, default_config
 from components.configschema import field_types, model_fields
-from tests.harness import FIXTURE_MIRROR, REPO, run_program
+from tests.harness import REPO, run_program
 
 PULUMI_TYPES = {str: "string", bool: "boolean", int: "integer"}
 
@@ -42,16 +42,34 @@ def test_pulumi_yaml_defaults_alone_make_a_valid_stack():
     assert registry.kind("Destination") and registry.kind("BucketStateStore")
 
 
-def test_readme_config_reference_matches_the_model():
+def test_generated_docs_are_in_step_with_the_code():
+    """docs/config-reference.md and each layer page's chart values lines."""
+    import scripts.generate_docs as generate
+
+    stale = [str(path.relative_to(REPO)) for path, text in generate.generated().items()
+             if path.read_text() != text]
+    assert stale == [], "stale: " + ", ".join(stale) + "; run python scripts/generate_docs.py"
+
+
+def test_every_chart_has_its_values_line_on_one_layer_page():
+    lines = [line for page in (REPO / "docs" / "layers").glob("*.md")
+             for line in page.read_text().splitlines() if line.endswith("sets:") or " sets: " in line]
+    keys = sorted(line.split("`")[1] for line in lines if line.startswith("- `"))
+    assert keys == sorted(charts.CHARTS)
+
+
+def test_readme_links_every_layer_page_and_stays_short():
     readme = (REPO / "README.md").read_text()
-    assert reference_markdown() in readme, (
-        "README's config reference is stale: regenerate it with "
-        "`python -m components.config` and paste it under 'Config reference'")
+    pages = sorted((REPO / "docs" / "layers").glob("*.md"))
+    assert pages
+    for page in pages:
+        assert f"(docs/layers/{page.name})" in readme, page.name
+    assert len(readme.splitlines()) <= 220
 
 
-def test_fixture_charts_carry_the_pinned_names_and_versions():
-    for key, source in charts.CHARTS.items():
-        chart = yaml.safe_load((FIXTURE_MIRROR / source.chart / "Chart.yaml").read_text())
-        assert chart["name"] == source.chart
-        assert chart["version"] == source.version
-        assert chart["description"].startswith("TEST FIXTURE"), key
+def test_relative_links_in_the_docs_resolve():
+    import re
+
+    for page in [REPO / "README.md", REPO / "CONTRIBUTING.md", *(REPO / "docs").rglob("*.md")]:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text()):
+            assert (page.parent / target).exists(), f"{page.relative_to(REPO)} links {target}"

@@ -376,14 +376,17 @@ def test_finops_without_gitops_allocates_cost_but_collects_no_dora():
     (lambda f: f.pop("federatedStorageSecret"), "idp:finops.federatedStorageSecret",
      "is required when Kubecost runs on more than one cluster"),
     (lambda f: f.update(baseline={"date": "30/11/2026", "figures": {"leadTimeMinutes": 5}}),
-     "idp:finops.baseline.date", "is not a date; use YYYY-MM-DD"),
+     "idp:finops.baseline.date", "is not a date (it is not a calendar date); accepted: YYYY-MM-DD"),
     (lambda f: f.update(baseline={"date": "2026-11-30", "figures": {"leadTime": 5}}),
      "idp:finops.baseline.figures.leadTime", "accepted: deploymentsPerWeek"),
     (lambda f: f.update(baseline={"figures": {"leadTimeMinutes": 5}}),
      "idp:finops.baseline.date", "is required with figures"),
     (lambda f: f.update(baseline={"date": "2026-11-30",
                                   "figures": {"changeFailurePercent": -1}}),
-     "idp:finops.baseline.figures.changeFailurePercent", "must not be negative"),
+     "idp:finops.baseline.figures.changeFailurePercent", "-1 is out of range"),
+    (lambda f: f.update(baseline={"date": "2026-11-30",
+                                  "figures": {"changeFailurePercent": 120}}),
+     "idp:finops.baseline.figures.changeFailurePercent", "from 0 to 100 (percent)"),
 ])
 def test_finops_config_mistakes_name_the_key_and_the_fix(change, key, words):
     config = copy.deepcopy(stack_file_config("prod"))

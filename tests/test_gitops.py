@@ -123,7 +123,7 @@ def test_bearer_tokens_and_repository_credentials_stay_secret():
         "repository": {"username": "argocd-bot", "password": "repo-token"},
         **{c: {"bearerToken": f"token-{c}"} for c in
            ("prod-eu-west-1", "prod-us-east-1", "staging-eu-west-1")}}
-    config["clusters"][1]["caData"] = "LS0tLS1CRUdJTi0tLS0t"
+    config["clusters"][1]["caData"] = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUIKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
     registry = run_program(config, "prod", secret_keys=["gitopsCredentials"])
     repository = _secrets_of_type(registry, "repository")["idp-gitops-repository"]
     data = reveal(repository.inputs["stringData"])
@@ -137,7 +137,7 @@ def test_bearer_tokens_and_repository_credentials_stay_secret():
     assert is_secret(string_data) or is_secret(config_value)
     assert json.loads(reveal(config_value)) == {
         "bearerToken": "token-prod-eu-west-1",
-        "tlsClientConfig": {"insecure": False, "caData": "LS0tLS1CRUdJTi0tLS0t"}}
+        "tlsClientConfig": {"insecure": False, "caData": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUIKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="}}
     assert "repo-token" not in json.dumps(registry.outputs)
 
 

@@ -103,11 +103,11 @@ def test_secrets_reach_the_pod_only_through_a_secret(stack, request):
     # Secret values make the whole stringData secret in the engine's eyes.
     assert is_secret(secrets.inputs["stringData"])
     string_data = secrets.get("stringData")
-    expected = {"session-secret", "oidc-client-secret"}
-    if stack == "prod":
-        expected.add("postgres-password")
+    expected = {"session-secret"}
+    if stack == "prod":  # dev signs in as a guest: no identity provider secret
+        expected |= {"postgres-password", "oidc-client-secret"}
+        assert reveal(string_data["oidc-client-secret"]) == "test-oidc-client-secret-prod"
     assert set(string_data) == expected
-    assert reveal(string_data["oidc-client-secret"]) == f"test-oidc-client-secret-{stack}"
     # Mounted as files (not environment variables), readable by the pod's group only.
     backstage = values(registry)["backstage"]
     assert {"name": "secrets", "secret": {"secretName": SECRETS, "defaultMode": 0o440}} in \
@@ -118,9 +118,17 @@ def test_secrets_reach_the_pod_only_through_a_secret(stack, request):
     # Nothing secret in the chart values (they become a ConfigMap) or the stack outputs.
     rendered = json.dumps(values(registry)) + json.dumps(registry.outputs)
     assert not any(secret in rendered for secret in TEST_SECRETS)
-    oidc = app_config(registry)["auth"]["providers"]["oidc"]["production"]
-    assert oidc["clientSecret"] == {"$file": f"{SECRETS_MOUNT}/oidc-client-secret"}
-    assert oidc["metadataUrl"].endswith("/.well-known/openid-configuration")
+    if stack == "prod":
+        oidc = app_config(registry)["auth"]["providers"]["oidc"]["production"]
+        assert oidc["clientSecret"] == {"$file": f"{SECRETS_MOUNT}/oidc-client-secret"}
+        assert oidc["metadataUrl"].endswith("/.well-known/openid-configuration")
+
+
+def test_the_dev_portal_signs_in_guests_and_prod_refuses_them(dev):
+    assert app_config(dev)["auth"]["providers"] == {
+        "guest": {"dangerouslyAllowOutsideDevelopment": True}}
+    message = expect_config_error(_portal_config("prod", signIn="guest"), "prod")
+    assert "idp:portal.signIn: guest lets anyone who reaches the portal in" in message
 
 
 def test_app_config_wires_catalog_templates_techdocs_kubernetes_and_argocd(dev, prod):
@@ -153,7 +161,7 @@ def test_app_config_wires_catalog_templates_techdocs_kubernetes_and_argocd(dev, 
 
 def test_argocd_token_and_bearer_token_workers_come_from_secret_config():
     config = dev_with_a_worker()
-    config["portalCredentials"] = {**config["portalCredentials"],
+    config["portalCredentials"] = {**config.get("portalCredentials", {}),
                                    "argocd": {"token": "argocd-api-token"},
                                    "worker-1": {"token": "portal-reader-token"}}
     registry = run_program(config, "dev",
@@ -272,9 +280,14 @@ def _portal_config(stack: str, **portal) -> dict:
     return config
 
 
+# The dev stack signs in as a guest; these turn its OpenID Connect sign-in on.
+DEV_OIDC = {"signIn": "oidc", "oidc": {
+    "metadataUrl": "https://login.example.com/.well-known/openid-configuration",
+    "clientId": "idp-portal-dev"}}
+
+
 def test_a_missing_oidc_secret_is_one_clear_error():
-    config = _portal_config("dev")
-    del config["portalCredentials"]
+    config = _portal_config("dev", **DEV_OIDC)
     message = expect_config_error(config, "dev")
     assert ("idp:portalCredentials.oidc.clientSecret: is required for the portal; set it with "
             "`pulumi config set --secret --path 'portalCredentials.oidc.clientSecret' VALUE`"
@@ -282,7 +295,7 @@ def test_a_missing_oidc_secret_is_one_clear_error():
 
 
 def test_plaintext_portal_credentials_are_refused():
-    config = _portal_config("dev")
+    config = _portal_config("dev", **DEV_OIDC)
     config["portalCredentials"] = {"oidc": {"clientSecret": "in-plain-text"}}
     message = expect_config_error(config, "dev", secret_keys=())
     assert "idp:portalCredentials: holds credentials in plaintext" in message
@@ -296,7 +309,7 @@ def test_prod_refuses_the_in_memory_database_and_postgres_needs_a_host():
 
 
 def test_required_portal_settings_and_credential_names_are_checked():
-    config = _portal_config("dev", baseURL=None, oidc={})
+    config = _portal_config("dev", baseURL=None, signIn="oidc", oidc={})
     config["portal"] = {k: v for k, v in config["portal"].items() if v is not None}
     config["portalCredentials"] = {"oidc": {"clientSecret": "s", "clientSecrets": "typo"},
                                    "github": {"token": "x"}}

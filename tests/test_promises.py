@@ -216,8 +216,9 @@ def test_selectors_matching_no_destination_are_a_config_error():
     config = copy.deepcopy(stack_file_config("prod"))
     config["promises"]["destinationSelectors"] = {"environment": "qa"}
     message = expect_config_error(config, "prod")
-    assert "idp:promises.destinationSelectors: match no destination" in message
-    assert "prod-eu-west-1" in message
+    assert "idp:promises.destinationSelectors.environment: 'qa' matches no destination" \
+        in message
+    assert "environment values that exist: prod, staging" in message
 
 
 def test_without_selectors_strict_destinations_are_not_reached():

@@ -188,13 +188,16 @@ def test_an_exact_keyless_subject_stays_exact():
     assert keyless_identity("issuer", exact) == {"issuer": "issuer", "subject": exact}
 
 
+PUBLIC_KEY = "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----\n"
+
+
 def test_signatures_can_be_verified_with_a_public_key():
     config = copy.deepcopy(stack_file_config("dev"))
     config["security"]["imageSignatures"] = {"registries": ["registry.example.com"],
-                                             "publicKey": "-----BEGIN PUBLIC KEY-----\nx\n"}
+                                             "publicKey": PUBLIC_KEY}
     registry = run_program(config, "dev")
     spec = registry.named("security-platform-verify-image-signatures").get("spec")
-    assert spec["attestors"][0]["cosign"] == {"key": {"data": "-----BEGIN PUBLIC KEY-----\nx\n"}}
+    assert spec["attestors"][0]["cosign"] == {"key": {"data": PUBLIC_KEY}}
     assert spec["validationActions"] == ["Audit"]
 
 

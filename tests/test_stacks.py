@@ -9,7 +9,10 @@ import pytest
 
 from components import charts
 from components.profiles import PROFILES
-from tests.harness import (Registry, is_secret, reveal, run_program, stack_file_config)
+from components.config import crossplane_clusters
+from components.topology import clusters_syncing_buckets, environments_by_cluster, offered_promises
+from tests.harness import (Registry, is_secret, parse_stack_file, reveal, run_program,
+                           stack_file_config)
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -58,65 +61,58 @@ def test_kubernetes_objects_use_an_explicit_cluster_provider(stack):
 # -- dev: single cluster, embedded state store -------------------------------------------------
 
 
-def test_dev_registers_the_expected_resources(dev):
-    assert dev.counts() == {
-        CHART: 16,
-        "idp:platform:Destination": 1,
-        GITOPS: 1,
-        FLUX: 1,
-        "kubernetes:argoproj.io/v1alpha1:AppProject": 3,
-        "kubernetes:argoproj.io/v1alpha1:Application": 1,
-        "kubernetes:argoproj.io/v1alpha1:ApplicationSet": 1,
-        "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization": 2,
-        "kubernetes:source.toolkit.fluxcd.io/v1:Bucket": 1,
-        "idp:platform:KratixPlatform": 1,
-        "idp:platform:StateStore": 1,
-        "kubernetes:apps/v1:Deployment": 1,
-        "kubernetes:batch/v1:Job": 1,
-        "kubernetes:core/v1:ConfigMap": 5,
-        NAMESPACE: 10,
-        "kubernetes:core/v1:PersistentVolumeClaim": 1,
-        SECRET: 7,
-        "kubernetes:core/v1:Service": 1,
-        "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore": 1,
-        "kubernetes:platform.kratix.io/v1alpha1:Destination": 1,
-        PROVIDER: 1,
-        "random:index/randomPassword:RandomPassword": 6,
-        # The security baseline: Kyverno and its policies, two team namespaces (payments-dev,
-        # search-dev) with quota, default limits, four NetworkPolicies and a RoleBinding each.
-        SECURITY: 1,
-        # The postgresql and redis promises.
-        PROMISE: 2,
-        "kubernetes:platform.kratix.io/v1alpha1:Promise": 2,
-        "kubernetes:policies.kyverno.io/v1alpha1:ValidatingPolicy": 5,
-        "kubernetes:core/v1:LimitRange": 2,
-        "kubernetes:core/v1:ResourceQuota": 2,
-        "kubernetes:networking.k8s.io/v1:NetworkPolicy": 8,
-        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 2,
-        # Observability: 7 charts (CRDs, kube-prometheus-stack, Loki, Tempo, gateway, agent,
-        # operator), the monitoring Namespace, Grafana's admin Secret and password, two
-        # dashboard ConfigMaps, the alert rules, two PodMonitors and the Instrumentation.
-        OBSERVABILITY: 1,
-        "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 2,  # alerts, DORA rules
-        "kubernetes:monitoring.coreos.com/v1:PodMonitor": 2,
-        "kubernetes:opentelemetry.io/v1alpha1:Instrumentation": 1,
-        # FinOps: Kubecost with its namespace; DORA: the Pushgateway, one PrometheusRule (a
-        # group per environment) and the Delivery dashboard ConfigMap.
-        COST: 1,
-        DELIVERY: 1,
-        # The portal: its Namespace, catalog ConfigMap, env Secret, session secret, chart and
-        # read-only access for its ServiceAccount (tests/test_portal.py).
-        PORTAL: 1,
-        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": 1,
-        # platform admins (security) and the portal's read access
-        CLUSTER_ROLE_BINDING: 2,
-    }
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_each_stack_registers_what_its_config_declares(stack, request):
+    """Invariants instead of a hand-kept count table: each layer's components and objects
+    follow from the config (clusters, stores, destinations, teams, switches)."""
+    registry: Registry = request.getfixturevalue(stack)
+    config = parse_stack_file(stack)
+
+    def count(type_: str) -> int:
+        return len(registry.of_type(type_))
+
+    clusters = len(config.clusters)
+    assert count(PROVIDER) == clusters
+    assert count(KRATIX_PLATFORM) == 1
+    assert count(STATE_STORE) == len(config.state_stores)
+    assert count(DESTINATION) == len(config.destinations) == \
+        count("kubernetes:platform.kratix.io/v1alpha1:Destination")
+    assert count(GITOPS) == int(config.gitops.enabled)
+    assert count(FLUX) == (len(clusters_syncing_buckets(config)) if config.gitops.enabled else 0)
+    assert count(SECURITY) == (clusters if config.security.enabled else 0)
+    assert count(OBSERVABILITY) == int(config.observability.enabled)
+    assert count(PROMISE) == len(offered_promises(config)) == \
+        count("kubernetes:platform.kratix.io/v1alpha1:Promise")
+    assert count(COST) == (clusters if config.finops.enabled else 0)
+    assert count(DELIVERY) == int(config.finops.enabled and config.gitops.enabled)
+    assert count(PORTAL) == int(config.portal.enabled)
+    assert count(CLOUD) == len(crossplane_clusters(config))
+    # Every team namespace gets its quota, default limits, role binding and four policies.
+    team_namespaces = sum(len(cluster["teamNamespaces"])
+                          for cluster in registry.outputs.get("security", {}).values())
+    assert team_namespaces == sum(len(config.teams) * len(environments)
+                                  for environments in environments_by_cluster(config).values())
+    for kind in ("ResourceQuota", "LimitRange"):
+        assert count(f"kubernetes:core/v1:{kind}") == team_namespaces, kind
+    assert count("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding") == team_namespaces
+    assert count("kubernetes:networking.k8s.io/v1:NetworkPolicy") == 4 * team_namespaces
+    # Every chart installed comes from the one table; every namespace is created once per
+    # cluster.
+    assert {c.get("chart") for c in registry.of_type(CHART)} <= \
+        {source.chart for source in charts.CHARTS.values()}
+    namespaces = [(r.provider_name, r.get("metadata", "name")) for r in registry.of_type(NAMESPACE)]
+    assert len(namespaces) == len(set(namespaces))
 
 
-def test_dev_renders_to_a_directory_per_stack_and_cluster(dev):
+def test_dev_applies_to_its_context_and_render_mode_writes_a_directory_per_cluster(dev):
     provider = dev.named("platform", PROVIDER)
-    assert provider.get("renderYamlToDirectory") == "rendered/dev/platform"
-    assert provider.get("context") is None and provider.get("kubeconfig") is None
+    assert provider.get("context") == "idp-dev-platform"
+    assert provider.get("renderYamlToDirectory") is None
+    config = stack_file_config("dev")
+    config["clusters"][0]["target"] = {"mode": "render"}
+    rendered = run_program(config, "dev").named("platform", PROVIDER)
+    assert rendered.get("renderYamlToDirectory") == "rendered/dev/platform"
+    assert rendered.get("context") is None and rendered.get("kubeconfig") is None
 
 
 def test_dev_installs_cert_manager_before_kratix(dev):
@@ -216,7 +212,7 @@ def test_platform_facts_are_published_for_policies_and_the_portal(dev, prod):
 def test_dev_outputs(dev):
     outputs = dev.outputs
     assert outputs["clusters"] == {"platform": {
-        "role": "platform", "target": {"mode": "render", "renderDir": "rendered/dev/platform"}}}
+        "role": "platform", "target": {"mode": "kubeconfig", "context": "idp-dev-platform"}}}
     assert outputs["destinations"]["platform"]["dependenciesPath"] == "platform/dependencies"
     assert outputs["destinations"]["platform"]["resourcesPath"] == "platform/resources"
     assert outputs["stateStores"]["default"] == {
@@ -227,70 +223,6 @@ def test_dev_outputs(dev):
 
 
 # -- prod: platform plus workers, external versioned bucket ------------------------------------
-
-
-def test_prod_registers_the_expected_resources(prod):
-    assert prod.counts() == {
-        CHART: 38,
-        "idp:platform:Destination": 3,
-        GITOPS: 1,
-        FLUX: 3,
-        "kubernetes:argoproj.io/v1alpha1:AppProject": 6,
-        "kubernetes:argoproj.io/v1alpha1:Application": 1,
-        "kubernetes:argoproj.io/v1alpha1:ApplicationSet": 2,
-        "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization": 6,
-        "kubernetes:source.toolkit.fluxcd.io/v1:Bucket": 3,
-        "idp:platform:KratixPlatform": 1,
-        "idp:platform:StateStore": 1,
-        "kubernetes:core/v1:ConfigMap": 5,
-        NAMESPACE: 38,
-        SECRET: 6,
-        "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore": 1,
-        "kubernetes:platform.kratix.io/v1alpha1:Destination": 3,
-        PROVIDER: 4,
-        # A baseline per cluster (Kyverno, 5 ValidatingPolicies and the signature policy each);
-        # 5 teams x 3 worker clusters = 15 team namespaces, none on the platform cluster.
-        SECURITY: 4,
-        # The postgresql, redis and (cloud layer on) objectstorage promises, on the platform
-        # cluster.
-        PROMISE: 3,
-        "kubernetes:platform.kratix.io/v1alpha1:Promise": 3,
-        "kubernetes:policies.kyverno.io/v1alpha1:ValidatingPolicy": 20,
-        "kubernetes:policies.kyverno.io/v1alpha1:ImageValidatingPolicy": 4,
-        "kubernetes:core/v1:LimitRange": 15,
-        "kubernetes:core/v1:ResourceQuota": 15,
-        "kubernetes:networking.k8s.io/v1:NetworkPolicy": 60,
-        # The portal (one env Secret, one generated session secret) reads all four clusters.
-        PORTAL: 1,
-        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": 4,
-        # platform admins on 4 clusters, the portal's read access on 4, provider-kubernetes'
-        # admin binding on the 2 Crossplane clusters
-        CLUSTER_ROLE_BINDING: 10,
-        # Grafana's admin password and the portal's session secret.
-        "random:index/randomPassword:RandomPassword": 2,
-        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 15,
-        # Observability: the platform's 7 charts, and per worker cert-manager, the agent, the
-        # operator and the cluster collector (12); monitoring on 4 clusters, cert-manager on 3.
-        OBSERVABILITY: 1,
-        "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 2,  # alerts, DORA rules
-        "kubernetes:monitoring.coreos.com/v1:PodMonitor": 2,
-        "kubernetes:opentelemetry.io/v1alpha1:Instrumentation": 4,
-        # Kubecost on each of the 4 clusters (its namespace each); DORA on the platform cluster.
-        COST: 4,
-        DELIVERY: 1,
-        # The Crossplane layer on the two eu-west-1 workers: chart (counted above), namespace,
-        # two providers and the patch-and-transform function (each with a runtime config),
-        # a ClusterProviderConfig per provider, the ObjectBucket XRD and Composition, and
-        # provider-kubernetes' admin binding.
-        CLOUD: 2,
-        "kubernetes:pkg.crossplane.io/v1:Provider": 4,
-        "kubernetes:pkg.crossplane.io/v1:Function": 2,
-        "kubernetes:pkg.crossplane.io/v1beta1:DeploymentRuntimeConfig": 6,
-        "kubernetes:aws.m.upbound.io/v1beta1:ClusterProviderConfig": 2,
-        "kubernetes:kubernetes.m.crossplane.io/v1alpha1:ClusterProviderConfig": 2,
-        "kubernetes:apiextensions.crossplane.io/v2:CompositeResourceDefinition": 2,
-        "kubernetes:apiextensions.crossplane.io/v1:Composition": 2,
-    }
 
 
 def test_prod_has_one_kubeconfig_provider_per_cluster(prod):
@@ -527,14 +459,27 @@ def test_remote_chart_mirror_redirects_every_chart(mirror, chart, version, repo)
     assert cert_manager.get("repositoryOpts", "repo") == repo
 
 
-def test_local_chart_mirror_points_at_the_fixture_charts():
-    from tests.harness import FIXTURE_MIRROR
+def test_local_chart_mirror_takes_unpacked_and_packaged_charts(tmp_path):
+    """A mirror folder of `helm pull --untar` output or of packages, relative to the project."""
+    import shutil
+    import tarfile
 
-    config = {**stack_file_config("dev"), "chartMirror": "tests/fixtures/charts"}
+    from components import charts
+
+    mirror = tmp_path / "mirror"
+    for source in charts.CHARTS.values():
+        chart_dir = mirror / source.chart
+        chart_dir.mkdir(parents=True)
+        (chart_dir / "Chart.yaml").write_text(
+            f"apiVersion: v2\nname: {source.chart}\nversion: {source.version}\n")
+    packaged = mirror / f"cert-manager-{charts.CHARTS['cert-manager'].version}.tgz"
+    with tarfile.open(packaged, "w:gz") as archive:
+        archive.add(mirror / "cert-manager", arcname="cert-manager")
+    shutil.rmtree(mirror / "cert-manager")
+    config = {**stack_file_config("dev"), "chartMirror": str(mirror)}
     registry = run_program(config, "dev")
-    assert registry.named("kratix-controller").get("chart") == str(FIXTURE_MIRROR / "kratix")
-    assert registry.named("kratix-cert-manager").get("chart") == \
-        str(FIXTURE_MIRROR / "cert-manager")
+    assert registry.named("kratix-controller").get("chart") == str(mirror / "kratix")
+    assert registry.named("kratix-cert-manager").get("chart") == str(packaged)
     assert registry.named("kratix-controller").get("version") is None
 
 

@@ -1,13 +1,9 @@
 """Serve the kratix policy pack (constructing the PolicyPack starts serving it)."""
 
-import sys
-from pathlib import Path
+# The engine runs this file from the pack's folder; the project's packages come from the
+# virtualenv, where requirements.txt installs the repository (pyproject.toml) editable.
+from pulumi_policy import EnforcementLevel, PolicyPack
 
-# The engine runs this file from the pack's folder; policies import from the repository root.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
-
-from policies.kratix import POLICIES  # noqa: E402
+from policies.kratix import POLICIES
 
 PolicyPack(name="idp-kratix", enforcement_level=EnforcementLevel.MANDATORY, policies=POLICIES)

@@ -6,8 +6,13 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from pulumi_policy import (PolicyConfigSchema, PolicyResource, ReportViolation, Severity,
-                           StackValidationArgs)
+from pulumi_policy import (
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    Severity,
+    StackValidationArgs,
+)
 
 from components.naming import FACTS_CONFIGMAP
 from policies.lib import kube, promises

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
+from components.naming import PROMISE_VERSION_LABEL as VERSION_LABEL
 from policies.lib import kube, promises
 from policies.lib.metadata import resource_policy
-
-VERSION_LABEL = "kratix.io/promise-version"
 
 
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
 
-from components.naming import VERSIONING_ANNOTATION
+from components.naming import KRATIX_API, VERSIONING_ANNOTATION, kubernetes_type
 from policies.lib import kube
 from policies.lib.metadata import resource_policy
 
 
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != "kubernetes:platform.kratix.io/v1alpha1:BucketStateStore":
+    if args.resource_type != kubernetes_type(KRATIX_API, "BucketStateStore"):
         return
     value = kube.dig(kube.annotations(args.props), VERSIONING_ANNOTATION)
     if value != "enabled":

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Iterator
 
+from components.naming import ARGOCD_API, kubernetes_type
 from policies.lib import kube
 
-APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
-APPLICATION_SET = "kubernetes:argoproj.io/v1alpha1:ApplicationSet"
+APPLICATION = kubernetes_type(ARGOCD_API, "Application")
+APPLICATION_SET = kubernetes_type(ARGOCD_API, "ApplicationSet")
 
 
 def application(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:

@@ -5,8 +5,6 @@ policy reads one. These helpers turn "unknown" into "not known yet": the check i
 than reported as a violation or crashing the pack.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import Any, Iterator
 

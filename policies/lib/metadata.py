@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, ReportViolation,
-                           ResourceValidationArgs, ResourceValidationPolicy, Severity,
-                           StackValidationArgs, StackValidationPolicy)
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 
 ResourceCheck = Callable[[ResourceValidationArgs, ReportViolation], None]
 StackCheck = Callable[[StackValidationArgs, ReportViolation], None]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Iterator
 
+from components.naming import KRATIX_API, kubernetes_type
+from components.naming import PROMISE_BACKEND_LABEL as BACKEND_LABEL
 from policies.lib import kube
 
-PROMISE = "kubernetes:platform.kratix.io/v1alpha1:Promise"
+PROMISE = kubernetes_type(KRATIX_API, "Promise")
 LIFECYCLES = ("resource", "promise")
 ACTIONS = ("configure", "delete")
-# promises.definition.BACKEND_LABEL, restated: the packs run without the promises package.
-BACKEND_LABEL = "idp-as-code.io/promise-backend"
+__all__ = ["ACTIONS", "BACKEND_LABEL", "LIFECYCLES", "PROMISE"]
 
 
 def pipelines(props: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:

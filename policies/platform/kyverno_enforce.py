@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi_policy import (PolicyConfigSchema, PolicyResource, ReportViolation, Severity,
-                           StackValidationArgs)
+from pulumi_policy import (
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    Severity,
+    StackValidationArgs,
+)
 
 from policies.lib import kube
 from policies.lib.metadata import setting, stack_policy

@@ -1,14 +1,17 @@
 """Fixtures for tests that drive the real Pulumi engine (marked `engine`).
 
-The engine comes from `scripts/engine-bootstrap.sh`; each test works in a throw-away offline
-copy of the project (scripts/engine_workspace.py): local backend, own plugin cache, fixture
-chart mirror, every cluster in render mode.
+The engine comes from `scripts/engine-bootstrap.sh`, the control plane from
+`scripts/cluster-bootstrap.sh`. Each stack is applied, in a throw-away copy of the project
+(scripts/engine_workspace.py: local backend, own plugin cache), with the real upstream charts of
+the chart mirror, to local clusters built like the stack's own (scripts/local_cluster.py): one
+per cluster of the stack, nodes sized like its profile.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,11 +19,17 @@ import yaml
 
 from tests.harness import REPO
 
-_spec = importlib.util.spec_from_file_location("engine_workspace",
-                                               REPO / "scripts" / "engine_workspace.py")
-engine_workspace = importlib.util.module_from_spec(_spec)
-sys.modules["engine_workspace"] = engine_workspace  # dataclasses look their module up here
-_spec.loader.exec_module(engine_workspace)
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+local_cluster = _load("local_cluster")
+engine_workspace = _load("engine_workspace")
 
 
 @pytest.fixture(scope="session")
@@ -28,13 +37,54 @@ def engine_bin() -> Path:
     return engine_workspace.bootstrap()
 
 
+@pytest.fixture(scope="session")
+def cluster_bin() -> Path:
+    return local_cluster.bootstrap()
+
+
+class Applied:
+    """A stack applied to its local clusters, and what the tests ask of them."""
+
+    def __init__(self, workspace, clusters, up_seconds: float, up_output: str):
+        self.workspace = workspace
+        self.clusters = clusters
+        self.up_seconds = up_seconds
+        self.up_output = up_output
+
+    @property
+    def stack(self) -> str:
+        return self.workspace.stack
+
+    def kubectl(self, cluster, *args: str, **kwargs):
+        return self.clusters.kubectl(cluster, *args, **kwargs)
+
+    def live(self, cluster, kinds: str) -> list[dict]:
+        listed = self.kubectl(cluster, "get", kinds, "-A", "-o", "yaml").stdout
+        return yaml.safe_load(listed)["items"]
+
+
 @pytest.fixture(scope="module", params=["dev", "prod"])
-def workspace(request, engine_bin, tmp_path_factory):
-    return engine_workspace.offline_workspace(
-        tmp_path_factory.mktemp(f"engine-{request.param}"), engine_bin, request.param)
+def applied(request, engine_bin, cluster_bin, tmp_path_factory):
+    """`pulumi up` of the stack, both policy packs, to fresh local clusters; torn down after."""
+    tmp = tmp_path_factory.mktemp(f"apply-{request.param}")
+    clusters = local_cluster.Clusters(request.param, tmp / "clusters", bin_dir=cluster_bin)
+    try:
+        kubeconfig = clusters.up()
+        workspace = engine_workspace.offline_workspace(tmp, engine_bin, request.param,
+                                                       kubeconfig)
+        first_preview = workspace.pulumi("preview", "--diff", *workspace.policy_args(),
+                                         timeout=1800)
+        workspace.first_preview = first_preview
+        start = time.monotonic()
+        up = workspace.pulumi("up", "--yes", "--skip-preview", *workspace.policy_args(),
+                              timeout=3600)
+        yield Applied(workspace, clusters, time.monotonic() - start, up.stdout)
+    finally:
+        clusters.down()
 
 
 def rendered_documents(directory: Path) -> list[dict]:
+    """Every object in the YAML files under `directory` (render mode's output)."""
     documents = []
     for path in sorted(directory.rglob("*.yaml")):
         documents += [d for d in yaml.safe_load_all(path.read_text()) if d]

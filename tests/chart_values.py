@@ -1,0 +1,107 @@
+"""Which Helm values a real chart reads: a misspelled key is silently ignored by Helm, so the
+program's values are checked against the chart itself (its values.yaml, its subcharts, and the
+keys its templates name).
+
+A key is read when it is
+- a key of the chart's `values.yaml` at that path (or of the subchart it names, alias included;
+  `global` is read by every chart);
+- inside a map the chart hands on whole (its default is an empty map or list, or a template
+  passes it through `toYaml`, merges it
+  or ranges over it), e.g. `resources`, `podAnnotations`, `securityContext`;
+- or named by the chart's templates (`.Values.a.b` or, inside `with`/`range`, `.b`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import yaml
+
+
+@dataclasses.dataclass(frozen=True)
+class Chart:
+    """An unpacked chart directory: its default values, subcharts and template text."""
+
+    path: Path
+
+    @functools.cached_property
+    def meta(self) -> dict:
+        return yaml.safe_load((self.path / "Chart.yaml").read_text()) or {}
+
+    @functools.cached_property
+    def defaults(self) -> dict:
+        values = self.path / "values.yaml"
+        return (yaml.safe_load(values.read_text()) or {}) if values.is_file() else {}
+
+    @functools.cached_property
+    def subcharts(self) -> dict[str, "Chart"]:
+        """Subcharts by the key their values live under (the alias, else the name)."""
+        found = {}
+        for dependency in self.meta.get("dependencies") or []:
+            directory = self.path / "charts" / dependency["name"]
+            if (directory / "Chart.yaml").is_file():
+                found[dependency.get("alias") or dependency["name"]] = Chart(directory)
+        return found
+
+    @functools.cached_property
+    def template_text(self) -> str:
+        files = [p for p in (self.path / "templates").rglob("*") if p.is_file()] \
+            if (self.path / "templates").is_dir() else []
+        # values.yaml too: charts such as loki keep their config templates in it (tpl).
+        files += [self.path / "values.yaml"] if (self.path / "values.yaml").is_file() else []
+        return "\n".join(p.read_text(errors="replace") for p in sorted(files))
+
+    def names_in_templates(self, key: str) -> bool:
+        return re.search(rf"\.{re.escape(key)}\b|\"{re.escape(key)}\"", self.template_text) \
+            is not None
+
+    def hands_on_whole(self, path: tuple[str, ...]) -> bool:
+        """A template passes `.…<key>` on whole (toYaml, tpl, a merge, a range over it), so
+        any key inside it is read."""
+        # The reference ends with the parent and the key (`.Values.key` at the top level).
+        name = re.escape(f"{path[-2] if len(path) > 1 else 'Values'}.{path[-1]}")
+        direct = rf"(toYaml|tpl|toJson|deepCopy|omit|merge\w*|range\s+[$\w, ]*:=)\s+\(?\s*" \
+                 rf"[$\w.]*\.{name}(?![\w.])"
+        # {{- with .Values.x.key }} ... {{ toYaml . }} (or `. | toYaml`) on the next lines
+        within = rf"with\s+[$\w.]*\.{name}\s*-?}}}}[^{{]{{0,80}}{{{{-?[^}}]{{0,40}}" \
+                 rf"(toYaml\s+\.|\.\s*\|\s*toYaml)"
+        return re.search(f"{direct}|{within}", self.template_text) is not None
+
+
+def unread_keys(chart: Chart, values: Mapping[str, Any]) -> list[str]:
+    """Dotted paths of `values` that `chart` never reads (empty when every key is read)."""
+    return list(_unread(chart, values, chart.defaults, ()))
+
+
+def _unread(chart: Chart, values: Mapping[str, Any], defaults: Any,
+            path: tuple[str, ...]) -> Iterator[str]:
+    for key, value in values.items():
+        here = (*path, str(key))
+        if not path and key == "global":
+            continue  # every chart and subchart reads global
+        if not path and key in chart.subcharts:
+            if isinstance(value, Mapping):
+                # Read by the subchart, or by the parent itself (kube-prometheus-stack reads
+                # some keys under `grafana`).
+                sub = chart.subcharts[key]
+                by_sub = {f"{key}.{p}" for p in _unread(sub, value, sub.defaults, ())}
+                parent_defaults = defaults.get(key) if isinstance(defaults, Mapping) else None
+                by_parent = set(_unread(chart, value, parent_defaults or {}, here))
+                yield from sorted(by_sub & by_parent)
+            continue
+        default = defaults.get(key) if isinstance(defaults, Mapping) else None
+        known = isinstance(defaults, Mapping) and key in defaults
+        if known and isinstance(value, Mapping) and isinstance(default, Mapping) and default:
+            if chart.hands_on_whole(here):
+                continue
+            yield from _unread(chart, value, default, here)
+        elif known:
+            continue  # a scalar, a list, or a map whose default is empty: handed on whole
+        elif chart.names_in_templates(str(key)):
+            continue
+        else:
+            yield ".".join(here)

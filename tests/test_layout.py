@@ -1,0 +1,62 @@
+"""How the packages find each other: installed, one vocabulary, no layer leaning on another."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+
+from tests.harness import REPO
+
+LAYER_MODULES = ("catalog", "cloud_resources", "destination", "dora", "finops", "flux", "gitops",
+                 "kratix_platform", "observability", "portal", "promise", "security_baseline",
+                 "state_store")
+
+
+def test_policy_packs_import_the_project_from_the_virtualenv(tmp_path):
+    """The engine runs each pack from its own folder: the project must come installed
+    (requirements.txt installs it editable), not from a sys.path insert."""
+    for pack in ("kratix", "platform"):
+        result = subprocess.run([sys.executable, "-I", "-c", f"import policies.{pack}"],
+                                cwd=tmp_path, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stderr
+
+
+def test_no_package_edits_sys_path():
+    for package in ("components", "policies", "promises"):
+        for path in (REPO / package).rglob("*.py"):
+            assert "sys.path.insert" not in path.read_text(), path
+
+
+def _constants_imported(path) -> list[tuple[str, str]]:
+    tree = ast.parse(path.read_text())
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and \
+                node.module.startswith("components."):
+            module = node.module.split(".", 1)[1]
+            found += [(module, alias.name) for alias in node.names if alias.name.isupper()]
+    return found
+
+
+def test_no_layer_imports_another_layer_for_a_constant():
+    """Namespaces, labels and API groups live in the vocabulary (components/naming.py)."""
+    offenders = []
+    for path in sorted((REPO / "components").glob("*.py")):
+        for module, name in _constants_imported(path):
+            if module in LAYER_MODULES and module != path.stem:
+                offenders.append(f"{path.name} imports {name} from {module}")
+    assert offenders == []
+
+
+def test_the_vocabulary_imports_nothing_from_the_project():
+    """Pipeline images copy components/naming.py alone next to promises/."""
+    tree = ast.parse((REPO / "components" / "naming.py").read_text())
+    imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert not [m for m in imported if m.split(".")[0] in ("components", "policies", "promises")]
+
+
+def test_pipeline_images_copy_the_vocabulary():
+    for dockerfile in (REPO / "promises").glob("*/Dockerfile"):
+        assert "components/naming.py" in dockerfile.read_text(), dockerfile

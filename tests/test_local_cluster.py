@@ -1,0 +1,83 @@
+"""The local clusters stand in for the stack's own: loopback only, nodes sized like the profile,
+contexts named as the stack's targets name them (no cluster is started here)."""
+
+from __future__ import annotations
+
+import importlib.util
+import ipaddress
+import sys
+from pathlib import Path
+
+import pytest
+
+from components.profiles import PROFILES
+from tests.harness import REPO
+
+_spec = importlib.util.spec_from_file_location("local_cluster", REPO / "scripts" / "local_cluster.py")
+local_cluster = importlib.util.module_from_spec(_spec)
+sys.modules.setdefault("local_cluster", local_cluster)
+_spec.loader.exec_module(local_cluster)
+
+LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
+
+
+def addresses(value):
+    """Every IP address or range written anywhere in `value`."""
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from addresses(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from addresses(item)
+    elif isinstance(value, str):
+        for word in value.replace(",", " ").split():
+            try:
+                yield ipaddress.ip_network(word, strict=False)
+            except ValueError:
+                continue
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_address_a_cluster_uses_is_loopback_and_no_two_clusters_share_a_range(stack):
+    clusters = local_cluster.stack_clusters(stack)
+    ranges = []
+    for cluster in clusters:
+        config = local_cluster.kwok_config(cluster, Path("/bin"))
+        objects = local_cluster.base_objects(cluster)
+        found = list(addresses(config)) + list(addresses(objects))
+        assert found and all(net.subnet_of(LOOPBACK) for net in found), found
+        assert config[0]["options"]["bindAddress"] == "127.0.0.1"
+        ranges += [ipaddress.ip_network(cluster.service_cidr),
+                   *(ipaddress.ip_network(cluster.node_pod_cidr(i))
+                     for i in range(cluster.nodes.count))]
+    assert all(not a.overlaps(b) for i, a in enumerate(ranges) for b in ranges[i + 1:])
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_nodes_are_sized_like_the_profile_and_contexts_match_the_targets(stack):
+    profile = PROFILES[stack]
+    clusters = local_cluster.stack_clusters(stack)
+    for cluster in clusters:
+        nodes = [o for o in local_cluster.base_objects(cluster) if o["kind"] == "Node"]
+        assert len(nodes) == profile.nodes.count
+        assert {n["status"]["allocatable"]["cpu"] for n in nodes} == {profile.nodes.cpu}
+        assert {n["status"]["allocatable"]["memory"] for n in nodes} == {profile.nodes.memory}
+    contexts = [c.context for c in clusters]
+    assert len(set(contexts)) == len(contexts)
+    if stack == "prod":
+        assert contexts == ["idp-platform-prod", "idp-prod-eu-west-1", "idp-prod-us-east-1",
+                            "idp-staging-eu-west-1"]
+    else:
+        assert contexts == ["idp-dev-platform"]
+
+
+def test_webhook_admission_is_off_and_everything_else_stays_on():
+    cluster = local_cluster.stack_clusters("dev")[0]
+    config = local_cluster.kwok_config(cluster, Path("/bin"))
+    patches = {p["name"]: {a["key"]: a["value"] for a in p["extraArgs"]}
+               for p in config[0]["componentsPatches"]}
+    assert patches["kube-apiserver"]["disable-admission-plugins"] == \
+        "ValidatingAdmissionWebhook,MutatingAdmissionWebhook"
+    assert "enable-admission-plugins" not in patches["kube-apiserver"]
+    assert config[0]["options"]["kubeAuthorization"] is True
+    assert patches["kube-controller-manager"]["enable-hostpath-provisioner"] == "true"
