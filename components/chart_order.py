@@ -67,10 +67,40 @@ def order(documents: list[dict], namespace: str) -> list[dict]:
     return documents
 
 
+def split_documents(text: str) -> list[str]:
+    """The YAML documents of Helm's output, as their own text."""
+    documents: list[str] = []
+    current: list[str] = []
+    for line in text.splitlines(keepends=True):
+        if line.rstrip() == "---" and current:
+            documents.append("".join(current))
+            current = []
+        current.append(line)
+    if current:
+        documents.append("".join(current))
+    return documents
+
+
+def parse(text: str) -> dict | None:
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None  # not a workload or ServiceAccount we could read: passed on as it is
+    return loaded if isinstance(loaded, dict) else None
+
+
 def main() -> int:
     namespace = sys.argv[1] if len(sys.argv) > 1 else "default"
-    documents = [d for d in yaml.safe_load_all(sys.stdin) if d]
-    sys.stdout.write(yaml.safe_dump_all(order(documents, namespace), sort_keys=False))
+    texts = split_documents(sys.stdin.read())
+    parsed = [parse(text) for text in texts]
+    before = [yaml.safe_dump(d, sort_keys=False) if d else "" for d in parsed]
+    order([d for d in parsed if d], namespace)
+    for text, document, original in zip(texts, parsed, before):
+        # Only documents this changed are written anew; the rest go out byte for byte.
+        if document and yaml.safe_dump(document, sort_keys=False) != original:
+            sys.stdout.write("---\n" + yaml.safe_dump(document, sort_keys=False))
+        else:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
 
 

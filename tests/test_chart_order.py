@@ -47,3 +47,10 @@ def test_helm_runs_it_from_the_project_directory_on_every_chart():
                             input=manifests, capture_output=True, text=True, check=True)
     first = next(yaml.safe_load_all(result.stdout))
     assert first["metadata"]["annotations"][DEPENDS_ON] == "/namespaces/apps/ServiceAccount/web"
+
+
+def test_documents_it_does_not_change_go_out_byte_for_byte():
+    crd = "---\n# Source: crds.yaml\nkind: CustomResourceDefinition\nspec:\n  x:\n  - =\n"
+    result = subprocess.run([sys.executable, charts.ORDER_POST_RENDERER, "apps"], cwd=REPO,
+                            input=crd, capture_output=True, text=True, check=True)
+    assert result.stdout == crd
