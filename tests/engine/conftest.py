@@ -72,6 +72,11 @@ def applied(request, engine_bin, cluster_bin, tmp_path_factory):
         kubeconfig = clusters.up()
         workspace = engine_workspace.offline_workspace(tmp, engine_bin, request.param,
                                                        kubeconfig)
+        # Throw-away stacks: the state is written once at the end of each run instead of after
+        # every step (the DIY backend rewrites the whole state, 10-26 MB here, each time: most
+        # of an up's time, see docs/performance.md). Never the default for real stacks.
+        workspace.env.update({"PULUMI_SKIP_CHECKPOINTS": "true",
+                              "PULUMI_DIY_BACKEND_DISABLE_CHECKPOINT_BACKUPS": "true"})
         first_preview = workspace.pulumi("preview", *workspace.policy_args(),
                                          timeout=1800)
         workspace.first_preview = first_preview
