@@ -150,6 +150,8 @@ def options_rows(labelled: list[dict], baseline: dict | None) -> list[list]:
     rows = []
     base = {s["stack"]: s["runs"].get("stack/plain", {}) for s in (baseline or {}).get("stacks", [])}
     for data in labelled:
+        if not data.get("env"):
+            continue  # a shorter run of the defaults (e.g. prod's), not an option
         for s in data["stacks"]:
             for step, run in s["runs"].get("stack/plain", {}).items():
                 b = base.get(s["stack"], {}).get(step)
@@ -255,7 +257,7 @@ def main() -> int:
             raise SystemExit(f"BENCHMARKS.md has no <!-- bench:{name} --> block")
         text = pattern.sub(lambda m: m.group(1) + render(data) + m.group(2), text)
     labelled = labelled_engine_runs()
-    if labelled:
+    if any(data.get("env") for data in labelled):
         pattern = re.compile(r"(<!-- bench:engine-options -->\n).*?(\n<!-- /bench:engine-options -->)",
                              re.DOTALL)
         if pattern.search(text):
