@@ -42,6 +42,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -155,12 +156,88 @@ def to_create(output: str) -> int:
     return counts["to create"]
 
 
+PROCESS_KINDS = (("pulumi-resource-kubernetes", "kubernetes provider"),
+                 ("pulumi-resource-random", "random provider"),
+                 ("pulumi.policy", "policy packs"),
+                 ("pulumi-language-python-exec", "program (Python)"),
+                 ("pulumi-language-python", "language host"),
+                 ("pulumi", "engine (pulumi CLI)"))
+
+
+class ProcessProfile(threading.Thread):
+    """CPU seconds per kind of process under one pulumi command, sampled from /proc twice a
+    second (a process's last sample counts): which process the time goes to."""
+
+    def __init__(self, root_pid_of):
+        super().__init__(daemon=True)
+        self.root_pid_of, self.seen, self.done = root_pid_of, {}, threading.Event()
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def run(self):
+        while not self.done.wait(0.5):
+            self.sample()
+
+    def sample(self):
+        root = self.root_pid_of()
+        if root is None:
+            return
+        parents, stats = {}, {}
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+                parents[int(proc.name)] = int(fields[1])
+                stats[int(proc.name)] = (int(fields[11]) + int(fields[12])) / self.tick
+            except (OSError, ValueError, IndexError):
+                continue
+        for pid, cpu in stats.items():
+            ancestor, hops = pid, 0
+            while ancestor not in (root, 0, 1) and hops < 20:
+                ancestor, hops = parents.get(ancestor, 0), hops + 1
+            if ancestor != root:
+                continue
+            try:
+                cmdline = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            kind = next((k for marker, k in PROCESS_KINDS if marker in cmdline.decode(errors="replace")),
+                        "other")
+            self.seen[pid] = (kind, cpu)
+
+    def by_kind(self) -> dict:
+        totals: dict = {}
+        for kind, cpu in self.seen.values():
+            totals[kind] = round(totals.get(kind, 0) + cpu, 2)
+        return totals
+
+
+def run_profiled(workspace, *args: str) -> tuple[str, dict]:
+    """`pulumi ARGS` as Workspace.pulumi runs it, with a ProcessProfile of it."""
+    process = subprocess.Popen(["pulumi", *args, "--stack", workspace.stack, "--non-interactive"],
+                               cwd=workspace.root, env=workspace.env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    profile = ProcessProfile(lambda: process.pid)
+    profile.start()
+    try:
+        stdout, stderr = process.communicate(timeout=STEP_TIMEOUT)
+    except BaseException:
+        process.kill()
+        raise
+    finally:
+        profile.done.set()
+    if process.returncode != 0:
+        raise AssertionError(f"pulumi {' '.join(args)} failed ({process.returncode}):\n"
+                             f"{stdout[-6000:]}\n{stderr[-4000:]}")
+    return stdout, profile.by_kind()
+
+
 def timed(workspace, clusters_dir: Path, *args: str) -> dict:
     """One pulumi command, measured."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cluster_before = cluster_cpu(clusters_dir)
     started = time.perf_counter()
-    output = workspace.pulumi(*args, timeout=STEP_TIMEOUT).stdout
+    output, processes = run_profiled(workspace, *args)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -168,7 +245,8 @@ def timed(workspace, clusters_dir: Path, *args: str) -> dict:
             "cluster_cpu": round(cluster_cpu(clusters_dir) - cluster_before, 2),
             "state_mb": round(state_bytes(Path(workspace.env["PULUMI_BACKEND_URL"]
                                                .removeprefix("file://"))) / 1e6, 2),
-            "load": round(os.getloadavg()[0], 2), "changes": resource_changes(output)}
+            "load": round(os.getloadavg()[0], 2), "changes": resource_changes(output),
+            "processes": processes}
 
 
 # -- the cycle ---------------------------------------------------------------------------------
@@ -183,7 +261,7 @@ class Subject:
         self.setup, self.teardown = setup, teardown
 
     def cycle(self, steps: tuple[str, ...], variants: tuple[str, ...], policies: list[str],
-              after_up=None) -> dict[str, dict]:
+              after_up=None, cleanup: bool = True) -> dict[str, dict]:
         """The cycle, each step of SEQUENCE that `steps` and `variants` keep: the previews and
         the change run without and with the packs on the same state, one after the other."""
         measured: dict[str, dict] = {}
@@ -208,7 +286,7 @@ class Subject:
             print(f"  {self.name} {variant} {step}: {measured[variant][step]}", flush=True)
             if step == "up" and after_up is not None:
                 after_up()
-        if "destroy" not in steps and ran_up:
+        if "destroy" not in steps and ran_up and cleanup:
             # The next cycle starts from nothing again (not timed).
             self.workspace.pulumi("destroy", "--yes", "--skip-preview", timeout=STEP_TIMEOUT)
         self.revert()
@@ -278,6 +356,18 @@ def plain_workspace(tmp: Path, name: str, engine_bin: Path, program: str, config
     workspace.init_stack()
     keep_logs(workspace)
     return workspace
+
+
+def without_layers(workspace, layers: tuple[str, ...]) -> None:
+    """Turn optional layers off in the workspace's stack file (`--without finops`): for a
+    stack that cannot apply to local clusters with one of them on, said in the results."""
+    if not layers:
+        return
+    path = workspace.root / f"Pulumi.{workspace.stack}.yaml"
+    data = yaml.safe_load(path.read_text())
+    for layer in layers:
+        data["config"].setdefault(f"idp:{layer}", {})["enabled"] = False
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
 def keep_logs(workspace) -> None:
@@ -388,7 +478,8 @@ def kubectl_floor(stack: str, tmp: Path, cluster_bin: Path, clusters_json: dict)
 def bench_stack(stack: str, engine_bin: Path, cluster_bin: Path, repeats: int,
                 steps: tuple[str, ...], env_overrides: dict, floors: tuple[str, ...],
                 kubectl: bool = True, variants: tuple[str, ...] = VARIANTS,
-                floor_variants: tuple[str, ...] = VARIANTS) -> dict:
+                floor_variants: tuple[str, ...] = VARIANTS,
+                layers_off: tuple[str, ...] = ()) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"idp-bench-{stack}-"))
     clusters_dir = tmp / "clusters"
     clusters = local_cluster.Clusters(stack, clusters_dir, bin_dir=cluster_bin)
@@ -398,6 +489,7 @@ def bench_stack(stack: str, engine_bin: Path, cluster_bin: Path, repeats: int,
                                                        kubeconfig)
         workspace.env.update(env_overrides)
         keep_logs(workspace)
+        without_layers(workspace, layers_off)
         policies = workspace.policy_args()
         change, revert = stack_file_editor(workspace)
         subject = Subject("stack", workspace, clusters_dir, change, revert)
@@ -546,6 +638,8 @@ def main() -> int:
     parser.add_argument("--no-kubectl", action="store_true", help="skip the kubectl floor")
     parser.add_argument("--variants", default=",".join(VARIANTS),
                         help="plain, policies or both")
+    parser.add_argument("--without", action="append", default=[],
+                        help="an optional layer turned off in the stack (e.g. finops)")
     parser.add_argument("--floor-variants", default=",".join(VARIANTS),
                         help="the floors' variants (plain alone keeps a run short)")
     options = parser.parse_args()
@@ -565,7 +659,9 @@ def main() -> int:
         rows.append(bench_stack(stack, engine_bin, cluster_bin, options.repeats, stack_steps,
                                 env, tuple(f for f in options.floors.split(",") if f),
                                 not options.no_kubectl, variants,
-                                tuple(v for v in options.floor_variants.split(",") if v)))
+                                tuple(v for v in options.floor_variants.split(",") if v),
+                                tuple(options.without)))
+        rows[-1]["layers_off"] = list(options.without)
         results.save("engine" + (f"-{options.label}" if options.label else ""),
                      {"repeats": options.repeats, "env": env, "label": options.label,
                       "stacks": rows, "machine": results.machine()})
