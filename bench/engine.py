@@ -91,6 +91,8 @@ for index in range(count - 1):
 OBJECTS_FLOOR = '''"""Floor (b): the stack's own manifests as plain objects, one ConfigGroup per cluster."""
 import json
 import pathlib
+import re
+
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -107,7 +109,9 @@ for path in sorted(pathlib.Path("manifests").glob("*.json")):
             meta = obj.setdefault("metadata", {})
             if f"{obj['kind']}/{meta.get('namespace', '')}/{meta['name']}" == changed:
                 meta.setdefault("annotations", {})["bench.idp/changed"] = "yes"
-    provider = k8s.Provider(path.stem, **cluster["provider"])
+    settings = {re.sub("([A-Z])", r"_\\1", key).lower(): value
+                for key, value in cluster["provider"].items()}  # the SDK's argument names
+    provider = k8s.Provider(path.stem, **settings)
     k8s.yaml.v2.ConfigGroup(path.stem, objs=objects,
                             opts=pulumi.ResourceOptions(provider=provider))
 '''
@@ -201,8 +205,12 @@ class ProcessProfile(threading.Thread):
                 cmdline = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ")
             except OSError:
                 continue
-            kind = next((k for marker, k in PROCESS_KINDS if marker in cmdline.decode(errors="replace")),
-                        "other")
+            text = cmdline.decode(errors="replace")
+            if not text and pid in self.seen:
+                # An exited process (not reaped yet) shows no command line: keep its kind.
+                self.seen[pid] = (self.seen[pid][0], cpu)
+                continue
+            kind = next((k for marker, k in PROCESS_KINDS if marker in text), "other")
             self.seen[pid] = (kind, cpu)
 
     def by_kind(self) -> dict:

@@ -183,7 +183,7 @@ def options_rows(labelled: list[dict], baseline: dict | None) -> list[list]:
                 b = base.get(s["stack"], {}).get(step)
                 rows.append([data["label"], " ".join(f"`{k}={v}`" for k, v in data["env"].items()) or "-",
                              s["stack"], STEP_NAMES[step], figure(run), run["state_mb"],
-                             figure(b), ratio(run["wall"], b and b["wall"]) or "-", run["load"]])
+                             figure(b), pair(ratios(run, b)), run["load"]])
     return rows
 
 
@@ -192,8 +192,10 @@ def engine_section(data: dict) -> str:
     env = " ".join(f"`{k}={v}`" for k, v in data.get("env", {}).items()) or "none"
     parts = [
         machine_section(data) + f" {data['repeats']} cycle(s) per subject and variant "
-        f"(medians); options set for every run: {env}. Figures are `CPU s / wall s`; ratios "
-        "and targets are on wall time. State: the checkpoint file after the step (MB).",
+        f"(medians); options set for every run beyond scripts/fast-path.env: {env}. Figures are "
+        "`CPU s / wall s`; ratios are given in both, targets are judged on CPU (wall time "
+        "measures the machine's load when other work shares it). State: the checkpoint file "
+        "after the step (MB). " + data.get("note", ""),
         table(["stack", "resources", "Kubernetes objects", "CRDs", "CRD inputs MB", "clusters",
                "layers off", "steps"],
               [[s["stack"], s.get("resources", "-"), s["objects"] or "-", s["crds"] or "-",
@@ -214,6 +216,18 @@ def engine_section(data: dict) -> str:
                if name.endswith("/plain")] +
               [[s["stack"], "kubectl (apply)", s["runs"]["kubectl"]["cluster_cpu"]]
                for s in stacks if "kubectl" in s["runs"]])]
+    partial = [[s["stack"], subject, STEP_NAMES[step], run.get("applied", "-"),
+                run.get("cli_cpu", "-"), run.get("provider_cpu", "-"), run.get("state_mb", "-")]
+               for s in stacks for subject, steps in s.get("partial", {}).items()
+               for step, run in steps.items()]
+    if partial:
+        parts += ["Runs that did not finish in the session, as far as they got (CPU from /proc):",
+                  table(["stack", "subject", "run", "how far", "CLI CPU s", "provider CPU s",
+                         "state MB"], partial)]
+    failed = [[s["stack"], name, reason.replace("\n", " ")[:300]]
+              for s in stacks for name, reason in s.get("failures", {}).items()]
+    if failed:
+        parts += ["Failures recorded by the run:", table(["stack", "what", "why"], failed)]
     scaling = scaling_rows(stacks)
     if scaling:
         parts += ["prod against dev (target: time grows no faster than the objects):",
@@ -222,13 +236,12 @@ def engine_section(data: dict) -> str:
 
 
 def options_section(labelled: list[dict]) -> str:
-    baseline = results.load("engine-baseline")
+    baseline = results.load("engine")
     return "\n\n".join([
         "Each option measured on its own run of `bench/run engine --env ... --label ...` "
-        "(stack without policy packs), against the run labelled `baseline` (the engine's "
-        "defaults) where there is one:",
+        "(stack without policy packs), against the main run above (scripts/fast-path.env):",
         table(["label", "environment", "stack", "run", "CPU / wall s", "state MB",
-               "baseline CPU / wall s", "x baseline", "load"],
+               "baseline CPU / wall s", "x baseline CPU / wall", "load"],
               options_rows(labelled, baseline))])
 
 
