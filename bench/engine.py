@@ -4,8 +4,8 @@ charts, against floors measured in the same run.
 Per stack, in one run and taking turns (so load from other work falls on all alike):
 
 - the stack's cycle: first `preview` (no state), `up` from empty, no-change `preview`, `up` after
-  a one-line change (one team's quota `size`), `destroy`; once without and once with both
-  policy packs (the order alternates per repeat);
+  a one-line change (one team's quota `size`), `destroy`; the previews and the change each
+  without and then with both policy packs on the same state (SEQUENCE);
 - floor (a), `configmaps`: a trivial program in the same engine, provider and clusters that
   registers as many plain ConfigMaps as the stack has Kubernetes objects; same cycle (its
   change: one ConfigMap's data);
@@ -38,9 +38,11 @@ import copy
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -52,7 +54,12 @@ from tests.engine.conftest import engine_workspace, local_cluster
 STACKS = ("dev", "prod")
 STEPS = ("first_preview", "up", "noop_preview", "change_up", "destroy")
 VARIANTS = ("plain", "policies")
-VARIANTS_RUN = VARIANTS
+# One cycle: the previews and the change without and with both packs on the same state, one
+# after the other; `up` from empty and `destroy` once (without packs: they analyze the same
+# resources there as in the previews, and each costs minutes).
+SEQUENCE = (("first_preview", "plain"), ("first_preview", "policies"), ("up", "plain"),
+            ("noop_preview", "plain"), ("noop_preview", "policies"),
+            ("change_up", "plain"), ("change_up", "policies"), ("destroy", "plain"))
 # Pulumi resource types that are not Kubernetes objects of their own.
 NOT_OBJECTS = ("pulumi:providers:", "kubernetes:helm.sh/", "kubernetes:yaml/",
                "kubernetes:kustomize/")
@@ -84,6 +91,8 @@ for index in range(count - 1):
 OBJECTS_FLOOR = '''"""Floor (b): the stack's own manifests as plain objects, one ConfigGroup per cluster."""
 import json
 import pathlib
+import re
+
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -100,7 +109,9 @@ for path in sorted(pathlib.Path("manifests").glob("*.json")):
             meta = obj.setdefault("metadata", {})
             if f"{obj['kind']}/{meta.get('namespace', '')}/{meta['name']}" == changed:
                 meta.setdefault("annotations", {})["bench.idp/changed"] = "yes"
-    provider = k8s.Provider(path.stem, **cluster["provider"])
+    settings = {re.sub("([A-Z])", r"_\\1", key).lower(): value
+                for key, value in cluster["provider"].items()}  # the SDK's argument names
+    provider = k8s.Provider(path.stem, **settings)
     k8s.yaml.v2.ConfigGroup(path.stem, objs=objects,
                             opts=pulumi.ResourceOptions(provider=provider))
 '''
@@ -149,12 +160,92 @@ def to_create(output: str) -> int:
     return counts["to create"]
 
 
+PROCESS_KINDS = (("pulumi-resource-kubernetes", "kubernetes provider"),
+                 ("pulumi-resource-random", "random provider"),
+                 ("pulumi.policy", "policy packs"),
+                 ("pulumi-language-python-exec", "program (Python)"),
+                 ("pulumi-language-python", "language host"),
+                 ("pulumi", "engine (pulumi CLI)"))
+
+
+class ProcessProfile(threading.Thread):
+    """CPU seconds per kind of process under one pulumi command, sampled from /proc twice a
+    second (a process's last sample counts): which process the time goes to."""
+
+    def __init__(self, root_pid_of):
+        super().__init__(daemon=True)
+        self.root_pid_of, self.seen, self.done = root_pid_of, {}, threading.Event()
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def run(self):
+        while not self.done.wait(0.5):
+            self.sample()
+
+    def sample(self):
+        root = self.root_pid_of()
+        if root is None:
+            return
+        parents, stats = {}, {}
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+                parents[int(proc.name)] = int(fields[1])
+                stats[int(proc.name)] = (int(fields[11]) + int(fields[12])) / self.tick
+            except (OSError, ValueError, IndexError):
+                continue
+        for pid, cpu in stats.items():
+            ancestor, hops = pid, 0
+            while ancestor not in (root, 0, 1) and hops < 20:
+                ancestor, hops = parents.get(ancestor, 0), hops + 1
+            if ancestor != root:
+                continue
+            try:
+                cmdline = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            text = cmdline.decode(errors="replace")
+            if not text and pid in self.seen:
+                # An exited process (not reaped yet) shows no command line: keep its kind.
+                self.seen[pid] = (self.seen[pid][0], cpu)
+                continue
+            kind = next((k for marker, k in PROCESS_KINDS if marker in text), "other")
+            self.seen[pid] = (kind, cpu)
+
+    def by_kind(self) -> dict:
+        totals: dict = {}
+        for kind, cpu in self.seen.values():
+            totals[kind] = round(totals.get(kind, 0) + cpu, 2)
+        return totals
+
+
+def run_profiled(workspace, *args: str) -> tuple[str, dict]:
+    """`pulumi ARGS` as Workspace.pulumi runs it, with a ProcessProfile of it."""
+    process = subprocess.Popen(["pulumi", *args, "--stack", workspace.stack, "--non-interactive"],
+                               cwd=workspace.root, env=workspace.env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    profile = ProcessProfile(lambda: process.pid)
+    profile.start()
+    try:
+        stdout, stderr = process.communicate(timeout=STEP_TIMEOUT)
+    except BaseException:
+        process.kill()
+        raise
+    finally:
+        profile.done.set()
+    if process.returncode != 0:
+        raise AssertionError(f"pulumi {' '.join(args)} failed ({process.returncode}):\n"
+                             f"{stdout[-6000:]}\n{stderr[-4000:]}")
+    return stdout, profile.by_kind()
+
+
 def timed(workspace, clusters_dir: Path, *args: str) -> dict:
     """One pulumi command, measured."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cluster_before = cluster_cpu(clusters_dir)
     started = time.perf_counter()
-    output = workspace.pulumi(*args, timeout=STEP_TIMEOUT).stdout
+    output, processes = run_profiled(workspace, *args)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -162,7 +253,8 @@ def timed(workspace, clusters_dir: Path, *args: str) -> dict:
             "cluster_cpu": round(cluster_cpu(clusters_dir) - cluster_before, 2),
             "state_mb": round(state_bytes(Path(workspace.env["PULUMI_BACKEND_URL"]
                                                .removeprefix("file://"))) / 1e6, 2),
-            "load": round(os.getloadavg()[0], 2), "changes": resource_changes(output)}
+            "load": round(os.getloadavg()[0], 2), "changes": resource_changes(output),
+            "processes": processes}
 
 
 # -- the cycle ---------------------------------------------------------------------------------
@@ -176,29 +268,33 @@ class Subject:
         self.change, self.revert = change, revert
         self.setup, self.teardown = setup, teardown
 
-    def cycle(self, steps: tuple[str, ...], policies: list[str], after_up=None) -> dict:
-        measured = {}
+    def cycle(self, steps: tuple[str, ...], variants: tuple[str, ...], policies: list[str],
+              after_up=None, cleanup: bool = True) -> dict[str, dict]:
+        """The cycle, each step of SEQUENCE that `steps` and `variants` keep: the previews and
+        the change run without and with the packs on the same state, one after the other."""
+        measured: dict[str, dict] = {}
         if self.setup:
             self.setup()
-        for step in steps:
-            if step == "first_preview":
-                args = ("preview", *policies)
-            elif step == "noop_preview":
-                args = ("preview", *policies)
+        ran_up = False
+        for step, variant in SEQUENCE:
+            if step not in steps or variant not in variants:
+                continue
+            packs = policies if variant == "policies" else []
+            if step in ("first_preview", "noop_preview"):
+                args = ("preview", *packs)
             elif step in ("up", "change_up"):
                 if step == "change_up":
-                    self.change()
-                args = ("up", "--yes", "--skip-preview", *policies)
+                    self.change()  # each change_up flips it: a one-line change every time
+                args = ("up", "--yes", "--skip-preview", *packs)
+                ran_up = True
             elif step == "destroy":
                 args = ("destroy", "--yes", "--skip-preview")
-            else:
-                raise SystemExit(f"unknown step {step}")
-            measured[step] = timed(self.workspace, self.clusters_dir, *args)
-            print(f"  {self.name} {'+policies ' if policies else ''}{step}: "
-                  f"{measured[step]}", flush=True)
+            measured.setdefault(variant, {})[step] = timed(self.workspace, self.clusters_dir,
+                                                           *args)
+            print(f"  {self.name} {variant} {step}: {measured[variant][step]}", flush=True)
             if step == "up" and after_up is not None:
                 after_up()
-        if "destroy" not in steps and ("up" in steps or "change_up" in steps):
+        if "destroy" not in steps and ran_up and cleanup:
             # The next cycle starts from nothing again (not timed).
             self.workspace.pulumi("destroy", "--yes", "--skip-preview", timeout=STEP_TIMEOUT)
         self.revert()
@@ -212,14 +308,21 @@ def stack_file_editor(workspace):
     path = workspace.root / f"Pulumi.{workspace.stack}.yaml"
     original = path.read_text()
 
+    changed = [False]
+
     def change():
-        data = yaml.safe_load(original)
-        team = data["config"]["idp:teams"][-1]
-        team["size"] = {"small": "medium", "medium": "large"}.get(team.get("size"), "small")
-        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        if changed[0]:
+            path.write_text(original)  # back again: another one-line change
+        else:
+            data = yaml.safe_load(original)
+            team = data["config"]["idp:teams"][-1]
+            team["size"] = {"small": "medium", "medium": "large"}.get(team.get("size"), "small")
+            path.write_text(yaml.safe_dump(data, sort_keys=False))
+        changed[0] = not changed[0]
 
     def revert():
         path.write_text(original)
+        changed[0] = False
     return change, revert
 
 
@@ -227,13 +330,20 @@ def config_editor(workspace, key: str, value: str):
     path = workspace.root / f"Pulumi.{workspace.stack}.yaml"
     original = path.read_text()
 
+    changed = [False]
+
     def change():
-        data = yaml.safe_load(original)
-        data.setdefault("config", {})[key] = value
-        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        if changed[0]:
+            path.write_text(original)
+        else:
+            data = yaml.safe_load(original)
+            data.setdefault("config", {})[key] = value
+            path.write_text(yaml.safe_dump(data, sort_keys=False))
+        changed[0] = not changed[0]
 
     def revert():
         path.write_text(original)
+        changed[0] = False
     return change, revert
 
 
@@ -252,7 +362,28 @@ def plain_workspace(tmp: Path, name: str, engine_bin: Path, program: str, config
     workspace = engine_workspace.Workspace(root, name, env)
     engine_workspace.install_plugins(engine_bin, env)
     workspace.init_stack()
+    keep_logs(workspace)
     return workspace
+
+
+def without_layers(workspace, layers: tuple[str, ...]) -> None:
+    """Turn optional layers off in the workspace's stack file (`--without finops`): for a
+    stack that cannot apply to local clusters with one of them on, said in the results."""
+    if not layers:
+        return
+    path = workspace.root / f"Pulumi.{workspace.stack}.yaml"
+    data = yaml.safe_load(path.read_text())
+    for layer in layers:
+        data["config"].setdefault(f"idp:{layer}", {})["enabled"] = False
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def keep_logs(workspace) -> None:
+    """With IDP_PULUMI_LOGS=keep (the engine's defaults, measured), Pulumi's automatic log is
+    left on: the file engine_env puts in its way goes."""
+    logs = Path(workspace.env["PULUMI_HOME"]) / "logs"
+    if workspace.env.get("IDP_PULUMI_LOGS") == "keep" and logs.is_file():
+        logs.unlink()
 
 
 def unsecret(value):
@@ -354,7 +485,9 @@ def kubectl_floor(stack: str, tmp: Path, cluster_bin: Path, clusters_json: dict)
 
 def bench_stack(stack: str, engine_bin: Path, cluster_bin: Path, repeats: int,
                 steps: tuple[str, ...], env_overrides: dict, floors: tuple[str, ...],
-                kubectl: bool = True) -> dict:
+                kubectl: bool = True, variants: tuple[str, ...] = VARIANTS,
+                floor_variants: tuple[str, ...] = VARIANTS,
+                layers_off: tuple[str, ...] = ()) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"idp-bench-{stack}-"))
     clusters_dir = tmp / "clusters"
     clusters = local_cluster.Clusters(stack, clusters_dir, bin_dir=cluster_bin)
@@ -363,6 +496,8 @@ def bench_stack(stack: str, engine_bin: Path, cluster_bin: Path, repeats: int,
         workspace = engine_workspace.offline_workspace(tmp / "stack", engine_bin, stack,
                                                        kubeconfig)
         workspace.env.update(env_overrides)
+        keep_logs(workspace)
+        without_layers(workspace, layers_off)
         policies = workspace.policy_args()
         change, revert = stack_file_editor(workspace)
         subject = Subject("stack", workspace, clusters_dir, change, revert)
@@ -374,31 +509,46 @@ def bench_stack(stack: str, engine_bin: Path, cluster_bin: Path, repeats: int,
                 footprints[stack] = footprint.stack_footprint(stack, clusters)
 
         samples: dict[str, list] = {}
+        failures: dict[str, str] = {}
         floor_subjects: list[Subject] | None = None
-        for repeat in range(repeats):
-            order = VARIANTS_RUN if repeat % 2 == 0 else VARIANTS_RUN[::-1]
-            for variant in order:
-                args = policies if variant == "policies" else []
-                samples.setdefault(f"stack/{variant}", []).append(
-                    subject.cycle(steps, args, after_up=capture))
+        def record(name: str, measured: dict) -> None:
+            for variant, runs in measured.items():
+                samples.setdefault(f"{name}/{variant}", []).append(runs)
+
+        for _ in range(repeats):
+            record("stack", subject.cycle(steps, variants, policies, after_up=capture))
             if not floors and not kubectl:
                 continue
             if floor_subjects is None:
-                if not manifests:  # a cycle without `up`: apply once to read the manifests
-                    workspace.pulumi("up", "--yes", "--skip-preview", timeout=STEP_TIMEOUT)
-                    capture()
-                    workspace.pulumi("destroy", "--yes", "--skip-preview", timeout=STEP_TIMEOUT)
+                if not manifests:
+                    # A cycle without `up` (a short one, for prod): no manifests to replay, so
+                    # only floor (a), as many ConfigMaps as the first preview counts resources.
+                    counted = samples["stack/plain"][0]["first_preview"]["changes"]["to create"]
+                    floors, kubectl = tuple(f for f in floors if f == "configmaps"), False
+                    manifests_for_floors = {"count": counted}
+                else:
+                    manifests_for_floors = manifests
                 floor_subjects = make_floors(tmp, engine_bin, kubeconfig, clusters,
-                                             manifests, env_overrides, clusters_dir, floors)
+                                             manifests_for_floors, env_overrides, clusters_dir,
+                                             floors)
             for floor in floor_subjects:
-                for variant in order:
-                    args = policies if variant == "policies" else []
-                    samples.setdefault(f"{floor.name}/{variant}", []).append(
-                        floor.cycle(steps, args))
+                try:
+                    record(floor.name, floor.cycle(steps, floor_variants, policies))
+                except (AssertionError, subprocess.SubprocessError) as error:
+                    print(f"  {floor.name} failed: {str(error)[-3000:]}", flush=True)
+                    failures[floor.name] = str(error)[-3000:]
+                    floor.workspace.pulumi("destroy", "--yes", "--skip-preview", check=False,
+                                           timeout=STEP_TIMEOUT)
+                    if floor.teardown:
+                        floor.teardown()
             if kubectl:
-                samples.setdefault("kubectl", []).append(
-                    kubectl_floor(stack, tmp, cluster_bin, manifests))
-                print(f"  kubectl: {samples['kubectl'][-1]}", flush=True)
+                try:
+                    samples.setdefault("kubectl", []).append(
+                        kubectl_floor(stack, tmp, cluster_bin, manifests))
+                    print(f"  kubectl: {samples['kubectl'][-1]}", flush=True)
+                except subprocess.SubprocessError as error:
+                    failures["kubectl"] = f"{error} {getattr(error, 'stderr', '')}"[-3000:]
+                    print(f"  kubectl failed: {failures['kubectl']}", flush=True)
         objects = sum(len(c["objects"]) for c in manifests.values()) if manifests else None
         crds = sum(1 for c in manifests.values() for o in c["objects"]
                    if o.get("kind") == "CustomResourceDefinition") if manifests else None
@@ -407,8 +557,8 @@ def bench_stack(stack: str, engine_bin: Path, cluster_bin: Path, repeats: int,
             if manifests else None
         return {"stack": stack, "objects": objects, "crds": crds, "crd_input_mb": crd_mb,
                 "clusters": len(clusters.clusters), "steps": list(steps),
-                "runs": {name: median_run(runs) for name, runs in samples.items()},
-                "samples": samples}
+                "runs": {name: median_run(runs) for name, runs in samples.items() if runs},
+                "samples": samples, "failures": failures}
     finally:
         clusters.down()
 
@@ -435,7 +585,8 @@ def crds_apart(kubeconfig: Path, manifests: dict, contexts: dict):
 def make_floors(tmp: Path, engine_bin: Path, kubeconfig: Path, clusters, manifests: dict,
                 env_overrides: dict, clusters_dir: Path,
                 names: tuple[str, ...] = ("configmaps", "objects")) -> list[Subject]:
-    objects = sum(len(c["objects"]) for c in manifests.values())
+    objects = manifests["count"] if "count" in manifests else sum(
+        len(c["objects"]) for c in manifests.values())
     first = clusters.clusters[0].context
     configmaps = plain_workspace(tmp, "configmaps", engine_bin, CONFIGMAP_FLOOR,
                                  {"configMaps": objects, "kubeconfig": str(kubeconfig),
@@ -459,7 +610,7 @@ def make_floors(tmp: Path, engine_bin: Path, kubeconfig: Path, clusters, manifes
 def median_run(runs: list) -> dict:
     """Per step, the median of each figure over the repeats (kubectl: one dict per run)."""
     import statistics
-    if runs and "wall" in runs[0]:
+    if runs and "wall" in runs[0]:  # the kubectl floor
         return {k: round(statistics.median(r[k] for r in runs), 2)
                 for k in ("wall", "cpu", "cluster_cpu", "load")}
     merged = {}
@@ -495,13 +646,18 @@ def main() -> int:
     parser.add_argument("--no-kubectl", action="store_true", help="skip the kubectl floor")
     parser.add_argument("--variants", default=",".join(VARIANTS),
                         help="plain, policies or both")
+    parser.add_argument("--without", action="append", default=[],
+                        help="an optional layer turned off in the stack (e.g. finops)")
+    parser.add_argument("--floor-variants", default=",".join(VARIANTS),
+                        help="the floors' variants (plain alone keeps a run short)")
     options = parser.parse_args()
     steps = {stack: tuple(options.steps.split(",")) for stack in options.stacks.split(",")}
     for spec in options.stack_steps:
         stack, _, listed = spec.partition("=")
         steps[stack] = tuple(listed.split(","))
-    global VARIANTS_RUN
-    VARIANTS_RUN = tuple(v for v in options.variants.split(",") if v)
+    # A stopped benchmark still stops its local clusters (and kills the pulumi it waits for).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    variants = tuple(v for v in options.variants.split(",") if v)
     engine_bin = engine_workspace.bootstrap()
     cluster_bin = local_cluster.bootstrap()
     env = parse_env(options.env)
@@ -510,7 +666,10 @@ def main() -> int:
         print(f"{stack}: {stack_steps} {env or ''}", flush=True)
         rows.append(bench_stack(stack, engine_bin, cluster_bin, options.repeats, stack_steps,
                                 env, tuple(f for f in options.floors.split(",") if f),
-                                not options.no_kubectl))
+                                not options.no_kubectl, variants,
+                                tuple(v for v in options.floor_variants.split(",") if v),
+                                tuple(options.without)))
+        rows[-1]["layers_off"] = list(options.without)
         results.save("engine" + (f"-{options.label}" if options.label else ""),
                      {"repeats": options.repeats, "env": env, "label": options.label,
                       "stacks": rows, "machine": results.machine()})
