@@ -14,6 +14,7 @@ objects that name none.
 
 from __future__ import annotations
 
+import re
 import sys
 
 try:
@@ -81,24 +82,38 @@ def split_documents(text: str) -> list[str]:
     return documents
 
 
+# Only these documents are read: the rest (CRDs of megabytes among them) go out untouched.
+RELEVANT_KIND = re.compile(
+    r"^kind:\s*(ServiceAccount|" + "|".join(POD_TEMPLATES) + r")\s*$", re.MULTILINE
+)
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def parse(text: str) -> dict | None:
+    if not RELEVANT_KIND.search(text):
+        return None
     try:
-        loaded = yaml.safe_load(text)
+        loaded = yaml.load(text, Loader=Loader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError:
         return None  # not a workload or ServiceAccount we could read: passed on as it is
     return loaded if isinstance(loaded, dict) else None
+
+
+def dump(document: dict) -> str:
+    return yaml.dump(document, Dumper=Dumper, sort_keys=False)
 
 
 def main() -> int:
     namespace = sys.argv[1] if len(sys.argv) > 1 else "default"
     texts = split_documents(sys.stdin.read())
     parsed = [parse(text) for text in texts]
-    before = [yaml.safe_dump(d, sort_keys=False) if d else "" for d in parsed]
+    before = [dump(d) if d else "" for d in parsed]
     order([d for d in parsed if d], namespace)
     for text, document, original in zip(texts, parsed, before, strict=True):
         # Only documents this changed are written anew; the rest go out byte for byte.
-        if document and yaml.safe_dump(document, sort_keys=False) != original:
-            sys.stdout.write("---\n" + yaml.safe_dump(document, sort_keys=False))
+        if document and dump(document) != original:
+            sys.stdout.write("---\n" + dump(document))
         else:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
