@@ -233,6 +233,10 @@ def platform_namespace(
     )
 
 
+# Relative to the project directory, where the provider runs Helm.
+ORDER_POST_RENDERER = "components/chart_order.py"
+
+
 def install_chart(
     resource_name: str,
     chart: ResolvedChart,
@@ -264,6 +268,10 @@ def install_chart(
         resource_name,
         namespace=namespace,
         values=values,
+        # Workloads after the ServiceAccounts they run as (components/chart_order.py).
+        post_renderer=k8s.helm.v4.PostRendererArgs(
+            command="python3", args=[ORDER_POST_RENDERER, namespace]
+        ),
         **chart.chart_args(),
         opts=pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(depends_on=waits_for, transforms=transforms or [])

@@ -258,6 +258,12 @@ class StackConfig:
     charts: Mapping[str, ChartOverride] = setting(
         "charts", "per-chart version, repository or values overrides, keyed by chart", default=dict
     )
+    await_service_endpoints: bool = setting(
+        "awaitServiceEndpoints",
+        "wait for every Service to publish endpoints; false where pods get no routable address "
+        "(kwok-simulated clusters: the API server refuses loopback endpoint addresses)",
+        default=True,
+    )
     kratix: KratixSettings = setting("kratix", "Kratix controller settings", default=KratixSettings)
     state_store_credentials: Mapping[str, Mapping[str, str]] = setting(
         "stateStoreCredentials",
@@ -506,11 +512,14 @@ def _check_charts(config: StackConfig, base_dir: Path | None, problems: Problems
                 f"{NAMESPACE}:charts.{key}",
                 "is not a chart of this platform; accepted: " + ", ".join(charts.CHARTS),
             )
+    reported: set[str] = set()
     for key in charts.CHARTS:
         try:
             config.chart(key, base_dir)
         except ValueError as error:
-            problems.add(f"{NAMESPACE}:chartMirror", str(error))
+            if str(error) not in reported:  # a missing mirror is one problem, not one per chart
+                reported.add(str(error))
+                problems.add(f"{NAMESPACE}:chartMirror", str(error))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -248,12 +248,18 @@ class RecordingRule:
 
     record: str
     expr: str
+    labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """Labels set on every recorded series: what tells apart the same record computed by
+    several groups (promtool refuses such rules as duplicates without them)."""
 
     def __post_init__(self) -> None:
         assert re.fullmatch(r"[a-z_]+:[a-z0-9_]+(:[a-z0-9_]+)?", self.record), self.record
 
     def rule(self) -> dict:
-        return {"record": self.record, "expr": self.expr}
+        rule: dict = {"record": self.record, "expr": self.expr}
+        if self.labels:
+            rule["labels"] = dict(self.labels)
+        return rule
 
 
 @dataclasses.dataclass(frozen=True)

@@ -60,7 +60,8 @@ LEAD_TIME_MEDIAN = "idp:dora_lead_time_seconds:median"
 TIME_TO_FIRST_DEPLOY = "idp:time_to_first_deploy_seconds"
 TIME_TO_FIRST_DEPLOY_MEDIAN = "idp:time_to_first_deploy_seconds:median"
 
-WEEK_SECONDS = 7 * 24 * 3600
+# How often the recording rules are evaluated; time to restore counts Degraded samples in it.
+RULE_INTERVAL_SECONDS = 60
 # A healthy sync of a new revision, as ArgoCD's catalog trigger `on-deployed` defines it.
 DEPLOYED_CONDITION = (
     "app.status.operationState.phase in ['Succeeded'] and app.status.health.status == 'Healthy'"
@@ -121,11 +122,14 @@ def recording_rules(environment: str) -> RuleGroup:
         RecordingRule(
             SYNCS_7D, _env_team(_per_app("increase(argocd_app_sync_total[7d])", environment))
         ),
+        # ArgoCD creates a phase's counter on its first sync in that phase: a team that never
+        # failed has no failed series, and records 0 (not nothing) when it synced.
         RecordingRule(
             FAILED_SYNCS_7D,
             _env_team(
                 _per_app('increase(argocd_app_sync_total{phase=~"Error|Failed"}[7d])', environment)
-            ),
+            )
+            + f" or ({SYNCS_7D}{{{env}}} * 0)",
         ),
         RecordingRule(
             CHANGE_FAILURE_RATE, f"{FAILED_SYNCS_7D}{{{env}}} / ({SYNCS_7D}{{{env}}} > 0)"
@@ -139,11 +143,14 @@ def recording_rules(environment: str) -> RuleGroup:
             + f" or ({_apps(environment)} * 0)",
         ),
         # Degraded time over the week divided by the episodes that began in it (each episode
-        # is two changes; one still open is counted by the current value).
+        # is two changes; one still open is counted by the current value). Degraded time is
+        # one evaluation interval per sample that was 1: exact however young the series is
+        # (a week's average times a week is not, until the series is a week old).
         RecordingRule(
             TIME_TO_RESTORE,
-            f"sum by (team, environment) (avg_over_time({APP_DEGRADED}{{{env}}}[7d])"
-            f" * {WEEK_SECONDS}) / (sum by (team, environment) ({entries}) / 2 > 0)",
+            f"sum by (team, environment) (sum_over_time({APP_DEGRADED}{{{env}}}[7d])"
+            f" * {RULE_INTERVAL_SECONDS}) / (sum by (team, environment) ({entries})"
+            " / 2 > 0)",
         ),
         # Per Application: its latest deployment's commit-to-healthy-sync time.
         RecordingRule(
@@ -163,7 +170,11 @@ def recording_rules(environment: str) -> RuleGroup:
             f"quantile by (team, environment) (0.5, {TIME_TO_FIRST_DEPLOY}{{{env}}})",
         ),
     ]
-    return RuleGroup(f"idp-dora-{environment}", alerts=(), records=records)
+    # Each environment's group records the same names: its environment label keeps them apart.
+    records = [dataclasses.replace(r, labels={"environment": environment}) for r in records]
+    return RuleGroup(
+        f"idp-dora-{environment}", alerts=(), records=records, interval=f"{RULE_INTERVAL_SECONDS}s"
+    )
 
 
 DORA_METRICS: Sequence[DoraMetric] = (

@@ -90,7 +90,14 @@ def kubecost_values(args: CostAllocationArgs) -> dict:
     profile, settings, primary = args.profile, args.settings, args.primary
     federated = settings.federated_storage_secret or ""
     return {
-        "global": {"clusterId": args.cluster_id, "federatedStorage": {"existingSecret": federated}},
+        "global": {
+            "clusterId": args.cluster_id,
+            "federatedStorage": {"existingSecret": federated},
+            # Pulumi renders the chart like a CI/CD tool: without this the chart copies the
+            # live StatefulSet's claim annotations (a `lookup`), so a render after the first up
+            # could differ from the one before it. Its Secret checks stay on.
+            "platforms": {"cicd": {"enabled": True}},
+        },
         "serviceAccount": {"annotations": dict(settings.service_account_annotations)},
         "finopsagent": {"enabled": True, "resources": profile.kubecost_agent.resources()},
         "aggregator": {

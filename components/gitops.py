@@ -408,7 +408,13 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
                             "targetRevision": settings.target_revision,
                             "path": f"{settings.teams_path}/{{{{.team}}}}/{environment}",
                         },
-                        "destination": {"name": "{{.name}}", "namespace": "{{.team}}"},
+                        # The team namespace the security baseline creates on that cluster
+                        # (quota, limits, network policies, RBAC); CreateNamespace would
+                        # otherwise make a bare `<team>` one.
+                        "destination": {
+                            "name": "{{.name}}",
+                            "namespace": naming.team_namespace("{{.team}}", environment),
+                        },
                         "syncPolicy": {
                             **sync_policy(environment),
                             "managedNamespaceMetadata": {

@@ -705,18 +705,51 @@ def pipeline(receivers: list[str], processors: list[str], exporters: list[str]) 
     return {"receivers": receivers, "processors": processors, "exporters": exporters}
 
 
-# Chart defaults this program replaces: receivers and pipelines nobody uses.
-UNUSED_DEFAULT_RECEIVERS = {"jaeger": None, "zipkin": None, "prometheus": None}
+HEALTH_CHECK_PORT = 13133
+
+
+def collector_config(config: dict) -> dict:
+    """A whole collector config, as the chart's `alternateConfig`: what we write is what runs.
+
+    The chart's `config` is merged over its defaults (jaeger, zipkin and prometheus receivers,
+    a debug exporter), which only a `null` can delete, and Pulumi's Python SDK drops `null`s
+    from values before Helm sees them. So the config is complete here, with what the chart's
+    defaults provided that the pods need: the health_check extension its probes call, and the
+    collector's own metrics on COLLECTOR_METRICS_PORT (scraped by `prometheus/self`)."""
+    return {
+        **config,
+        "extensions": {"health_check": {"endpoint": f"${{env:MY_POD_IP}}:{HEALTH_CHECK_PORT}"}},
+        "service": {
+            **config["service"],
+            "extensions": ["health_check"],
+            "telemetry": {
+                "metrics": {
+                    "readers": [
+                        {
+                            "pull": {
+                                "exporter": {
+                                    "prometheus": {
+                                        "host": "${env:MY_POD_IP}",
+                                        "port": COLLECTOR_METRICS_PORT,
+                                    }
+                                }
+                            }
+                        }
+                    ]
+                }
+            },
+        },
+    }
 
 
 def agent_values(profile: SizeProfile, cluster: str, gateway: str, gateway_tls: bool) -> dict:
     """The node agent: OTLP from pods on the node, host and kubelet metrics, container logs;
     everything enriched with Kubernetes metadata and sent to the gateway."""
     node_env = {"name": "K8S_NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}
-    processors = ["memory_limiter", "k8sattributes", "resource/cluster", "batch"]
+    # The current names: the chart rewrites the old ones (filelog, k8sattributes) for now.
+    processors = ["memory_limiter", "k8s_attributes", "resource/cluster", "batch"]
     config = {
         "receivers": {
-            **UNUSED_DEFAULT_RECEIVERS,
             "otlp": otlp_receiver(),
             "prometheus/self": self_metrics_receiver(AGENT_NAME),
             "hostmetrics": {
@@ -733,7 +766,7 @@ def agent_values(profile: SizeProfile, cluster: str, gateway: str, gateway_tls: 
                 # Kubelet serving certificates are self-signed on most clusters.
                 "insecure_skip_verify": True,
             },
-            "filelog": {
+            "file_log": {
                 "include": ["/var/log/pods/*/*/*.log"],
                 # The collectors' own logs would loop through themselves.
                 "exclude": [f"/var/log/pods/{NAMESPACE}_otel-*/*/*.log"],
@@ -744,7 +777,7 @@ def agent_values(profile: SizeProfile, cluster: str, gateway: str, gateway_tls: 
         },
         "processors": {
             "memory_limiter": MEMORY_LIMITER,
-            "k8sattributes": {
+            "k8s_attributes": {
                 "filter": {"node_from_env_var": "K8S_NODE_NAME"},
                 "extract": {
                     "metadata": [
@@ -768,14 +801,14 @@ def agent_values(profile: SizeProfile, cluster: str, gateway: str, gateway_tls: 
                     processors,
                     ["otlp/gateway"],
                 ),
-                "logs": pipeline(["otlp", "filelog"], processors, ["otlp/gateway"]),
+                "logs": pipeline(["otlp", "file_log"], processors, ["otlp/gateway"]),
             }
         },
     }
     return {
         # Root: the kubelet writes pod logs root-owned and not world-readable.
         **collector_base(AGENT_NAME, "daemonset", profile.observability.collector_agent, root=True),
-        "config": config,
+        "alternateConfig": collector_config(config),
         # Pods on a node reach the agent on that node.
         "service": {"enabled": True, "internalTrafficPolicy": "Local"},
         "extraEnvs": [node_env],
@@ -816,7 +849,6 @@ def gateway_values(profile: SizeProfile, settings: Observability) -> dict:
     o = profile.observability
     config = {
         "receivers": {
-            **UNUSED_DEFAULT_RECEIVERS,
             "otlp": otlp_receiver(),
             "prometheus/self": self_metrics_receiver(GATEWAY_NAME),
         },
@@ -912,7 +944,7 @@ def gateway_values(profile: SizeProfile, settings: Observability) -> dict:
     values = {
         **collector_base(GATEWAY_NAME, "deployment", o.collector_gateway),
         "replicaCount": o.collector_gateway.replicas,
-        "config": config,
+        "alternateConfig": collector_config(config),
         "service": {"enabled": True},
     }
     if o.collector_gateway.replicas > 1:
@@ -925,7 +957,6 @@ def cluster_collector_values(profile: SizeProfile, cluster: str, agent: str) -> 
     a DaemonSet would report once per node."""
     config = {
         "receivers": {
-            **UNUSED_DEFAULT_RECEIVERS,
             "k8s_cluster": {
                 "collection_interval": "30s",
                 "node_conditions_to_report": ["Ready", "MemoryPressure"],
@@ -953,7 +984,7 @@ def cluster_collector_values(profile: SizeProfile, cluster: str, agent: str) -> 
             CLUSTER_COLLECTOR_NAME, "deployment", profile.observability.collector_cluster
         ),
         "replicaCount": 1,
-        "config": config,
+        "alternateConfig": collector_config(config),
         "service": {"enabled": False},
         "clusterRole": {
             "create": True,

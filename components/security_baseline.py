@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from typing import Any, Mapping, Sequence
 
 import pulumi
@@ -396,7 +397,7 @@ def kyverno_policies(
             cosign = {
                 "keyless": {
                     "identities": [
-                        {"issuer": signatures.keyless_issuer, "subject": signatures.keyless_subject}
+                        keyless_identity(signatures.keyless_issuer, signatures.keyless_subject)
                     ]
                 }
             }
@@ -429,6 +430,18 @@ def kyverno_policies(
             }
         )
     return policies
+
+
+def keyless_identity(issuer: str | None, subject: str | None) -> dict:
+    """A cosign keyless identity. Kyverno (cosign) compares `subject` exactly, so a subject with
+    `*` (https://github.com/acme/* for every workflow of an organisation) becomes an anchored
+    `subjectRegExp` in which `*` matches any characters; without it no signature would match."""
+    if subject and "*" in subject:
+        pattern = ".*".join(
+            re.sub(r"([.+?()\[\]{}|^$\\])", r"\\\1", part) for part in subject.split("*")
+        )
+        return {"issuer": issuer, "subjectRegExp": f"^{pattern}$"}
+    return {"issuer": issuer, "subject": subject}
 
 
 def team_namespaces_by_cluster(

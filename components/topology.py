@@ -139,20 +139,16 @@ def environments_by_cluster(config: StackConfig) -> dict[str, list[str]]:
 
 
 def platform_facts(config: StackConfig) -> dict[str, str]:
-    """What the stack declares, published for the policy packs (adoption fit) and the portal."""
-    return {
-        "profile": config.profile,
-        "topology": config.topology,
-        "teams": json.dumps(sorted(t.name for t in config.teams)),
-        "environments": json.dumps(sorted({d.environment for d in config.destinations})),
-        "destinations": json.dumps(sorted(d.name for d in config.destinations)),
-        "clusters": json.dumps(sorted(c.name for c in config.clusters)),
-        "gitops": "true" if config.gitops.enabled else "false",
-        "observability": "true" if config.observability.enabled else "false",
-        "promises": json.dumps(sorted(d.name for d in offered_promises(config))),
-        "portal": "true" if config.portal.enabled else "false",
-        "crossplane": "true" if config.crossplane.enabled else "false",
-    }
+    """What the stack declares, published for the policy packs (adoption fit) and the portal:
+    each layer's facts (`Layer.facts`)."""
+    facts: dict[str, str] = {}
+    for layer in LAYERS:
+        facts.update(layer.facts(config))
+    return facts
+
+
+def _switch(enabled: bool) -> str:
+    return "true" if enabled else "false"
 
 
 def offered_promises(config: StackConfig) -> list:
@@ -167,6 +163,8 @@ def compose(
     config: StackConfig, stack: str, project_dir: Path, workload_sync: WorkloadSync | None = None
 ) -> Topology:
     """Register every layer of the platform for `config`, in the order of `LAYERS`."""
+    if not config.await_service_endpoints:
+        pulumi.runtime.register_resource_transform(skip_service_await)
     providers = {c.name: cluster_provider(stack, c) for c in config.clusters}
     topology = Topology(config, stack, project_dir, providers, workload_sync)
     for layer in LAYERS:
@@ -177,6 +175,23 @@ def compose(
         f"{config.profile}"
     )
     return topology
+
+
+def skip_service_await(
+    args: pulumi.ResourceTransformArgs,
+) -> pulumi.ResourceTransformResult | None:
+    """Services (ours and the charts') are applied without waiting for endpoints; everything
+    else keeps the provider's await."""
+    if args.type_ != "kubernetes:core/v1:Service":
+        return None
+    props: dict = dict(args.props)
+    metadata: dict = dict(props.get("metadata") or {})
+    metadata["annotations"] = {**(metadata.get("annotations") or {}), SKIP_AWAIT: "true"}
+    props["metadata"] = metadata
+    return pulumi.ResourceTransformResult(props, args.opts)
+
+
+SKIP_AWAIT = "pulumi.com/skipAwait"
 
 
 # -- the layers, in the order they register; each reads the config and what earlier layers hold
@@ -442,6 +457,41 @@ def _no_namespaces(_: StackConfig) -> set[str]:
     return set()
 
 
+def _no_facts(_: StackConfig) -> dict[str, str]:
+    return {}
+
+
+def kratix_facts(config: StackConfig) -> dict[str, str]:
+    return {
+        "profile": config.profile,
+        "topology": config.topology,
+        "teams": json.dumps(sorted(t.name for t in config.teams)),
+        "environments": json.dumps(sorted({d.environment for d in config.destinations})),
+        "destinations": json.dumps(sorted(d.name for d in config.destinations)),
+        "clusters": json.dumps(sorted(c.name for c in config.clusters)),
+    }
+
+
+def gitops_facts(config: StackConfig) -> dict[str, str]:
+    return {"gitops": _switch(config.gitops.enabled)}
+
+
+def observability_facts(config: StackConfig) -> dict[str, str]:
+    return {"observability": _switch(config.observability.enabled)}
+
+
+def promise_facts(config: StackConfig) -> dict[str, str]:
+    return {"promises": json.dumps(sorted(d.name for d in offered_promises(config)))}
+
+
+def portal_facts(config: StackConfig) -> dict[str, str]:
+    return {"portal": _switch(config.portal.enabled)}
+
+
+def crossplane_facts(config: StackConfig) -> dict[str, str]:
+    return {"crossplane": _switch(config.crossplane.enabled)}
+
+
 def kratix_namespaces(config: StackConfig) -> set[str]:
     return {CERT_MANAGER_NAMESPACE, KRATIX_NAMESPACE}
 
@@ -602,26 +652,36 @@ def crossplane_outputs(t: Topology) -> dict[str, object]:
 @dataclasses.dataclass(frozen=True)
 class Layer:
     """One layer of the platform: how it registers, the namespaces it owns (left alone by
-    Kyverno) and what it reports in the stack outputs."""
+    Kyverno), what it reports in the stack outputs and the facts it publishes (the
+    idp-platform-facts ConfigMap the policy packs and the portal read)."""
 
     name: str
     build: Callable[[Topology], None]
     namespaces: Callable[[StackConfig], set[str]] = _no_namespaces
     outputs: Callable[[Topology], dict[str, object]] = _nothing
+    facts: Callable[[StackConfig], dict[str, str]] = _no_facts
 
 
 # One ordered list, in registration order: adding a layer is its functions and one line here.
 LAYERS: tuple[Layer, ...] = (
-    Layer("kratix", kratix_layer, kratix_namespaces, kratix_outputs),
+    Layer("kratix", kratix_layer, kratix_namespaces, kratix_outputs, kratix_facts),
     Layer("state-stores", state_store_layer, state_store_namespaces, state_store_outputs),
-    Layer("observability", observability_layer, observability_namespaces, observability_outputs),
-    Layer("gitops", gitops_layer, gitops_namespaces, gitops_outputs),
+    Layer(
+        "observability",
+        observability_layer,
+        observability_namespaces,
+        observability_outputs,
+        observability_facts,
+    ),
+    Layer("gitops", gitops_layer, gitops_namespaces, gitops_outputs, gitops_facts),
     Layer("destinations", destination_layer, outputs=destination_outputs),
     Layer("security", security_layer, outputs=security_outputs),
-    Layer("crossplane", crossplane_layer, crossplane_namespaces, crossplane_outputs),
-    Layer("promises", promise_layer, promise_namespaces, promise_outputs),
+    Layer(
+        "crossplane", crossplane_layer, crossplane_namespaces, crossplane_outputs, crossplane_facts
+    ),
+    Layer("promises", promise_layer, promise_namespaces, promise_outputs, promise_facts),
     Layer("finops", finops_layer, finops_namespaces, finops_layer_outputs),
-    Layer("portal", portal_layer, portal_namespaces, portal_outputs),
+    Layer("portal", portal_layer, portal_namespaces, portal_outputs, portal_facts),
 )
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import fcntl
 import os
 import re
 import shutil
@@ -176,6 +177,14 @@ class Clusters:
         return self.kubeconfig
 
     def _create(self, cluster: LocalCluster) -> None:
+        # kwokctl picks free ports as it starts: clusters created side by side (two test runs)
+        # could pick the same one, so creations take turns machine-wide.
+        lock_path = Path(os.environ.get("TMPDIR", "/tmp")) / "idp-local-cluster.lock"
+        with open(lock_path, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._create_locked(cluster)
+
+    def _create_locked(self, cluster: LocalCluster) -> None:
         config = self.workdir / f"{cluster.name}.kwok.yaml"
         config.write_text(
             yaml.safe_dump_all(kwok_config(cluster, self.bin, _kube_version(self.bin)))
@@ -229,7 +238,7 @@ class Clusters:
             time.sleep(1)
 
     def _wait_nodes(self, cluster: LocalCluster) -> None:
-        self.kubectl(cluster, "wait", "--for=condition=Ready", "node", "--all", "--timeout=120s")
+        self.kubectl(cluster, "wait", "--for=condition=Ready", "node", "--all", "--timeout=300s")
 
     # -- status and down -----------------------------------------------------------------------
 

@@ -79,6 +79,11 @@ class RecordingCallbacks:
 
     def __init__(self) -> None:
         self.transforms: dict[str, Callable] = {}
+        self.stack_transforms: list[Callable] = []
+
+    def register_stack_transform(self, transform: Callable) -> None:
+        """A transform the engine would apply to every later resource of the stack."""
+        self.stack_transforms.append(transform)
 
     def register_transform(self, transform: Callable) -> callback_pb2.Callback:
         token = f"transform-{len(self.transforms)}"
@@ -107,9 +112,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 class Registry:
     """The registrations of one program run, with small finders for assertions."""
 
-    def __init__(self, registrations: list[Registration], outputs: Mapping[str, Any]):
+    def __init__(self, registrations: list[Registration], outputs: Mapping[str, Any],
+                 stack_transforms: list[Callable] | None = None):
         self.all = registrations
         self.outputs = outputs
+        self.stack_transforms = stack_transforms or []
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.all if r.type == type_]
@@ -243,7 +250,26 @@ def run_program_capturing(config: Mapping[str, Any], stack: str = "dev",
                           secret_keys: Iterable[str] = (),
                           program: Callable[[], Mapping[str, Any] | None] | None = None,
                           ) -> tuple[Registry, BaseException | None]:
-    """Like `run_program`, but returns the error (if any) with what was registered before it."""
+    """Like `run_program`, but returns the error (if any) with what was registered before it.
+
+    The program's own composition is deterministic, so a run of the same config, stack and
+    secret keys is recorded once per test process and handed back again (tests only read a
+    Registry, as they already do with the session-wide dev and prod ones)."""
+    secret_keys = tuple(secret_keys)
+    if program is None:
+        key = (stack, json.dumps(config, sort_keys=True, default=str), tuple(sorted(secret_keys)))
+        if key not in _RUNS:
+            _RUNS[key] = _run_capturing(config, stack, secret_keys, None)
+        return _RUNS[key]
+    return _run_capturing(config, stack, secret_keys, program)
+
+
+_RUNS: dict[tuple[str, str, tuple[str, ...]], tuple[Registry, BaseException | None]] = {}
+
+
+def _run_capturing(config: Mapping[str, Any], stack: str, secret_keys: Iterable[str],
+                   program: Callable[[], Mapping[str, Any] | None] | None,
+                   ) -> tuple[Registry, BaseException | None]:
     from components.config import load_stack_config
     from components.topology import compose
 
@@ -271,4 +297,4 @@ def run_program_capturing(config: Mapping[str, Any], stack: str = "dev",
         _sync_await(run_pulumi_func(body))
     except (Exception, SystemExit) as raised:  # handed back to the test to assert on
         error = raised
-    return Registry(monitor.registrations, outputs), error
+    return Registry(monitor.registrations, outputs, monitor.callbacks.stack_transforms), error

@@ -374,6 +374,11 @@ def test_secret_values_in_the_wrong_format_are_refused_without_showing_them():
     assert "hunter2" not in message and "github.com'" not in message
 
 
+def test_a_missing_chart_mirror_is_one_problem():
+    message = expect_config_error(with_changes(DEV, chartMirror="/nonexistent/charts"))
+    assert message.count("idp:chartMirror:") == 1, message
+
+
 def test_main_reports_a_config_error_once_and_exits_with_the_shown_message_code():
     from components.config import USER_ERROR_SHOWN_EXIT_CODE, load_stack_config_or_exit
 

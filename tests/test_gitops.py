@@ -199,7 +199,8 @@ def test_application_set_crosses_the_environments_clusters_with_the_teams(prod):
     assert template["spec"]["project"] == "{{.team}}"
     assert template["spec"]["source"]["path"] == "teams/{{.team}}/prod"
     assert template["spec"]["source"]["targetRevision"] == "v1.0.0"
-    assert template["spec"]["destination"] == {"name": "{{.name}}", "namespace": "{{.team}}"}
+    assert template["spec"]["destination"] == {"name": "{{.name}}",
+                                               "namespace": "{{.team}}-prod"}
 
 
 # -- sync policies ---------------------------------------------------------------------------------

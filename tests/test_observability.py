@@ -175,23 +175,23 @@ def test_every_collector_pipeline_is_wired_end_to_end(stack, request):
                   if r.get("chart") == "opentelemetry-collector"]
     assert len(collectors) == (2 if stack == "dev" else 2 + 2 * len(WORKERS))
     for collector in collectors:
-        _assert_pipelines_wired(collector.get("values")["config"], collector.name)
+        _assert_pipelines_wired(collector.get("values")["alternateConfig"], collector.name)
 
 
 def test_agent_collects_otlp_host_kubelet_and_logs_and_sends_to_the_gateway(prod):
     platform = _values(prod, "observability-agent")
     assert platform["mode"] == "daemonset"
-    pipelines = platform["config"]["service"]["pipelines"]
+    pipelines = platform["alternateConfig"]["service"]["pipelines"]
     assert set(pipelines) == {"traces", "metrics", "logs"}
-    assert "filelog" in pipelines["logs"]["receivers"]
+    assert "file_log" in pipelines["logs"]["receivers"]
     assert {"otlp", "hostmetrics", "kubeletstats"} <= set(pipelines["metrics"]["receivers"])
     assert all(p["exporters"] == ["otlp/gateway"] for p in pipelines.values())
-    gateway = platform["config"]["exporters"]["otlp/gateway"]
+    gateway = platform["alternateConfig"]["exporters"]["otlp/gateway"]
     assert gateway["endpoint"] == f"{GATEWAY_NAME}.monitoring.svc.cluster.local:{OTLP_GRPC_PORT}"
     assert gateway["tls"] == {"insecure": True}
     assert platform["service"]["internalTrafficPolicy"] == "Local"
     for worker in WORKERS:
-        config = _values(prod, f"observability-{worker}-agent")["config"]
+        config = _values(prod, f"observability-{worker}-agent")["alternateConfig"]
         exporter = config["exporters"]["otlp/gateway"]
         # Workers cross the network to the platform cluster: TLS, the configured endpoint.
         assert exporter["endpoint"] == "otlp.platform.example.com:4317"
@@ -202,7 +202,7 @@ def test_agent_collects_otlp_host_kubelet_and_logs_and_sends_to_the_gateway(prod
 
 def test_gateway_makes_span_metrics_before_tail_sampling_and_feeds_every_backend(prod):
     values = _values(prod, "observability-gateway")
-    config = values["config"]
+    config = values["alternateConfig"]
     pipelines = config["service"]["pipelines"]
     assert pipelines["traces"]["exporters"] == ["spanmetrics", "forward/sampling"]
     assert "tail_sampling" not in pipelines["traces"]["processors"]

@@ -4,6 +4,7 @@ team tenancy with RBAC, for both shipped stacks under Pulumi mocks."""
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 
@@ -155,10 +156,36 @@ def test_prod_verifies_signatures_keyless_for_the_configured_registries(prod):
     policy = prod.named("security-prod-eu-west-1-verify-image-signatures")
     spec = policy.get("spec")
     assert spec["matchImageReferences"] == [{"glob": "registry.example.com/*"}]
+    # The configured subject `https://github.com/acme/*` is a pattern: cosign compares
+    # `subject` exactly, so it goes out as an anchored regular expression.
     assert spec["attestors"] == [{"name": "cosign", "cosign": {"keyless": {"identities": [
         {"issuer": "https://token.actions.githubusercontent.com",
-         "subject": "https://github.com/acme/*"}]}}}]
+         "subjectRegExp": r"^https://github\.com/acme/.*$"}]}}}]
     assert "verifyImageSignatures" in spec["validations"][0]["expression"]
+
+
+@pytest.mark.parametrize("subject, matches, refuses", [
+    ("https://github.com/acme/*",
+     "https://github.com/acme/ledger/.github/workflows/image.yaml@refs/heads/main",
+     "https://github.com/acmex/ledger/.github/workflows/image.yaml@refs/heads/main"),
+    ("https://github.com/acme/*/.github/workflows/image.yaml@refs/heads/main",
+     "https://github.com/acme/ledger/.github/workflows/image.yaml@refs/heads/main",
+     "https://github.com/acme/ledger/.github/workflows/image.yaml@refs/heads/fork"),
+])
+def test_a_keyless_subject_pattern_matches_what_it_says_and_no_more(subject, matches, refuses):
+    from components.security_baseline import keyless_identity
+
+    identity = keyless_identity("https://token.actions.githubusercontent.com", subject)
+    assert "subject" not in identity
+    assert re.fullmatch(identity["subjectRegExp"], matches)
+    assert not re.fullmatch(identity["subjectRegExp"], refuses)
+
+
+def test_an_exact_keyless_subject_stays_exact():
+    from components.security_baseline import keyless_identity
+
+    exact = "https://github.com/acme/ledger/.github/workflows/image.yaml@refs/heads/main"
+    assert keyless_identity("issuer", exact) == {"issuer": "issuer", "subject": exact}
 
 
 PUBLIC_KEY = "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----\n"

@@ -551,3 +551,21 @@ def test_flux_runs_only_the_controllers_a_bucket_sync_needs(dev, prod):
                            "flux-staging-eu-west-1"}
     for name in agents:
         assert prod.named(f"{name}-controllers").provider_name == name.removeprefix("flux-")
+
+
+def test_services_skip_the_endpoint_await_only_where_the_stack_says_pods_get_no_address():
+    import pulumi
+
+    assert run_program(stack_file_config("dev"), "dev").stack_transforms == []
+    registry = run_program({**stack_file_config("dev"), "awaitServiceEndpoints": False}, "dev")
+    [transform] = registry.stack_transforms
+
+    def applied(type_: str, props: dict):
+        args = pulumi.ResourceTransformArgs(True, type_, "x", props, pulumi.ResourceOptions())
+        return transform(args)
+
+    service = applied("kubernetes:core/v1:Service",
+                      {"metadata": {"name": "web", "annotations": {"keep": "me"}}})
+    assert service.props["metadata"]["annotations"] == {"keep": "me",
+                                                        "pulumi.com/skipAwait": "true"}
+    assert applied("kubernetes:apps/v1:Deployment", {"metadata": {"name": "web"}}) is None

@@ -1,0 +1,56 @@
+"""The Helm post-renderer orders a chart's workloads after the ServiceAccounts they run as."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import yaml
+
+from components import charts
+from components.chart_order import DEPENDS_ON, order
+from tests.harness import REPO, run_program, stack_file_config
+
+
+def deployment(name: str, account: str | None, namespace: str | None = None) -> dict:
+    meta = {"name": name, **({"namespace": namespace} if namespace else {})}
+    spec = {"containers": [{"name": "c", "image": "x:1"}]}
+    if account:
+        spec["serviceAccountName"] = account
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta,
+            "spec": {"template": {"spec": spec}}}
+
+
+def account(name: str, namespace: str | None = None) -> dict:
+    return {"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": name, **({"namespace": namespace} if namespace else {})}}
+
+
+def test_a_workload_depends_on_its_charts_service_account_in_the_release_namespace():
+    docs = order([account("web"), deployment("web", "web"), deployment("other", "elsewhere"),
+                  deployment("plain", None), account("job", "batch"),
+                  deployment("job", "job", "batch")], "apps")
+    annotations = {d["metadata"]["name"]: d["metadata"].get("annotations", {})
+                   for d in docs if d["kind"] == "Deployment"}
+    assert annotations["web"] == {DEPENDS_ON: "/namespaces/apps/ServiceAccount/web"}
+    assert annotations["job"] == {DEPENDS_ON: "/namespaces/batch/ServiceAccount/job"}
+    assert annotations["other"] == {} and annotations["plain"] == {}
+
+
+def test_helm_runs_it_from_the_project_directory_on_every_chart():
+    registry = run_program(stack_file_config("dev"), "dev")
+    for chart in registry.of_type("kubernetes:helm.sh/v4:Chart"):
+        assert chart.get("postRenderer") == {
+            "command": "python3", "args": [charts.ORDER_POST_RENDERER, chart.get("namespace")]}
+    manifests = yaml.safe_dump_all([deployment("web", "web"), account("web")])
+    result = subprocess.run([sys.executable, charts.ORDER_POST_RENDERER, "apps"], cwd=REPO,
+                            input=manifests, capture_output=True, text=True, check=True)
+    first = next(yaml.safe_load_all(result.stdout))
+    assert first["metadata"]["annotations"][DEPENDS_ON] == "/namespaces/apps/ServiceAccount/web"
+
+
+def test_documents_it_does_not_change_go_out_byte_for_byte():
+    crd = "---\n# Source: crds.yaml\nkind: CustomResourceDefinition\nspec:\n  x:\n  - =\n"
+    result = subprocess.run([sys.executable, charts.ORDER_POST_RENDERER, "apps"], cwd=REPO,
+                            input=crd, capture_output=True, text=True, check=True)
+    assert result.stdout == crd
