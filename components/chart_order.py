@@ -95,7 +95,7 @@ def main() -> int:
     parsed = [parse(text) for text in texts]
     before = [yaml.safe_dump(d, sort_keys=False) if d else "" for d in parsed]
     order([d for d in parsed if d], namespace)
-    for text, document, original in zip(texts, parsed, before):
+    for text, document, original in zip(texts, parsed, before, strict=False):
         # Only documents this changed are written anew; the rest go out byte for byte.
         if document and yaml.safe_dump(document, sort_keys=False) != original:
             sys.stdout.write("---\n" + yaml.safe_dump(document, sort_keys=False))
