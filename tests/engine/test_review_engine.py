@@ -7,10 +7,12 @@ and remediation."""
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import yaml
@@ -53,17 +55,6 @@ def streaming(workspace, on: bool) -> Iterator[None]:
             workspace.env.pop(STREAMING, None)
         else:
             workspace.env[STREAMING] = before
-
-
-@contextmanager
-def stack_config_restored(workspace) -> Iterator[None]:
-    """Config changes made inside last for the block only."""
-    stack_file = workspace.root / f"Pulumi.{workspace.stack}.yaml"
-    before = stack_file.read_text()
-    try:
-        yield
-    finally:
-        stack_file.write_text(before)
 
 
 def preview_json(workspace, stream: bool, check: bool = True):
@@ -141,11 +132,19 @@ def test_the_first_preview_summarised_in_both_forms(workspace):
     assert rows[0] == rows[1]
 
 
-def test_a_mandatory_violation_fails_with_its_resource_and_remediation(workspace):
-    with stack_config_restored(workspace):
-        workspace.pulumi("config", "set", "--path", "idp:kratix.image",
-                         "docker.io/syntasso/kratix-platform:latest")
-        result = preview_json(workspace, stream=True, check=False)
+def test_a_mandatory_violation_fails_with_its_resource_and_remediation(workspace, tmp_path):
+    # The stack's kratix policy config, with one policy made mandatory and strict enough that
+    # every Promise of both stacks violates it (they expose 3 or 4 options).
+    args = workspace.policy_args()
+    index = next(i for i, a in enumerate(args) if a.endswith(f"kratix/config/{workspace.stack}.json"))
+    config = json.loads(Path(args[index]).read_text())
+    config["kratix-promise-api-options"] = {"enforcementLevel": "mandatory", "maxOptions": 1}
+    strict = tmp_path / "kratix.json"
+    strict.write_text(json.dumps(config))
+    args[index] = str(strict)
+    with streaming(workspace, True):
+        result = workspace.pulumi("preview", "--diff", "--json", *args, check=False,
+                                  timeout=1800)
     assert result.returncode != 0
     preview, markdown = summarise(workspace, result.stdout)
     assert preview.failed and any(f.level == "mandatory" for f in preview.findings)
@@ -154,8 +153,7 @@ def test_a_mandatory_violation_fails_with_its_resource_and_remediation(workspace
     policies = markdown.split("#### Policy findings")[1]
     assert "**Advisory**" not in policies or (
         policies.index("**Mandatory**") < policies.index("**Advisory**"))
-    assert "**`platform-image-pinned`** (idp-platform, high" in policies
-    assert "*Remediation:* Set an explicit version tag (or a digest) on the image." in policies
-    assert re.search(r"  - Deployment `kratix-platform-system/kratix-platform-controller-manager`"
-                     r" on `platform`: .*kratix-platform:latest uses the tag latest", policies), \
-        policies[:3000]
+    assert "**`kratix-promise-api-options`** (idp-kratix" in policies
+    assert "*Remediation:* Keep the API to the few choices developers really make" in policies
+    assert re.search(r"  - Promise `[^`]+` on `platform`: Promise '[^']+' API v1 exposes \d "
+                     r"options \(at most 1\)", policies), policies[:3000]
