@@ -21,7 +21,7 @@ from review import COMMENT_LIMIT, load, marker, render
 from review.markdown import LAYERS, NO_LAYER, VERBS
 from review.policies import remediations
 from review.preview import Preview
-from tests.engine.conftest import engine_workspace, local_cluster
+from tests.engine.conftest import APPLY_STACKS, engine_workspace, local_cluster
 from tests.harness import REPO, run_program, stack_file_config
 
 pytestmark = pytest.mark.engine
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.engine
 STREAMING = "PULUMI_ENABLE_STREAMING_JSON_PREVIEW"
 
 
-@pytest.fixture(scope="module", params=["dev", "prod"])
+@pytest.fixture(scope="module", params=APPLY_STACKS)
 def workspace(request, engine_bin, cluster_bin, tmp_path_factory):
     """A throw-away copy of the stack bound to fresh local clusters, nothing applied yet."""
     tmp = tmp_path_factory.mktemp(f"review-{request.param}")
