@@ -61,8 +61,13 @@ def preview_json(workspace, stream: bool, check: bool = True):
     with streaming(workspace, stream):
         result = workspace.pulumi("preview", "--diff", "--json", *workspace.policy_args(),
                                   check=False, timeout=1800)
-    if check:
-        assert result.returncode == 0, f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    if check and result.returncode != 0:
+        # The review's own account of the failure: its errors and mandatory findings.
+        try:
+            shown = render(load(result.stdout), stack=workspace.stack)[:6000]
+        except Exception as error:  # noqa: BLE001 - show the raw output instead
+            shown = f"{error}\n{result.stdout[-3000:]}"
+        raise AssertionError(f"preview failed:\n{shown}\n{result.stderr[-2000:]}")
     return result
 
 
