@@ -27,7 +27,7 @@ from components.naming import (
     IN_CLUSTER_SERVER,
     SECRET_MANAGER_NAMESPACES,
 )
-from components.profiles import SizeProfile
+from components.profiles import Footprint, SizeProfile
 from components.sync import SyncRequest
 
 PLATFORM_PROJECT = "platform"
@@ -146,10 +146,26 @@ def argocd_values(profile: SizeProfile) -> dict:
         "repoServer": component(profile.argocd_repo_server),
         "applicationSet": component(profile.argocd_applicationset),
         "redis": {"enabled": not ha, "resources": profile.argocd_redis.resources()},
-        # redis-ha places its three pods on separate nodes: prod only.
-        "redis-ha": {"enabled": ha},
+        # redis-ha places its three pods on separate nodes: prod only. Every container it runs
+        # is sized: redis like the single redis, its sentinel, HAProxy, init and split-brain
+        # helpers like the sidecars they are (the chart leaves them all unset).
+        "redis-ha": {"enabled": ha, **redis_ha_resources(profile)} if ha else {"enabled": False},
         "dex": {"enabled": False},
         "notifications": {"enabled": False},
+    }
+
+
+REDIS_HA_HELPER = Footprint(1, "20m", "32Mi", "200m", "128Mi")
+
+
+def redis_ha_resources(profile: SizeProfile) -> dict:
+    helper = {"resources": REDIS_HA_HELPER.resources()}
+    return {
+        "redis": {"resources": profile.argocd_redis.resources()},
+        "sentinel": helper,
+        "haproxy": {**helper, "init": helper},
+        "init": helper,
+        "splitBrainDetection": helper,
     }
 
 

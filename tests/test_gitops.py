@@ -49,7 +49,11 @@ def test_dev_runs_single_replicas_without_redis_ha(dev):
 
 def test_prod_runs_argocd_highly_available(prod):
     values = prod.named("gitops-argocd").get("values")
-    assert values["redis-ha"] == {"enabled": True} and values["redis"]["enabled"] is False
+    assert values["redis-ha"]["enabled"] is True and values["redis"]["enabled"] is False
+    # Every container redis-ha runs is sized (the prod policies demand it of each).
+    for part in ("redis", "sentinel", "haproxy", "init", "splitBrainDetection"):
+        assert set(values["redis-ha"][part]["resources"]) == {"requests", "limits"}, part
+    assert values["redis-ha"]["haproxy"]["init"]["resources"]["limits"]
     for component in ("server", "repoServer", "applicationSet"):
         assert values[component]["replicas"] == 2, component
         assert values[component]["pdb"] == {"enabled": True}
