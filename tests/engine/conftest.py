@@ -65,8 +65,7 @@ class Applied:
 
 
 # The stacks the engine tier applies: dev by default; prod (four clusters, ~1,300 resources)
-# with IDP_APPLY_STACKS="dev prod" (its first preview still fails against local clusters: see
-# docs/local-cluster.md).
+# with IDP_APPLY_STACKS="dev prod" (its apply has not been seen through yet: issue 16).
 APPLY_STACKS = os.environ.get("IDP_APPLY_STACKS", "dev").split()
 
 
