@@ -275,6 +275,13 @@ def kyverno_values(profile: SizeProfile, excluded_namespaces: Sequence[str]) -> 
     ha = profile.highly_available
     footprint = profile.kyverno_controller.resources()
     return {
+        # The policies.kyverno.io CRDs (kyverno-api subchart) render `labels: {}` and
+        # `annotations: {}` by default, which the first apply does not record: every later
+        # preview then proposed to update those CRDs. Non-empty maps keep the render stable.
+        "kyverno-api": {
+            "labels": {naming.PART_OF_LABEL: naming.PART_OF},
+            "annotations": {"idp-as-code.io/installed-by": "security-baseline"},
+        },
         "config": {
             "webhooks": {
                 "namespaceSelector": {
