@@ -25,10 +25,10 @@ from tests.validator_binaries import run
 
 CHART = charts.CHARTS["opentelemetry-collector"]
 # What the chart's pod template sets in every collector's environment (and our extraEnvs).
-POD_ENV = {"MY_POD_IP": "10.1.2.3", "K8S_NODE_NAME": "node-1", "K8S_NODE_IP": "10.0.0.1",
-           "OTEL_K8S_NODE_NAME": "node-1", "OTEL_K8S_NODE_IP": "10.0.0.1",
+POD_ENV = {"MY_POD_IP": "127.0.2.3", "K8S_NODE_NAME": "node-1", "K8S_NODE_IP": "127.0.0.1",
+           "OTEL_K8S_NODE_NAME": "node-1", "OTEL_K8S_NODE_IP": "127.0.0.1",
            "OTEL_K8S_NAMESPACE": "monitoring", "OTEL_K8S_POD_NAME": "otel-0",
-           "OTEL_K8S_POD_IP": "10.1.2.3"}
+           "OTEL_K8S_POD_IP": "127.0.2.3"}
 KINDS = ("receivers", "processors", "exporters", "connectors", "extensions")
 
 

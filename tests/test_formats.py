@@ -14,6 +14,8 @@ from components.configschema import ConfigError
 from tests.harness import REPO, parse_test_config, stack_file_config
 
 # Each format class: (format, values it accepts, values it refuses).
+# Values a user might type, only ever parsed as strings: the private addresses below are example
+# config checked for their format, never listened on or dialled.
 TABLE = {
     "dns-label": (fmt.DNS_LABEL, ["a", "platform", "prod-eu-west-1", "a" * 63],
                   ["", "Platform", "-a", "a-", "a_b", "a.b", "a" * 64]),
