@@ -38,10 +38,9 @@ from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # run as a script: the project's packages
+from components.profiles import PROFILES, NodePool
 
-from components.profiles import PROFILES, NodePool  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 DEFAULT_WORKDIR = REPO / ".pulumi-local" / "clusters"
 STORAGE_CLASS = "standard"

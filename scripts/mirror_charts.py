@@ -22,8 +22,7 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project's packages
-from components.charts import CHARTS, OPERATOR_CHARTS, ChartSource  # noqa: E402
+from components.charts import CHARTS, OPERATOR_CHARTS, ChartSource
 
 
 def pinned_charts() -> list[ChartSource]:
