@@ -51,6 +51,9 @@ TEMPO_NAME = "tempo"
 AGENT_NAME = "otel-agent"
 GATEWAY_NAME = "otel-gateway"
 CLUSTER_COLLECTOR_NAME = "otel-cluster"
+# The operator chart appends "-webhook" and "-controller-manager-..." to its fullname: with a
+# release name carrying the cluster's name those exceed the API server's 63 characters.
+OTEL_OPERATOR_NAME = "otel-operator"
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 OTLP_GRPC_PORT = 4317
 OTLP_HTTP_PORT = 4318
@@ -1018,6 +1021,7 @@ def otel_operator_values(profile: SizeProfile) -> dict:
     o = profile.observability
     repository = charts.IMAGES["otel-collector"].rsplit(":", 1)[0]
     return {
+        "fullnameOverride": OTEL_OPERATOR_NAME,
         "replicaCount": o.otel_operator.replicas,
         "manager": {
             "resources": o.otel_operator.resources(),

@@ -20,6 +20,9 @@ What each cluster is, and why:
   not fit stays Pending and the apply fails, as it would on the real nodes.
 - PersistentVolumeClaims bind through the controller-manager's own hostPath provisioner
   (default StorageClass `standard`; volumes are directories under /tmp/hostpath_pv).
+- Crossplane's own kinds (packages, runtime configs, composite APIs, provider configs) get
+  stand-in CRDs with an open schema: Crossplane creates their CRDs as it runs (its core at
+  start, each provider as its package installs), no chart carries them, and nothing runs here.
 """
 
 from __future__ import annotations
@@ -38,12 +41,16 @@ from pathlib import Path
 
 import yaml
 
+from components.cloud_resources import PACKAGE_API, PROVIDERS, RUNTIME_CONFIG_API
 from components.profiles import PROFILES, NodePool
+from promises.cloud import composite_apis
 
 REPO = Path(__file__).resolve().parent.parent
 
 DEFAULT_WORKDIR = REPO / ".pulumi-local" / "clusters"
 STORAGE_CLASS = "standard"
+# Marks what the harness itself registers in a cluster (not the stack's, not left over by it).
+STAND_IN_LABEL = "local-cluster.idp.dev/stand-in"
 
 
 def bootstrap() -> Path:
@@ -411,7 +418,56 @@ def base_objects(cluster: LocalCluster) -> list[dict]:
         "reclaimPolicy": "Delete",
         "volumeBindingMode": "Immediate",
     }
-    return [*nodes, storage_class]
+    return [*nodes, storage_class, *runtime_crds()]
+
+
+def runtime_crds() -> list[dict]:
+    """Stand-ins for the CRDs Crossplane creates as it runs, for the kinds the program applies:
+    cluster-scoped, one served version, any fields accepted (what Crossplane's own schemas
+    would refuse, the local cluster does not: docs/local-cluster.md)."""
+    kinds = {
+        (PACKAGE_API, "Provider"),
+        (PACKAGE_API, "Function"),
+        (RUNTIME_CONFIG_API, "DeploymentRuntimeConfig"),
+    }
+    kinds |= {(provider.config_api, "ClusterProviderConfig") for provider in PROVIDERS.values()}
+    kinds |= {(document["apiVersion"], document["kind"]) for document in composite_apis()}
+    crds = []
+    for api_version, kind in sorted(kinds):
+        group, version = api_version.split("/")
+        plural = f"{kind.lower()}s"
+        crds.append(
+            {
+                "apiVersion": "apiextensions.k8s.io/v1",
+                "kind": "CustomResourceDefinition",
+                "metadata": {"name": f"{plural}.{group}", "labels": {STAND_IN_LABEL: "true"}},
+                "spec": {
+                    "group": group,
+                    "scope": "Cluster",
+                    "names": {
+                        "kind": kind,
+                        "plural": plural,
+                        "singular": kind.lower(),
+                        "listKind": f"{kind}List",
+                    },
+                    "versions": [
+                        {
+                            "name": version,
+                            "served": True,
+                            "storage": True,
+                            "schema": {
+                                "openAPIV3Schema": {
+                                    "type": "object",
+                                    "x-kubernetes-preserve-unknown-fields": True,
+                                }
+                            },
+                            "subresources": {"status": {}},
+                        }
+                    ],
+                },
+            }
+        )
+    return crds
 
 
 def main() -> int:

@@ -81,3 +81,25 @@ def test_webhook_admission_is_off_and_everything_else_stays_on():
     assert "enable-admission-plugins" not in patches["kube-apiserver"]
     assert config[0]["options"]["kubeAuthorization"] is True
     assert patches["kube-controller-manager"]["enable-hostpath-provisioner"] == "true"
+
+
+def test_every_crossplane_kind_the_program_applies_has_a_stand_in_crd():
+    """Crossplane creates its CRDs as it runs; the harness registers one per kind prod applies
+    (a kind added to the program without one would fail the engine tier's apply)."""
+    from tests.harness import run_program, stack_file_config
+
+    registry = run_program(stack_file_config("prod"), "prod")
+    applied = {
+        (r.get("apiVersion"), r.get("kind"))
+        for r in registry.all
+        if r.type.startswith("kubernetes:")
+        and any(group in (r.get("apiVersion") or "") for group in ("crossplane.io", "upbound.io"))
+    }
+    assert applied, "prod applies Crossplane objects"
+    stand_ins = {
+        (f"{crd['spec']['group']}/{crd['spec']['versions'][0]['name']}", crd["spec"]["names"]["kind"])
+        for crd in local_cluster.runtime_crds()
+    }
+    assert applied <= stand_ins, applied - stand_ins
+    assert all(crd["metadata"]["labels"] == {local_cluster.STAND_IN_LABEL: "true"}
+               for crd in local_cluster.runtime_crds())

@@ -20,7 +20,7 @@ import yaml
 from components import charts
 from components.profiles import PROFILES
 from components.security_baseline import TEAM_ROLE_BY_ENVIRONMENT, TEAM_ROLE_DEFAULT
-from tests.engine.conftest import engine_workspace
+from tests.engine.conftest import engine_workspace, local_cluster
 from tests.harness import REPO, run_program, stack_file_config
 
 pytestmark = pytest.mark.engine
@@ -234,6 +234,8 @@ def test_destroy_leaves_nothing_of_ours_and_up_succeeds_again(applied):
                 name = item["metadata"]["name"]
                 if kind == "apiservices" and not item["spec"].get("service"):
                     continue  # the API server's own groups
+                if local_cluster.STAND_IN_LABEL in (item["metadata"].get("labels") or {}):
+                    continue  # the harness's own (scripts/local_cluster.py), not the stack's
                 leftovers.append(f"{cluster.context} {kind} {name}")
         for kind in ("clusterroles", "clusterrolebindings"):
             for item in applied.live(cluster, kind):
