@@ -11,7 +11,9 @@ from components.profiles import SizeProfile
 def cert_manager_values(profile: SizeProfile) -> dict:
     ha = profile.highly_available
     return {
-        "crds": {"enabled": True, "keep": True},
+        # keep: False for the same reason as ArgoCD's CRDs (components/gitops.py): destroy
+        # leaves nothing of the stack's behind.
+        "crds": {"enabled": True, "keep": False},
         "replicaCount": profile.cert_manager.replicas,
         "resources": profile.cert_manager.resources(),
         "podDisruptionBudget": {"enabled": ha},

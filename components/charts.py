@@ -178,9 +178,11 @@ OPERATOR_CHARTS: Mapping[str, ChartSource] = {
 }
 
 IMAGES: Mapping[str, str] = {
-    # Kratix publishes no versioned tags, so the controller is pinned by digest.
+    # Kratix publishes no versioned tags, so the controller is pinned by digest: the digest
+    # the pinned chart runs its controller and pipeline adapter at (the chart pulls it through
+    # Syntasso's registry mirror; the program from Docker Hub, where it is the same image).
     "kratix-controller": "docker.io/syntasso/kratix-platform@sha256:"
-    "edb7c9109d8f4f56862568c50ea68f6bda099df30ecc34f708da38abe84ce3b4",
+    "0924f2c94380f89dfe7563715cb79fc5375233296701a0bb62e549a936b54793",
     "minio": "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z",
     "minio-client": "quay.io/minio/mc:RELEASE.2025-08-13T08-35-41Z",
     # The contrib distribution: tail sampling, the spanmetrics and forward connectors,

@@ -478,6 +478,8 @@ def pushgateway_values(profile: SizeProfile, service_monitor: bool) -> dict:
         "replicaCount": profile.pushgateway.replicas,
         "resources": profile.pushgateway.resources(),
         "automountServiceAccountToken": False,
+        # Merged into the chart's pod defaults (user 65534, non-root).
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         "containerSecurityContext": {
             "allowPrivilegeEscalation": False,
             "readOnlyRootFilesystem": True,

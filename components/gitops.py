@@ -130,7 +130,10 @@ def argocd_values(profile: SizeProfile) -> dict:
         # manages itself): the ApplicationSet CRD alone is 1.4 MB.
         "crds": {
             "install": True,
-            "keep": True,
+            # Not Helm's keep policy (the provider honours it by leaving the CRDs behind):
+            # `pulumi destroy` removes everything the stack made. To keep them when the layer
+            # is removed: idp:charts.argo-cd.values.crds.keep: true.
+            "keep": False,
             "annotations": {"argocd.argoproj.io/sync-options": "ServerSideApply=true"},
         },
         "global": {"networkPolicy": {"create": True}},

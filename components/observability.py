@@ -619,7 +619,16 @@ def tempo_values(profile: SizeProfile) -> dict:
             },
             # Span metrics come from the gateway, computed before sampling.
             "metricsGenerator": {"enabled": False},
+            # The chart sets none for the container (found by checkov on the applied
+            # manifests); Tempo writes only to its volume.
+            "securityContext": {
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]},
+                "readOnlyRootFilesystem": True,
+            },
         },
+        # The chart's pod defaults (user 10001, non-root) stay; Helm merges this map into them.
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         "persistence": persistence(o.tempo_storage),
     }
 
@@ -641,6 +650,7 @@ def collector_base(name: str, mode: str, footprint: Footprint, *, root: bool = F
             "readOnlyRootFilesystem": True,
             "capabilities": {"drop": ["ALL"]},
         },
+        "podSecurityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         "mode": mode,
         "nameOverride": name,
         "fullnameOverride": name,
