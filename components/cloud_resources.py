@@ -106,6 +106,19 @@ class CloudResources(pulumi.ComponentResource):
                 "resourcesCrossplane": core.resources(),
                 "rbacManager": {"replicas": rbac.replicas, "leaderElection": True},
                 "resourcesRBACManager": rbac.resources(),
+                # Merged over the chart's own (user 65532, no escalation, read-only root): no
+                # capabilities and the runtime's seccomp profile, as checkov asks.
+                **{
+                    f"securityContext{pod}": {"capabilities": {"drop": ["ALL"]}}
+                    for pod in ("Crossplane", "RBACManager")
+                },
+                **{
+                    f"podSecurityContext{pod}": {
+                        "runAsNonRoot": True,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    }
+                    for pod in ("Crossplane", "RBACManager")
+                },
             },
             namespace=CROSSPLANE_NAMESPACE,
             component="crossplane",

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import yaml
@@ -125,9 +126,13 @@ class Workspace:
 
     def pulumi(self, *args: str, check: bool = True, timeout: int = 900,
                capture: bool = True) -> subprocess.CompletedProcess:
+        start = time.monotonic()
         result = subprocess.run(["pulumi", *args, "--stack", self.stack, "--non-interactive"],
                                 cwd=self.root, env=self.env, capture_output=capture, text=True,
                                 timeout=timeout, check=False)
+        # Each step's wall time, for the report of the test run (pytest -rA shows it).
+        print(f"pulumi {args[0]} ({self.stack}): {time.monotonic() - start:.0f}s, "
+              f"exit {result.returncode}", file=sys.stderr)
         if check and result.returncode != 0:
             out = result.stdout or ""
             # The errors are under Diagnostics, before the (long) outputs and summary.

@@ -26,13 +26,6 @@ from tests.harness import REPO, run_program, stack_file_config
 
 pytestmark = pytest.mark.engine
 
-# The rest of the cycle after `up` and the no-change preview: written, not yet seen green
-# against the real charts (issue 16), so it runs when asked: IDP_APPLY_CYCLE=full.
-FULL_CYCLE = pytest.mark.skipif(
-    os.environ.get("IDP_APPLY_CYCLE") != "full",
-    reason="the cycle after up runs with IDP_APPLY_CYCLE=full (not yet green, issue 16)",
-)
-
 SYSTEM_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
 WORKLOADS = "deployments,statefulsets,daemonsets,jobs"
 
@@ -105,13 +98,11 @@ def test_a_second_run_changes_nothing(applied):
                      timeout=1800)
 
 
-@FULL_CYCLE
 def test_refresh_finds_no_drift(applied):
     applied.workspace.pulumi("refresh", "--yes", "--skip-preview", "--expect-no-changes",
                              timeout=1800)
 
 
-@FULL_CYCLE
 def test_live_manifests_pass_schema_validation_and_the_security_scan(applied, tmp_path):
     manifests = applied_manifests(applied.workspace, tmp_path / "manifests")
     validators = validators_bin()
@@ -137,7 +128,6 @@ def test_live_manifests_pass_schema_validation_and_the_security_scan(applied, tm
     assert report["summary"]["passed"] > 100
 
 
-@FULL_CYCLE
 def test_every_image_is_pinned_and_each_overridden_image_agrees_across_its_chart(applied,
                                                                               tmp_path):
     objects = list(applied_objects(applied.workspace))
@@ -160,7 +150,6 @@ def test_every_image_is_pinned_and_each_overridden_image_agrees_across_its_chart
     assert sorted(set(disagreeing)) == [], "\n".join(sorted(set(disagreeing)))
 
 
-@FULL_CYCLE
 def test_tenancy_is_enforced_by_the_api_server(applied):
     config = stack_file_config(applied.stack)
     environments = {c["name"]: c.get("environment") for c in config["clusters"]}
@@ -220,7 +209,6 @@ def test_tenancy_is_enforced_by_the_api_server(applied):
     print("\n".join(" | ".join(row) for row in rows))
 
 
-@FULL_CYCLE
 def test_destroy_leaves_nothing_of_ours_and_up_succeeds_again(applied):
     workspace = applied.workspace
     workspace.pulumi("destroy", "--yes", "--skip-preview", timeout=3600)

@@ -8,6 +8,7 @@ and remediation."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -21,15 +22,18 @@ from review import COMMENT_LIMIT, load, marker, render
 from review.markdown import LAYERS, NO_LAYER, VERBS
 from review.policies import remediations
 from review.preview import Preview
-from tests.engine.conftest import APPLY_STACKS, engine_workspace, local_cluster
+from tests.engine.conftest import engine_workspace, local_cluster
 from tests.harness import REPO, run_program, stack_file_config
 
 pytestmark = pytest.mark.engine
 
 STREAMING = "PULUMI_ENABLE_STREAMING_JSON_PREVIEW"
+# dev by default: the review code paths are the same for prod, whose three previews here
+# (~1,300 resources each) would add three prod previews to CI; IDP_REVIEW_STACKS="dev prod".
+REVIEW_STACKS = os.environ.get("IDP_REVIEW_STACKS", "dev").split()
 
 
-@pytest.fixture(scope="module", params=APPLY_STACKS)
+@pytest.fixture(scope="module", params=REVIEW_STACKS)
 def workspace(request, engine_bin, cluster_bin, tmp_path_factory):
     """A throw-away copy of the stack bound to fresh local clusters, nothing applied yet."""
     tmp = tmp_path_factory.mktemp(f"review-{request.param}")
