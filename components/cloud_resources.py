@@ -32,6 +32,8 @@ PROVIDER_CONFIG_NAME = "default"
 AWS_CREDENTIALS_SECRET = "aws-credentials"
 AWS_CREDENTIALS_KEY = "credentials"
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+NO_CAPABILITIES = {"capabilities": {"drop": ["ALL"]}}
+RESTRICTED_POD = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,17 +110,10 @@ class CloudResources(pulumi.ComponentResource):
                 "resourcesRBACManager": rbac.resources(),
                 # Merged over the chart's own (user 65532, no escalation, read-only root): no
                 # capabilities and the runtime's seccomp profile, as checkov asks.
-                **{
-                    f"securityContext{pod}": {"capabilities": {"drop": ["ALL"]}}
-                    for pod in ("Crossplane", "RBACManager")
-                },
-                **{
-                    f"podSecurityContext{pod}": {
-                        "runAsNonRoot": True,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    }
-                    for pod in ("Crossplane", "RBACManager")
-                },
+                "securityContextCrossplane": NO_CAPABILITIES,
+                "securityContextRBACManager": NO_CAPABILITIES,
+                "podSecurityContextCrossplane": RESTRICTED_POD,
+                "podSecurityContextRBACManager": RESTRICTED_POD,
             },
             namespace=CROSSPLANE_NAMESPACE,
             component="crossplane",

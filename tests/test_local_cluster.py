@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from components.profiles import PROFILES
-from tests.harness import REPO
+from tests.harness import REPO, run_program, stack_file_config
 
 _spec = importlib.util.spec_from_file_location("local_cluster", REPO / "scripts" / "local_cluster.py")
 local_cluster = importlib.util.module_from_spec(_spec)
@@ -86,8 +86,6 @@ def test_webhook_admission_is_off_and_everything_else_stays_on():
 def test_every_crossplane_kind_the_program_applies_has_a_stand_in_crd():
     """Crossplane creates its CRDs as it runs; the harness registers one per kind prod applies
     (a kind added to the program without one would fail the engine tier's apply)."""
-    from tests.harness import run_program, stack_file_config
-
     registry = run_program(stack_file_config("prod"), "prod")
     applied = {
         (r.get("apiVersion"), r.get("kind"))
