@@ -1,4 +1,5 @@
-"""Helm post-renderer: a chart's workloads wait for the ServiceAccounts they run as.
+"""Helm post-renderer: a chart's workloads wait for the ServiceAccounts they run as, and its
+aggregated ClusterRoles outlive the roles they aggregate.
 
 The provider registers a chart's objects in dependency order, but only CRDs before their custom
 resources and Namespaces before what lives in them (plus `config.kubernetes.io/depends-on`
@@ -6,6 +7,13 @@ annotations). A Deployment applied before its ServiceAccount gets its pods refus
 ServiceAccount admission plugin, and the ReplicaSet controller's back-off can keep them away
 for longer than the apply waits. This adds the annotation, so each workload of the chart is
 applied after the ServiceAccount it names when the same chart renders that ServiceAccount.
+
+Kubernetes' ClusterRole aggregation controller writes an aggregated role's rules by server-side
+apply whenever a role it selects changes. Deleted together, a role it selects can be seen going
+away while its informer still holds the aggregated role, and the apply re-creates the aggregated
+role after the destroy has removed it (seen on a prod worker: `kyverno:background-controller`
+left behind). So each role an aggregated role of the same chart selects is annotated to depend on
+it: applied after it, deleted before it.
 
 Helm runs it as `python3 components/chart_order.py NAMESPACE` from the project directory
 (manifests on stdin, out on stdout); NAMESPACE is the release's, where the provider puts
@@ -44,7 +52,8 @@ def pod_spec(obj: dict) -> dict | None:
 
 
 def order(documents: list[dict], namespace: str) -> list[dict]:
-    """`documents` with each workload annotated to depend on its chart's ServiceAccount."""
+    """`documents` with each workload annotated to depend on its chart's ServiceAccount, and each
+    ClusterRole an aggregated ClusterRole selects on that aggregated role."""
     accounts = {
         (d["metadata"].get("namespace") or namespace, d["metadata"].get("name"))
         for d in documents
@@ -57,15 +66,52 @@ def order(documents: list[dict], namespace: str) -> list[dict]:
         meta = obj.setdefault("metadata", {})
         account = spec.get("serviceAccountName") or spec.get("serviceAccount")
         where = meta.get("namespace") or namespace
-        if not account or (where, account) not in accounts:
+        if account and (where, account) in accounts:
+            add_dependency(obj, f"/namespaces/{where}/ServiceAccount/{account}")
+    edges = aggregation_edges(documents)
+    for obj in documents:
+        if obj.get("kind") != "ClusterRole":
             continue
-        annotations = dict(meta.get("annotations") or {})
-        reference = f"/namespaces/{where}/ServiceAccount/{account}"
-        existing = [r for r in (annotations.get(DEPENDS_ON) or "").split(",") if r]
-        if reference not in existing:
-            annotations[DEPENDS_ON] = ",".join([*existing, reference])
-        meta["annotations"] = annotations
+        for selected, aggregated in sorted(edges):
+            if obj["metadata"].get("name") == selected:
+                add_dependency(obj, CLUSTER_ROLE_REFERENCE.format(aggregated))
     return documents
+
+
+CLUSTER_ROLE_REFERENCE = "rbac.authorization.k8s.io/ClusterRole/{}"
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    """Whether a ClusterRole selector (matchLabels; charts use no matchExpressions) takes `labels`."""
+    wanted = selector.get("matchLabels") or {}
+    return bool(wanted) and not selector.get("matchExpressions") and all(
+        labels.get(key) == value for key, value in wanted.items()
+    )
+
+
+def aggregation_edges(documents: list[dict]) -> set[tuple[str, str]]:
+    """(selected role, aggregated role) for the chart's ClusterRoles, without mutual pairs."""
+    roles = [d for d in documents
+             if d.get("kind") == "ClusterRole" and isinstance(d.get("metadata"), dict)]
+    edges = set()
+    for aggregated in roles:
+        selectors = (aggregated.get("aggregationRule") or {}).get("clusterRoleSelectors") or []
+        for role in roles:
+            if role is aggregated:
+                continue
+            labels = role["metadata"].get("labels") or {}
+            if any(selects(selector, labels) for selector in selectors):
+                edges.add((role["metadata"]["name"], aggregated["metadata"]["name"]))
+    return {(a, b) for a, b in edges if (b, a) not in edges}
+
+
+def add_dependency(obj: dict, reference: str) -> None:
+    meta = obj.setdefault("metadata", {})
+    annotations = dict(meta.get("annotations") or {})
+    existing = [r for r in (annotations.get(DEPENDS_ON) or "").split(",") if r]
+    if reference not in existing:
+        annotations[DEPENDS_ON] = ",".join([*existing, reference])
+    meta["annotations"] = annotations
 
 
 def split_documents(text: str) -> list[str]:
@@ -84,7 +130,7 @@ def split_documents(text: str) -> list[str]:
 
 # Only these documents are read: the rest (CRDs of megabytes among them) go out untouched.
 RELEVANT_KIND = re.compile(
-    r"^kind:\s*(ServiceAccount|" + "|".join(POD_TEMPLATES) + r")\s*$", re.MULTILINE
+    r"^kind:\s*(ServiceAccount|ClusterRole|" + "|".join(POD_TEMPLATES) + r")\s*$", re.MULTILINE
 )
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)

@@ -54,3 +54,38 @@ def test_documents_it_does_not_change_go_out_byte_for_byte():
     result = subprocess.run([sys.executable, charts.ORDER_POST_RENDERER, "apps"], cwd=REPO,
                             input=crd, capture_output=True, text=True, check=True)
     assert result.stdout == crd
+
+
+def cluster_role(name: str, labels: dict, *selectors: dict) -> dict:
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": name, "labels": labels}, "rules": []}
+    if selectors:
+        role["aggregationRule"] = {"clusterRoleSelectors": [{"matchLabels": s} for s in selectors]}
+    return role
+
+
+def test_roles_an_aggregated_role_selects_are_deleted_before_it():
+    # Kyverno's shape: the aggregated role selects by an aggregate-to label and by its own
+    # component labels, which it carries itself.
+    component = {"app.kubernetes.io/component": "background-controller"}
+    docs = order([
+        cluster_role("kyverno:background-controller", component,
+                     {"rbac.kyverno.io/aggregate-to-background-controller": "true"}, component),
+        cluster_role("kyverno:background-controller:core", component),
+        cluster_role("kyverno:background-controller:extra",
+                     {"rbac.kyverno.io/aggregate-to-background-controller": "true"}),
+        cluster_role("unrelated", {"app.kubernetes.io/component": "reports-controller"}),
+    ], "security")
+    depends = {d["metadata"]["name"]: d["metadata"].get("annotations", {}).get(DEPENDS_ON)
+               for d in docs}
+    aggregated = "rbac.authorization.k8s.io/ClusterRole/kyverno:background-controller"
+    assert depends == {"kyverno:background-controller": None,
+                       "kyverno:background-controller:core": aggregated,
+                       "kyverno:background-controller:extra": aggregated,
+                       "unrelated": None}
+
+
+def test_roles_that_aggregate_each_other_get_no_dependency_cycle():
+    a, b = {"role": "a"}, {"role": "b"}
+    docs = order([cluster_role("a", a, b), cluster_role("b", b, a)], "security")
+    assert all(DEPENDS_ON not in d["metadata"].get("annotations", {}) for d in docs)
