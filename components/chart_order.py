@@ -84,15 +84,20 @@ CLUSTER_ROLE_REFERENCE = "rbac.authorization.k8s.io/ClusterRole/{}"
 def selects(selector: dict, labels: dict) -> bool:
     """Whether a ClusterRole selector (matchLabels; charts use no matchExpressions) takes `labels`."""
     wanted = selector.get("matchLabels") or {}
-    return bool(wanted) and not selector.get("matchExpressions") and all(
-        labels.get(key) == value for key, value in wanted.items()
+    return (
+        bool(wanted)
+        and not selector.get("matchExpressions")
+        and all(labels.get(key) == value for key, value in wanted.items())
     )
 
 
 def aggregation_edges(documents: list[dict]) -> set[tuple[str, str]]:
     """(selected role, aggregated role) for the chart's ClusterRoles, without mutual pairs."""
-    roles = [d for d in documents
-             if d.get("kind") == "ClusterRole" and isinstance(d.get("metadata"), dict)]
+    roles = [
+        d
+        for d in documents
+        if d.get("kind") == "ClusterRole" and isinstance(d.get("metadata"), dict)
+    ]
     edges = set()
     for aggregated in roles:
         selectors = (aggregated.get("aggregationRule") or {}).get("clusterRoleSelectors") or []
