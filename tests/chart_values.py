@@ -21,6 +21,28 @@ from typing import Any, Iterator, Mapping
 
 import yaml
 
+# libyaml where PyYAML has it: the charts' values files are large (kube-prometheus-stack's is
+# 5000 lines) and the pure-Python parser spends seconds on each.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# What a template hands on whole: `toYaml .Values.x.y`, `tpl`, a merge, `range $k, $v := ...`
+# (group 1: the reference), and `with .Values.x.y }} ... toYaml .` on the lines below. Each is
+# searched once per chart, at every position (a lookahead, so references overlap).
+_HANDED_ON = re.compile(r"(?=(?:toYaml|tpl|toJson|deepCopy|omit|merge\w*|range\s+[$\w, ]*:=)"
+                        r"\s+\(?\s*([$\w.]*))")
+_WITH_THEN_TOYAML = re.compile(r"(?=with\s+([$\w.]*)\s*-?}}[^{]{0,80}{{-?[^}]{0,40}"
+                               r"(?:toYaml\s+\.|\.\s*\|\s*toYaml))")
+
+
+def load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_LOADER)
+
+
+@functools.lru_cache(maxsize=None)
+def chart_at(path: Path) -> "Chart":
+    """The chart unpacked at `path`, parsed once per test process."""
+    return Chart(path)
+
 
 @dataclasses.dataclass(frozen=True)
 class Chart:
@@ -30,12 +52,12 @@ class Chart:
 
     @functools.cached_property
     def meta(self) -> dict:
-        return yaml.safe_load((self.path / "Chart.yaml").read_text()) or {}
+        return load_yaml((self.path / "Chart.yaml").read_text()) or {}
 
     @functools.cached_property
     def defaults(self) -> dict:
         values = self.path / "values.yaml"
-        return (yaml.safe_load(values.read_text()) or {}) if values.is_file() else {}
+        return (load_yaml(values.read_text()) or {}) if values.is_file() else {}
 
     @functools.cached_property
     def subcharts(self) -> dict[str, "Chart"]:
@@ -44,7 +66,7 @@ class Chart:
         for dependency in self.meta.get("dependencies") or []:
             directory = self.path / "charts" / dependency["name"]
             if (directory / "Chart.yaml").is_file():
-                found[dependency.get("alias") or dependency["name"]] = Chart(directory)
+                found[dependency.get("alias") or dependency["name"]] = chart_at(directory)
         return found
 
     @functools.cached_property
@@ -55,21 +77,22 @@ class Chart:
         files += [self.path / "values.yaml"] if (self.path / "values.yaml").is_file() else []
         return "\n".join(p.read_text(errors="replace") for p in sorted(files))
 
+    @functools.cached_property
+    def handed_on_whole(self) -> frozenset[str]:
+        """The references the templates hand on whole, e.g. `.Values.controller.resources`."""
+        return frozenset(m.group(1) for pattern in (_HANDED_ON, _WITH_THEN_TOYAML)
+                         for m in pattern.finditer(self.template_text))
+
     def names_in_templates(self, key: str) -> bool:
-        return re.search(rf"\.{re.escape(key)}\b|\"{re.escape(key)}\"", self.template_text) \
-            is not None
+        return f'"{key}"' in self.template_text or \
+            re.search(rf"\.{re.escape(key)}\b", self.template_text) is not None
 
     def hands_on_whole(self, path: tuple[str, ...]) -> bool:
         """A template passes `.…<key>` on whole (toYaml, tpl, a merge, a range over it), so
         any key inside it is read."""
         # The reference ends with the parent and the key (`.Values.key` at the top level).
-        name = re.escape(f"{path[-2] if len(path) > 1 else 'Values'}.{path[-1]}")
-        direct = rf"(toYaml|tpl|toJson|deepCopy|omit|merge\w*|range\s+[$\w, ]*:=)\s+\(?\s*" \
-                 rf"[$\w.]*\.{name}(?![\w.])"
-        # {{- with .Values.x.key }} ... {{ toYaml . }} (or `. | toYaml`) on the next lines
-        within = rf"with\s+[$\w.]*\.{name}\s*-?}}}}[^{{]{{0,80}}{{{{-?[^}}]{{0,40}}" \
-                 rf"(toYaml\s+\.|\.\s*\|\s*toYaml)"
-        return re.search(f"{direct}|{within}", self.template_text) is not None
+        suffix = f".{path[-2] if len(path) > 1 else 'Values'}.{path[-1]}"
+        return any(reference.endswith(suffix) for reference in self.handed_on_whole)
 
 
 def unread_keys(chart: Chart, values: Mapping[str, Any]) -> list[str]:

@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from components import charts
-from tests.chart_values import Chart, unread_keys
-from tests.harness import CHART_MIRROR, reveal, run_program, stack_file_config
+from tests.chart_values import chart_at, unread_keys
+from tests.harness import CHART_MIRROR, reveal
 
 HELM_CHART = "kubernetes:helm.sh/v4:Chart"
 
@@ -20,10 +20,10 @@ def real_charts():
                     "filled by scripts/mirror-charts")
 
 
-def installed_charts(stack: str) -> list[tuple[str, Chart, dict]]:
-    """(resource name, chart, values) for every chart the stack installs, from the mirror."""
-    registry = run_program({**stack_file_config(stack), "chartMirror": str(CHART_MIRROR)}, stack)
-    return [(r.name, Chart(CHART_MIRROR / r.get("chart").rsplit("/", 1)[-1]),
+def installed_charts(registry):
+    """(resource name, chart, values) for every chart a stack installs, the chart read from the
+    mirror (the values do not depend on where the chart comes from)."""
+    return [(r.name, chart_at(CHART_MIRROR / r.get("chart").rsplit("/", 1)[-1]),
              _plain(r.get("values") or {})) for r in registry.of_type(HELM_CHART)]
 
 
@@ -37,17 +37,18 @@ def _plain(value):
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_every_value_the_program_sets_is_read_by_the_real_chart(stack):
-    unread = {f"{name} ({chart.path.name})": keys for name, chart, values in
-              installed_charts(stack) if (keys := unread_keys(chart, values))}
+def test_every_value_the_program_sets_is_read_by_the_real_chart(stack, request):
+    unread = {f"{name} ({chart.path.name})": keys
+              for name, chart, values in installed_charts(request.getfixturevalue(stack))
+              if (keys := unread_keys(chart, values))}
     assert unread == {}, "values no template reads (misspelled or moved upstream):\n" + \
         yaml.safe_dump(unread)
 
 
 def test_the_check_catches_a_misspelled_key_and_accepts_maps_handed_on_whole():
-    kratix = Chart(CHART_MIRROR / "kratix")
+    kratix = chart_at(CHART_MIRROR / "kratix")
     assert unread_keys(kratix, {"imagee": "x"}) == ["imagee"]
-    grafana_parent = Chart(CHART_MIRROR / "kube-prometheus-stack")
+    grafana_parent = chart_at(CHART_MIRROR / "kube-prometheus-stack")
     assert unread_keys(grafana_parent, {"grafana": {"adminPasword": "x"}}) == \
         ["grafana.adminPasword"]
     assert unread_keys(grafana_parent, {
@@ -57,7 +58,7 @@ def test_the_check_catches_a_misspelled_key_and_accepts_maps_handed_on_whole():
         "prometheus": {"prometheusSpec": {"resources": {"requests": {"cpu": "1"}}}},
         "grafana": {"defaultDashboardsEnabled": False},  # read by the parent chart
         "global": {"anything": 1}}) == []
-    loki = Chart(CHART_MIRROR / "loki")  # config templates kept in values.yaml, via tpl
+    loki = chart_at(CHART_MIRROR / "loki")  # config templates kept in values.yaml, via tpl
     assert unread_keys(loki, {"loki": {"limits_config": {"retention_period": "1d"},
                                        "storagee": {}}}) == ["loki.storagee"]
 
