@@ -135,6 +135,7 @@ def _go_env() -> dict:
     return {**os.environ, "GOTOOLCHAIN": "local"}
 
 
+@pytest.mark.build  # compiling belongs to the slower tier (scripts/test --engine), like Maven's
 def test_the_go_service_builds_and_its_own_tests_pass(tmp_path):
     go = shutil.which("go")
     if go is None:
