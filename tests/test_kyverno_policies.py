@@ -121,6 +121,8 @@ CASES = {
 EXCLUDED = deployment("everything-wrong", "monitoring", image="evil.example.net/x:latest",
                       change=_pod(hostNetwork=True), labels=_without_label("team"),
                       limits=_no_limits)
+# From the registry whose images prod verifies.
+SIGNED = deployment("signed-registry", image=f"{SIGNED_REGISTRY}/payments/ledger:0.1.0")
 
 
 def apply(policy_docs: list[dict], resources: list[dict], tmp_path: Path
@@ -144,12 +146,28 @@ def apply(policy_docs: list[dict], resources: list[dict], tmp_path: Path
     return found
 
 
+@pytest.fixture(scope="module")
+def verdicts(request, tmp_path_factory):
+    """Kyverno's results for a stack's policies on every case above, the excluded Deployment
+    and the signed-registry one: one `kyverno apply` per stack (Kyverno judges each resource
+    on its own, so the tests below read their cases out of one report)."""
+    reports: dict[str, dict] = {}
+
+    def of(stack: str) -> dict[str, dict[str, tuple[str, str]]]:
+        if stack not in reports:
+            reports[stack] = apply(policies(request.getfixturevalue(stack)),
+                                   [*(d for d, _ in CASES.values()), EXCLUDED, SIGNED],
+                                   tmp_path_factory.mktemp(f"kyverno-{stack}"))
+        return reports[stack]
+
+    return of
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_every_rule_passes_its_compliant_case_and_fails_each_violation(stack, request, tmp_path):
-    docs = policies(request.getfixturevalue(stack))
-    names = {d["metadata"]["name"] for d in docs}
+def test_every_rule_passes_its_compliant_case_and_fails_each_violation(stack, request, verdicts):
+    names = {d["metadata"]["name"] for d in policies(request.getfixturevalue(stack))}
     assert set(VALIDATING) <= names
-    results = apply(docs, [d for d, _ in CASES.values()], tmp_path)
+    results = verdicts(stack)
     for case, (resource, failing) in CASES.items():
         got = results.get(f"payments-prod/{case}", {})
         expected = {policy: "fail" if policy in failing else "pass" for policy in VALIDATING}
@@ -157,12 +175,11 @@ def test_every_rule_passes_its_compliant_case_and_fails_each_violation(stack, re
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_a_deployment_in_an_excluded_platform_namespace_is_left_alone(stack, request, tmp_path):
-    registry = request.getfixturevalue(stack)
-    docs = policies(registry)
+def test_a_deployment_in_an_excluded_platform_namespace_is_left_alone(stack, request, verdicts):
+    docs = policies(request.getfixturevalue(stack))
     excluded = docs[0]["spec"]["matchConstraints"]["namespaceSelector"]["matchExpressions"][0]
     assert EXCLUDED["metadata"]["namespace"] in excluded["values"]
-    results = apply(docs, [EXCLUDED, CASES["compliant"][0]], tmp_path)
+    results = verdicts(stack)
     assert "monitoring/everything-wrong" not in results, results["monitoring/everything-wrong"]
     assert results["payments-prod/compliant"]
 
@@ -172,13 +189,11 @@ def test_every_rule_has_a_case_that_fails_it():
     assert failing == set(VALIDATING)
 
 
-def test_signature_policy_selects_only_the_signed_registry(prod, tmp_path):
+def test_signature_policy_selects_only_the_signed_registry(prod, verdicts):
     """Images from the signed registry must be verified (a tag first becomes a digest, which
     needs the registry: offline that is where it stops); others are not its business."""
-    docs = policies(prod)
-    assert SIGNATURES in {d["metadata"]["name"] for d in docs}
-    signed = deployment("signed-registry", image=f"{SIGNED_REGISTRY}/payments/ledger:0.1.0")
-    results = apply(docs, [signed, CASES["compliant"][0]], tmp_path)
+    assert SIGNATURES in {d["metadata"]["name"] for d in policies(prod)}
+    results = verdicts("prod")
     result, message = results["payments-prod/signed-registry"][SIGNATURES]
     assert result == "fail" and NO_DIGEST in message, message
     assert results["payments-prod/compliant"][SIGNATURES][0] == "pass"
