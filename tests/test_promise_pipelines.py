@@ -1,9 +1,10 @@
 """Each promise pipeline run the way Kratix runs it: a request in `/kratix/input/object.yaml`
 (redirected into a temp dir), manifests out.
 
-The main cases run the pipeline as a program (`python -m promises.<name>.pipeline`, a new
-process each: ~2 s, mostly importing kratix-sdk's Kubernetes client); the many variations call
-the same entry point, `runtime.run`, in this process.
+Each promise's pipeline runs as a program (`python -m promises.<name>.pipeline`, a new process
+each: ~2 s, mostly importing kratix-sdk's Kubernetes client) for the delete action; so do the
+seeded PostgreSQL request and a refused one; the many variations call the same entry point,
+`runtime.run`, in this process.
 """
 
 from __future__ import annotations
@@ -194,7 +195,7 @@ def test_an_unknown_team_outside_a_team_namespace_gets_only_what_the_request_say
 
 
 def test_a_sentinel_redis_is_a_replication_watched_by_sentinels(tmp_path):
-    run = run_pipeline(tmp_path, "redis", "examples/sentinel.yaml", as_program=True)
+    run = run_pipeline(tmp_path, "redis", "examples/sentinel.yaml")
     assert run.returncode == 0, run.stderr
     assert sorted(run.output) == ["redis-config.yaml", "redis-replication.yaml",
                                   "redis-sentinel.yaml"]
@@ -312,8 +313,7 @@ def test_a_request_for_another_promise_is_refused(tmp_path):
 
 
 def test_without_a_workflow_action_the_pipeline_refuses_to_guess(tmp_path):
-    run = run_pipeline(tmp_path, "postgresql", "examples/my-app-db.yaml", action=None,
-                       as_program=True)
+    run = run_pipeline(tmp_path, "postgresql", "examples/my-app-db.yaml", action=None)
     assert run.returncode != 0 and "KRATIX_WORKFLOW_ACTION" in run.stderr
     assert run.written == []
 
