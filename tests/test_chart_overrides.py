@@ -22,10 +22,15 @@ def _values_by_chart(registry) -> dict[str, list[dict]]:
 
 
 def _stack(secrets: str = "sealed-secrets", override: dict | None = None) -> dict:
-    config = stack_config("prod", lambda c: c["gitops"].update(secrets=secrets))
-    if override is not None:
-        config["charts"] = {key: {"values": override} for key in charts.CHARTS}
-    return config
+    """The shipped prod stack (its secrets: Sealed Secrets, the default), with `secrets` and
+    `override` laid over every chart of the table."""
+    def edit(config: dict) -> None:
+        if secrets != "sealed-secrets":
+            config["gitops"]["secrets"] = secrets
+        if override is not None:
+            config["charts"] = {key: {"values": override} for key in charts.CHARTS}
+
+    return stack_config("prod", edit)
 
 
 @pytest.mark.parametrize("secrets", ["sealed-secrets", "external-secrets"])
