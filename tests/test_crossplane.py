@@ -3,7 +3,6 @@ providers authenticate, and the composite API the objectstorage promise emits in
 
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
@@ -18,7 +17,8 @@ from promises.cloud import cloud_promises, composite_apis
 from promises.definition import BACKEND_LABEL
 from promises.objectstorage import composite_api
 from promises.objectstorage.api import DEFINITION as OBJECTSTORAGE
-from tests.harness import is_secret, parse_stack_file, reveal, run_program, stack_file_config
+from tests.harness import (is_secret, parse_stack_file, reveal, run_program, stack_config,
+                           stack_file_config)
 
 CLOUD = "idp:platform:CloudResources"
 PROD_CROSSPLANE_CLUSTERS = {"prod-eu-west-1", "staging-eu-west-1"}
@@ -45,12 +45,12 @@ def facts(registry) -> dict:
 
 
 def with_secret_credentials(access_key="AKIAEXAMPLE", secret_key="s3cr3t"):
-    config = copy.deepcopy(stack_file_config("prod"))
-    config["crossplane"] = {**config["crossplane"], "credentials": "secret"}
-    del config["crossplane"]["awsRoleArn"]
-    config["crossplaneCredentials"] = {"aws": {"accessKeyID": access_key,
-                                               "secretAccessKey": secret_key}}
-    return config
+    def edit(config: dict) -> None:
+        config["crossplane"]["credentials"] = "secret"
+        del config["crossplane"]["awsRoleArn"]
+
+    return stack_config("prod", edit, crossplaneCredentials={
+        "aws": {"accessKeyID": access_key, "secretAccessKey": secret_key}})
 
 
 # -- dev: the layer stays off --------------------------------------------------------------------
@@ -216,10 +216,9 @@ def test_the_cloud_backed_promise_schedules_where_crossplane_runs_after_it(prod)
 
 
 def test_where_platform_puts_crossplane_on_the_platform_cluster_only():
-    config = copy.deepcopy(stack_file_config("dev"))
-    config["crossplane"] = {"enabled": True, "where": "platform",
-                            "credentials": "workloadIdentity",
-                            "awsRoleArn": "arn:aws:iam::123456789012:role/x"}
+    config = stack_config("dev", crossplane={
+        "enabled": True, "where": "platform", "credentials": "workloadIdentity",
+        "awsRoleArn": "arn:aws:iam::123456789012:role/x"})
     registry = run_program(config, "dev")
     assert [r.name for r in registry.of_type(CLOUD)] == ["crossplane-platform"]
     assert {r.provider_name for r in crossplane_objects(registry)} == {"platform"}

@@ -4,7 +4,6 @@ per environment, and a Delivery dashboard that reads only series something produ
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 
@@ -15,7 +14,8 @@ from components import dashboards, dora, naming
 from components.finops import KUBECOST_LABEL_CONCEPTS, KUBECOST_NAMESPACE
 from components.security_baseline import REQUIRED_POD_LABELS
 from policies.platform import cost_labels
-from tests.harness import Registry, run_program, run_program_capturing, stack_file_config
+from tests.harness import (Registry, run_program, run_program_capturing, stack_config,
+                           stack_file_config)
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 PROD_CLUSTERS = {"platform", "prod-eu-west-1", "prod-us-east-1", "staging-eu-west-1"}
@@ -330,11 +330,10 @@ def test_unrecorded_baseline_shows_in_outputs_and_not_on_the_dashboard(dev):
 
 
 def test_a_recorded_baseline_is_drawn_beside_each_figure_and_output():
-    config = copy.deepcopy(stack_file_config("dev"))
     figures = {"deploymentsPerWeek": 14, "leadTimeMinutes": 90, "changeFailurePercent": 20,
                "timeToRestoreMinutes": 45, "timeToFirstDeployMinutes": 2880}
-    config["finops"]["baseline"] = {"date": "2026-11-30", "figures": figures}
-    registry = run_program(config, "dev")
+    registry = run_program(stack_config("dev", lambda c: c["finops"].update(
+        baseline={"date": "2026-11-30", "figures": figures})))
     assert registry.outputs["finops"]["baseline"] == {"date": "2026-11-30", "figures": figures}
     model = _dashboard(registry)
     baselines = {panel["title"]: target["expr"] for panel in model["panels"]
@@ -354,9 +353,7 @@ def test_a_recorded_baseline_is_drawn_beside_each_figure_and_output():
 
 
 def test_finops_off_installs_no_kubecost_and_keeps_argocd_notifications_off():
-    config = copy.deepcopy(stack_file_config("dev"))
-    config["finops"] = {"enabled": False}
-    registry = run_program(config, "dev")
+    registry = run_program(stack_config("dev", finops={"enabled": False}))
     assert not _kubecost_charts(registry)
     assert not registry.of_type(DELIVERY)
     assert _argocd_values(registry)["notifications"] == {"enabled": False}
@@ -364,9 +361,7 @@ def test_finops_off_installs_no_kubecost_and_keeps_argocd_notifications_off():
 
 
 def test_finops_without_gitops_allocates_cost_but_collects_no_dora():
-    config = copy.deepcopy(stack_file_config("dev"))
-    config["gitops"] = {"enabled": False}
-    registry = run_program(config, "dev")
+    registry = run_program(stack_config("dev", gitops={"enabled": False}))
     assert set(_kubecost_charts(registry)) == {"platform"}
     assert not registry.of_type(DELIVERY)
     assert "dora" not in registry.outputs["finops"]
@@ -389,8 +384,7 @@ def test_finops_without_gitops_allocates_cost_but_collects_no_dora():
      "idp:finops.baseline.figures.changeFailurePercent", "from 0 to 100 (percent)"),
 ])
 def test_finops_config_mistakes_name_the_key_and_the_fix(change, key, words):
-    config = copy.deepcopy(stack_file_config("prod"))
-    change(config["finops"])
+    config = stack_config("prod", lambda c: change(c["finops"]))
     registry, error = run_program_capturing(config, "prod")
     assert registry.all == []
     assert f"{key}: " in str(error) and words in str(error), str(error)

@@ -3,7 +3,6 @@ every shipped stack and every documented example still validates."""
 
 from __future__ import annotations
 
-import copy
 import re
 
 import pytest
@@ -11,7 +10,7 @@ import yaml
 
 from components import formats as fmt
 from components.configschema import ConfigError
-from tests.harness import REPO, parse_test_config, stack_file_config
+from tests.harness import REPO, parse_test_config, stack_config, stack_file_config
 
 # Each format class: (format, values it accepts, values it refuses).
 # Values a user might type, only ever parsed as strings: the private addresses below are example
@@ -196,8 +195,8 @@ def test_every_documented_example_validates_on_a_shipped_stack(where, example):
     makes a valid stack."""
     errors = []
     for stack in ("dev", "prod"):
-        config = copy.deepcopy(stack_file_config(stack))
-        config.update({key.split(":", 1)[1]: value for key, value in example.items()})
+        config = stack_config(stack, **{key.split(":", 1)[1]: value
+                                        for key, value in example.items()})
         try:
             parse_test_config(config, stack)
             return

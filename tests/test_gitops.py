@@ -3,12 +3,11 @@ and the Kratix destination sync, for both shipped stacks under Pulumi mocks."""
 
 from __future__ import annotations
 
-import copy
 import json
 
 from components import charts
 from components.profiles import PROFILES
-from tests.harness import Registry, is_secret, reveal, run_program, stack_file_config
+from tests.harness import Registry, is_secret, reveal, run_program, stack_config
 from tests.node_validators import run_validator
 
 SECRET = "kubernetes:core/v1:Secret"
@@ -70,8 +69,7 @@ def test_sealed_secrets_is_the_default_secret_manager(dev):
 
 
 def test_external_secrets_is_selectable():
-    config = copy.deepcopy(stack_file_config("dev"))
-    config["gitops"]["secrets"] = "external-secrets"
+    config = stack_config("dev", lambda c: c["gitops"].update(secrets="external-secrets"))
     registry = run_program(config, "dev")
     chart = registry.named("gitops-external-secrets")
     assert chart.get("version") == charts.CHARTS["external-secrets"].version
@@ -82,9 +80,7 @@ def test_external_secrets_is_selectable():
 
 
 def test_gitops_off_registers_no_argocd():
-    config = copy.deepcopy(stack_file_config("dev"))
-    config["gitops"] = {"enabled": False}
-    registry = run_program(config, "dev")
+    registry = run_program(stack_config("dev", gitops={"enabled": False}), "dev")
     assert not [r for r in registry.all if "argoproj" in r.type or "fluxcd" in r.type]
 
 
@@ -120,14 +116,19 @@ def test_dev_registers_the_platform_as_its_own_in_cluster_destination(dev):
     assert secret.get("metadata", "labels")["tier"] == "platform"
 
 
+# A cluster CA (PEM, base64) for the prod-eu-west-1 worker.
+CA_DATA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUIKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
+
+
 def test_bearer_tokens_and_repository_credentials_stay_secret():
-    config = copy.deepcopy(stack_file_config("prod"))
-    config["gitops"]["clusterAuth"] = "bearerToken"
-    config["gitopsCredentials"] = {
+    def edit(config: dict) -> None:
+        config["gitops"]["clusterAuth"] = "bearerToken"
+        config["clusters"][1]["caData"] = CA_DATA
+
+    config = stack_config("prod", edit, gitopsCredentials={
         "repository": {"username": "argocd-bot", "password": "repo-token"},
         **{c: {"bearerToken": f"token-{c}"} for c in
-           ("prod-eu-west-1", "prod-us-east-1", "staging-eu-west-1")}}
-    config["clusters"][1]["caData"] = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUIKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
+           ("prod-eu-west-1", "prod-us-east-1", "staging-eu-west-1")}})
     registry = run_program(config, "prod", secret_keys=["gitopsCredentials"])
     repository = _secrets_of_type(registry, "repository")["idp-gitops-repository"]
     data = reveal(repository.inputs["stringData"])
@@ -141,7 +142,7 @@ def test_bearer_tokens_and_repository_credentials_stay_secret():
     assert is_secret(string_data) or is_secret(config_value)
     assert json.loads(reveal(config_value)) == {
         "bearerToken": "token-prod-eu-west-1",
-        "tlsClientConfig": {"insecure": False, "caData": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUIKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="}}
+        "tlsClientConfig": {"insecure": False, "caData": CA_DATA}}
     assert "repo-token" not in json.dumps(registry.outputs)
 
 
@@ -172,9 +173,7 @@ def test_outputs_name_the_root_and_the_application_sets(dev, prod):
 
 
 def test_root_path_is_configurable():
-    config = copy.deepcopy(stack_file_config("dev"))
-    config["gitops"]["path"] = "clusters/dev"
-    registry = run_program(config, "dev")
+    registry = run_program(stack_config("dev", lambda c: c["gitops"].update(path="clusters/dev")))
     assert _by_name(registry, "Application")["idp-root"].get("spec", "source", "path") == \
         "clusters/dev"
 
@@ -294,10 +293,10 @@ def test_prod_workers_read_the_iam_bucket_with_their_own_flux(prod):
 
 
 def _git_store_registry() -> Registry:
-    config = copy.deepcopy(stack_file_config("prod"))
-    config["stateStores"] = [{"name": "s3-state", "kind": "git", "path": "state", "git": {
-        "url": "https://git.example.com/platform/kratix-state.git", "branch": "kratix"}}]
-    config["stateStoreCredentials"] = {"s3-state": {"username": "kratix", "password": "pat"}}
+    config = stack_config("prod", stateStores=[{
+        "name": "s3-state", "kind": "git", "path": "state",
+        "git": {"url": "https://git.example.com/platform/kratix-state.git", "branch": "kratix"}}],
+        stateStoreCredentials={"s3-state": {"username": "kratix", "password": "pat"}})
     return run_program(config, "prod", secret_keys=["stateStoreCredentials"])
 
 

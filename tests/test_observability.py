@@ -4,7 +4,6 @@ footprint, for both shipped stacks under Pulumi mocks."""
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 
@@ -15,7 +14,7 @@ from components.observability import (AGENT_NAME, ENDPOINTS, GATEWAY_NAME, OTLP_
                                       OTLP_HTTP_PORT)
 from components.observability_content import PRODUCED_METRICS
 from components.profiles import PROFILES
-from tests.harness import REPO, Registry, run_program, stack_file_config
+from tests.harness import REPO, Registry, run_program, stack_config
 from tests.test_config_errors import DEV, PROD, edit, expect_config_error
 
 WORKERS = ("prod-eu-west-1", "prod-us-east-1", "staging-eu-west-1")
@@ -373,9 +372,7 @@ def test_platform_scrapes_what_the_dashboards_read(dev):
 
 
 def test_argocd_is_scraped_only_where_it_runs():
-    config = copy.deepcopy(stack_file_config("dev"))
-    config["gitops"] = {"enabled": False}
-    config["finops"] = {"enabled": False}
+    config = stack_config("dev", gitops={"enabled": False}, finops={"enabled": False})
     monitors = [r.get("metadata", "name") for r in run_program(config, "dev").kind("PodMonitor")]
     assert monitors == ["cert-manager"]
 

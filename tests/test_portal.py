@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
@@ -16,7 +15,7 @@ from components.profiles import PROFILES
 from components.topology import offered_promises, platform_namespaces
 from tests.node_validators import assert_valid_entities, entity_problems
 from tests.harness import (REPO, is_secret, parse_stack_file, reveal, run_program,
-                           stack_file_config)
+                           stack_config, stack_file_config)
 from tests.test_config_errors import expect_config_error
 from tests.test_stacks import dev_with_a_worker
 
@@ -88,9 +87,8 @@ def test_the_image_is_configurable_and_pinned(dev, prod):
     assert values(prod)["backstage"]["image"] == {
         "registry": "registry.example.com", "repository": "platform/backstage", "tag": "1.0.0",
         "pullPolicy": "IfNotPresent"}
-    config = {**stack_file_config("dev"), "portal": {
-        **stack_file_config("dev")["portal"],
-        "image": "registry.example.com/platform/backstage@sha256:" + "a" * 64}}
+    config = _portal_config("dev",
+                            image="registry.example.com/platform/backstage@sha256:" + "a" * 64)
     image = values(run_program(config, "dev"))["backstage"]["image"]
     assert image["digest"] == "sha256:" + "a" * 64 and image["tag"] == ""
 
@@ -275,9 +273,7 @@ def test_the_validator_rejects_a_broken_entity():
 
 
 def _portal_config(stack: str, **portal) -> dict:
-    config = copy.deepcopy(stack_file_config(stack))
-    config["portal"] = {**config["portal"], **portal}
-    return config
+    return stack_config(stack, lambda c: c["portal"].update(portal))
 
 
 # The dev stack signs in as a guest; these turn its OpenID Connect sign-in on.

@@ -19,8 +19,7 @@ from policies.kratix import POLICIES
 from policies.lib.promises import PROMISE
 from promises import all_promises, backstage
 from promises.definition import BACKEND_LABEL, TEAM_LABELS_ENV, VERSION_LABEL
-from tests.harness import (REPO, parse_stack_file, parse_test_config, run_program,
-                           stack_file_config)
+from tests.harness import REPO, parse_stack_file, parse_test_config, run_program, stack_config
 from tests.policy_helpers import violations
 from tests.test_config_errors import expect_config_error
 
@@ -170,9 +169,7 @@ def test_destinations_run_flux_helm_controller_and_kyverno_leaves_operators_alon
 
 
 def test_a_remote_chart_mirror_also_serves_the_operators():
-    config = copy.deepcopy(stack_file_config("dev"))
-    config["chartMirror"] = "oci://registry.internal/charts"
-    registry = run_program(config, "dev")
+    registry = run_program(stack_config("dev", chartMirror="oci://registry.internal/charts"))
     for definition in OPERATED:
         dependencies = promises_of(registry)[definition.name].get("spec", "dependencies")
         source = next(d for d in dependencies if d["kind"] == "HelmRepository")
@@ -181,9 +178,7 @@ def test_a_remote_chart_mirror_also_serves_the_operators():
 
 
 def test_promises_off_registers_no_promise_and_no_helm_controller():
-    config = copy.deepcopy(stack_file_config("dev"))
-    config["promises"] = {"enabled": False}
-    registry = run_program(config, "dev")
+    registry = run_program(stack_config("dev", promises={"enabled": False}))
     assert registry.kind("Promise") == []
     values = registry.named("flux-platform-controllers").get("values")
     assert values["helmController"] == {"create": False}
@@ -213,8 +208,8 @@ def test_the_policy_pack_would_catch_an_unlabelled_promise_with_a_latest_image(d
 
 
 def test_selectors_matching_no_destination_are_a_config_error():
-    config = copy.deepcopy(stack_file_config("prod"))
-    config["promises"]["destinationSelectors"] = {"environment": "qa"}
+    config = stack_config("prod", lambda c: c["promises"].update(
+        destinationSelectors={"environment": "qa"}))
     message = expect_config_error(config, "prod")
     assert "idp:promises.destinationSelectors.environment: 'qa' matches no destination" \
         in message
@@ -222,8 +217,7 @@ def test_selectors_matching_no_destination_are_a_config_error():
 
 
 def test_without_selectors_strict_destinations_are_not_reached():
-    config = copy.deepcopy(stack_file_config("prod"))
-    config["promises"]["destinationSelectors"] = {}
+    config = stack_config("prod", lambda c: c["promises"].update(destinationSelectors={}))
     parsed = parse_test_config(config, "prod")
     assert [d.name for d in promise_destinations(parsed)] == ["staging-eu-west-1"]
 
@@ -231,15 +225,14 @@ def test_without_selectors_strict_destinations_are_not_reached():
 @pytest.mark.parametrize("registry", ["ghcr.io/acme/promises:v1", "https://ghcr.io/acme",
                                       "ghcr.io/acme@sha256:abc", ""])
 def test_an_image_registry_with_a_tag_or_scheme_is_a_config_error(registry):
-    config = copy.deepcopy(stack_file_config("dev"))
-    config["promises"]["imageRegistry"] = registry
+    config = stack_config("dev", lambda c: c["promises"].update(imageRegistry=registry))
     message = expect_config_error(config)
     assert "idp:promises.imageRegistry" in message and "without scheme, tag or digest" in message
 
 
 def test_an_invalid_selector_label_is_a_config_error():
-    config = copy.deepcopy(stack_file_config("dev"))
-    config["promises"]["destinationSelectors"] = {"environment": "dev env"}
+    config = stack_config("dev", lambda c: c["promises"].update(
+        destinationSelectors={"environment": "dev env"}))
     assert "idp:promises.destinationSelectors.environment" in expect_config_error(config)
 
 

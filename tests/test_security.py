@@ -3,14 +3,13 @@ team tenancy with RBAC, for both shipped stacks under Pulumi mocks."""
 
 from __future__ import annotations
 
-import copy
 import re
 
 import pytest
 
 from components import charts, naming
 from components.profiles import PROFILES, TEAM_QUOTAS
-from tests.harness import Registry, run_program, stack_file_config
+from tests.harness import Registry, run_program, stack_config
 
 PSA_RESTRICTED = naming.pod_security_labels("restricted")
 POLICY_KINDS = ("ValidatingPolicy", "ImageValidatingPolicy")
@@ -192,9 +191,8 @@ PUBLIC_KEY = "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----\n"
 
 
 def test_signatures_can_be_verified_with_a_public_key():
-    config = copy.deepcopy(stack_file_config("dev"))
-    config["security"]["imageSignatures"] = {"registries": ["registry.example.com"],
-                                             "publicKey": PUBLIC_KEY}
+    config = stack_config("dev", lambda c: c["security"].update(imageSignatures={
+        "registries": ["registry.example.com"], "publicKey": PUBLIC_KEY}))
     registry = run_program(config, "dev")
     spec = registry.named("security-platform-verify-image-signatures").get("spec")
     assert spec["attestors"][0]["cosign"] == {"key": {"data": PUBLIC_KEY}}
@@ -202,9 +200,7 @@ def test_signatures_can_be_verified_with_a_public_key():
 
 
 def test_security_is_off_unless_enabled():
-    config = copy.deepcopy(stack_file_config("dev"))
-    del config["security"]
-    registry = run_program(config, "dev")
+    registry = run_program(stack_config("dev", lambda c: c.pop("security")), "dev")
     assert not registry.of_type("idp:platform:SecurityBaseline")
     assert "security" not in registry.outputs
 

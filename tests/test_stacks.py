@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
@@ -12,7 +11,7 @@ from components.profiles import PROFILES
 from components.config import crossplane_clusters
 from components.topology import clusters_syncing_buckets, environments_by_cluster, offered_promises
 from tests.harness import (Registry, is_secret, parse_stack_file, reveal, run_program,
-                           stack_file_config)
+                           stack_config, stack_file_config)
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -312,8 +311,7 @@ def _signature(registry: Registry) -> dict[str, tuple]:
 def dev_with_a_worker() -> dict:
     """The dev stack switched to multi-cluster with one worker, `worker-1`, that ArgoCD reaches
     with a bearer token."""
-    config = copy.deepcopy(stack_file_config("dev"))
-    config["topology"] = "multi-cluster"
+    config = stack_config("dev", topology="multi-cluster")
     config["clusters"].append({"name": "worker-1", "role": "worker", "environment": "dev",
                                "region": "local", "target": {"mode": "render"},
                                "server": "https://worker-1.k8s.example.com"})
@@ -389,10 +387,8 @@ def test_switching_to_multi_cluster_adds_only_the_worker_and_its_destination(dev
 
 
 def _with_store(store: dict, credentials: dict | None) -> Registry:
-    config = copy.deepcopy(stack_file_config("prod"))
-    config["stateStores"] = [store]
-    if credentials is not None:
-        config["stateStoreCredentials"] = {store["name"]: credentials}
+    config = stack_config("prod", stateStores=[store], **(
+        {"stateStoreCredentials": {store["name"]: credentials}} if credentials is not None else {}))
     return run_program(config, "prod", secret_keys=["stateStoreCredentials"])
 
 
@@ -449,7 +445,7 @@ def test_external_bucket_with_access_keys_gets_kratix_key_names():
     ("https://charts.internal/idp", "kratix", "v0.0.1", "https://charts.internal/idp"),
 ])
 def test_remote_chart_mirror_redirects_every_chart(mirror, chart, version, repo):
-    config = {**stack_file_config("dev"), "chartMirror": mirror}
+    config = stack_config("dev", chartMirror=mirror)
     registry = run_program(config, "dev")
     kratix = registry.named("kratix-controller")
     assert kratix.get("chart") == chart
@@ -477,7 +473,7 @@ def test_local_chart_mirror_takes_unpacked_and_packaged_charts(tmp_path):
     with tarfile.open(packaged, "w:gz") as archive:
         archive.add(mirror / "cert-manager", arcname="cert-manager")
     shutil.rmtree(mirror / "cert-manager")
-    config = {**stack_file_config("dev"), "chartMirror": str(mirror)}
+    config = stack_config("dev", chartMirror=str(mirror))
     registry = run_program(config, "dev")
     assert registry.named("kratix-controller").get("chart") == str(mirror / "kratix")
     assert registry.named("kratix-cert-manager").get("chart") == str(packaged)
@@ -485,7 +481,7 @@ def test_local_chart_mirror_takes_unpacked_and_packaged_charts(tmp_path):
 
 
 def test_chart_version_override():
-    config = {**stack_file_config("dev"), "charts": {"cert-manager": {"version": "v1.18.2"}}}
+    config = stack_config("dev", charts={"cert-manager": {"version": "v1.18.2"}})
     registry = run_program(config, "dev")
     assert registry.named("kratix-cert-manager").get("version") == "v1.18.2"
 
@@ -494,9 +490,8 @@ def test_chart_version_override():
 
 
 def test_kubeconfig_target_applies_with_server_side_apply():
-    config = copy.deepcopy(stack_file_config("dev"))
-    config["clusters"][0]["target"] = {"mode": "kubeconfig", "kubeconfig": "~/.kube/dev",
-                                       "context": "kind-idp"}
+    config = stack_config("dev", lambda c: c["clusters"][0].update(target={
+        "mode": "kubeconfig", "kubeconfig": "~/.kube/dev", "context": "kind-idp"}))
     registry = run_program(config, "dev")
     provider = registry.named("platform", PROVIDER)
     assert provider.get("kubeconfig") == "~/.kube/dev"
@@ -557,7 +552,7 @@ def test_services_skip_the_endpoint_await_only_where_the_stack_says_pods_get_no_
     import pulumi
 
     assert run_program(stack_file_config("dev"), "dev").stack_transforms == []
-    registry = run_program({**stack_file_config("dev"), "awaitServiceEndpoints": False}, "dev")
+    registry = run_program(stack_config("dev", awaitServiceEndpoints=False), "dev")
     [transform] = registry.stack_transforms
 
     def applied(type_: str, props: dict):
