@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import json
 import os
 from pathlib import Path
@@ -36,8 +37,14 @@ class Registration:
     parent: str
     provider: str
     dependencies: list[str]
-    inputs: dict
+    serialized: Any = dataclasses.field(repr=False)
+    """The inputs as the monitor received them (a protobuf Struct)."""
     transforms: list = dataclasses.field(default_factory=list)
+
+    @functools.cached_property
+    def inputs(self) -> dict:
+        """The inputs, deserialized when a test first reads them (most are never read)."""
+        return rpc.deserialize_properties(self.serialized)
 
     @property
     def parent_type(self) -> str:
@@ -100,11 +107,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
-            inputs = rpc.deserialize_properties(request.object)
             self.registrations.append(Registration(
                 urn=response.urn, type=request.type, name=request.name, parent=request.parent,
                 provider=request.provider, dependencies=list(request.dependencies),
-                inputs=inputs,
+                serialized=request.object,
                 transforms=[self.callbacks.transforms[c.token] for c in request.transforms]))
         return response
 
@@ -209,14 +215,14 @@ def stack_test_secrets(stack: str) -> dict[str, Any]:
     return secrets
 
 
-def parse_test_config(config: Mapping[str, Any], stack: str):
+def parse_test_config(config: Mapping[str, Any], stack: str, secret_keys: Iterable[str] = ()):
     """Validate `config` the way the program does, the shipped stack's test secrets (where
-    unchanged) marked secret as the engine would."""
+    unchanged) and `secret_keys` marked secret as the engine would."""
     from components.config import parse_stack_config
 
     return parse_stack_config(config, secret_keys=frozenset(
         f"idp:{key}" for key, value in stack_test_secrets(stack).items()
-        if config.get(key) == value))
+        if config.get(key) == value) | {f"idp:{key}" for key in secret_keys})
 
 
 def parse_stack_file(stack: str):
