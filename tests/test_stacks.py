@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 
+import pulumi_kubernetes as k8s
 import pytest
 
 from components import charts
 from components.profiles import PROFILES
 from components.config import crossplane_clusters
+from components.state_store import StateStore as StateStoreComponent
+from components.state_store import StateStoreArgs
 from components.topology import clusters_syncing_buckets, environments_by_cluster, offered_promises
-from tests.harness import (Registry, is_secret, parse_stack_file, reveal, run_program,
-                           stack_config, stack_file_config)
+from tests.harness import (Registry, is_secret, parse_stack_file, parse_test_config, reveal,
+                           run_program, stack_config, stack_file_config)
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -387,9 +390,20 @@ def test_switching_to_multi_cluster_adds_only_the_worker_and_its_destination(dev
 
 
 def _with_store(store: dict, credentials: dict | None) -> Registry:
-    config = stack_config("prod", stateStores=[store], **(
-        {"stateStoreCredentials": {store["name"]: credentials}} if credentials is not None else {}))
-    return run_program(config, "prod", secret_keys=["stateStoreCredentials"])
+    """The state store component alone, from `store` and its `credentials` as the prod stack
+    validates them (the rest of the stack is no part of a store)."""
+    config = parse_test_config(stack_config("prod", stateStores=[store], **(
+        {"stateStoreCredentials": {store["name"]: credentials}} if credentials else {})),
+        "prod", secret_keys=["stateStoreCredentials"])
+    [spec] = config.state_stores
+
+    def program() -> None:
+        provider = k8s.Provider("platform", render_yaml_to_directory="rendered/test")
+        StateStoreComponent(spec.name, StateStoreArgs(
+            spec=spec, provider=provider, profile=PROFILES["prod"], images=charts.IMAGES,
+            credentials=config.state_store_credentials.get(spec.name, {})))
+
+    return run_program({}, "prod", program=program)
 
 
 def test_git_store_with_basic_auth():
