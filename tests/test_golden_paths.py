@@ -23,7 +23,7 @@ from components.config import GitOps
 from components.portal import GOLDEN_PATHS as REGISTERED_GOLDEN_PATHS
 from policies.platform import (container_resources, cost_labels, image_pinned,
                                no_default_namespace, no_privileged)
-from tests.node_validators import assert_valid_entities
+from tests.node_validators import EntityReport
 from tests.golden_paths import GOLDEN_PATHS, TemplateError, load_template, render
 from tests.harness import stack_file_config
 from tests.policy_helpers import violations
@@ -38,9 +38,27 @@ WORKLOAD_POLICIES = (image_pinned.POLICY, container_resources.POLICY, no_privile
                      no_default_namespace.POLICY, cost_labels.POLICY)
 
 
-@pytest.fixture(scope="module", params=TEMPLATES)
-def rendered(request, tmp_path_factory):
-    return request.param, render(request.param, SAMPLE, tmp_path_factory.mktemp(request.param))
+@pytest.fixture(scope="module")
+def renders(tmp_path_factory) -> dict:
+    """Every template rendered with the sample answers, once."""
+    return {name: render(name, SAMPLE, tmp_path_factory.mktemp(name)) for name in TEMPLATES}
+
+
+@pytest.fixture(params=TEMPLATES)
+def rendered(request, renders):
+    return request.param, renders[request.param]
+
+
+def _catalog_entity(result) -> dict:
+    return yaml.safe_load((result.workspace / "catalog-info.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def entity_report(renders) -> EntityReport:
+    """Backstage's validators over each template and the catalog entity it generates, in one
+    run (each template's lines start with its name)."""
+    return EntityReport({name: [result.template, _catalog_entity(result)]
+                         for name, result in renders.items()})
 
 
 def test_the_portal_registers_every_golden_path_in_the_repository():
@@ -48,13 +66,14 @@ def test_the_portal_registers_every_golden_path_in_the_repository():
     assert templates == sorted(REGISTERED_GOLDEN_PATHS) == sorted(TEMPLATES)
 
 
-def test_templates_and_generated_catalog_entities_pass_backstages_validators(rendered):
+def test_templates_and_generated_catalog_entities_pass_backstages_validators(rendered,
+                                                                           entity_report):
     name, result = rendered
-    entity = yaml.safe_load((result.workspace / "catalog-info.yaml").read_text())
+    entity = _catalog_entity(result)
     assert entity["metadata"]["name"] == SAMPLE["name"]
     assert entity["spec"]["owner"] == f"group:{SAMPLE['team']}"
     assert entity["metadata"]["annotations"]["backstage.io/techdocs-ref"] == "dir:."
-    assert_valid_entities([result.template, entity])
+    assert entity_report.problems(name) == [], entity_report.text
 
 
 def test_every_skeleton_carries_ci_techdocs_and_no_unrendered_syntax(rendered):

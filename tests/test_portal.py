@@ -13,7 +13,7 @@ from components.portal import (CATALOG_FILE, GOLDEN_PATHS, READERS_GROUP, SECRET
                                SECRETS_MOUNT)
 from components.profiles import PROFILES
 from components.topology import offered_promises, platform_namespaces
-from tests.node_validators import assert_valid_entities, entity_problems
+from tests.node_validators import EntityReport
 from tests.harness import (REPO, is_secret, parse_stack_file, reveal, run_program,
                            stack_config, stack_file_config)
 from tests.test_config_errors import expect_config_error
@@ -229,12 +229,25 @@ def test_catalog_entities_are_generated_from_each_stack(dev, prod):
     assert destination["metadata"]["annotations"]["idp-as-code.io/region"] == "us-east-1"
 
 
+# Backstage's validators must refuse this: a Component needs an owner (and a name may not
+# hold spaces).
+BROKEN = {"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+          "metadata": {"name": "no spec owner"}, "spec": {"type": "service"}}
+
+
+@pytest.fixture(scope="module")
+def entity_report(dev, prod) -> EntityReport:
+    """Backstage's validators over the dev and prod catalogs and the broken entity, in one run
+    (each group's lines start with its name)."""
+    return EntityReport({"dev": catalog(dev), "prod": catalog(prod), "broken": [BROKEN]})
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_every_entity_validates_and_every_reference_resolves(stack, request):
+def test_every_entity_validates_and_every_reference_resolves(stack, request, entity_report):
     entities = catalog(request.getfixturevalue(stack))
     assert ("API", "postgresql-promise") in {(e["kind"], e["metadata"]["name"])
                                              for e in entities}
-    assert_valid_entities(entities)
+    assert entity_report.problems(stack) == [], entity_report.text
     refs = {f"{e['kind'].lower()}:{e['metadata']['name']}" for e in entities}
     for entity in entities:
         spec = entity["spec"]
@@ -262,11 +275,9 @@ def test_each_promise_is_an_api_with_its_schema_and_a_request_template(dev):
         assert promise.backstage_template() in entities
 
 
-def test_the_validator_rejects_a_broken_entity():
-    broken = {"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
-              "metadata": {"name": "no spec owner"}, "spec": {"type": "service"}}
-    code, report = entity_problems([broken])
-    assert code == 1 and "Component no spec owner" in report, report
+def test_the_validator_rejects_a_broken_entity(entity_report):
+    [problem] = entity_report.problems("broken")
+    assert entity_report.code == 1 and "Component no spec owner" in problem, entity_report.text
 
 
 # -- config --------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-// Validate Backstage catalog entities (a JSON array in the file named by argv[2]) with
+// Validate Backstage catalog entities (in the file named by argv[2]: a JSON array, or an object
+// of named arrays, each validated the same way, its lines starting with its name) with
 // Backstage's own validators: the catalog's entity policies (envelope, namespace, field
 // formats, no foreign root fields, schema) and each kind's validator; Template entities with
 // the scaffolder's. Prints one line per invalid entity and exits 1 if there is any.
@@ -22,10 +23,13 @@ const kindValidators = [
   systemEntityV1alpha1Validator, userEntityV1alpha1Validator, templateEntityV1beta3Validator,
 ];
 
-const entities = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const input = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const groups = Array.isArray(input) ? { "": input } : input;
+const entities = Object.entries(groups).flatMap(
+  ([group, members]) => members.map((entity) => [group ? `${group}: ` : "", entity]));
 let invalid = 0;
-for (const entity of entities) {
-  const label = `${entity.kind} ${entity.metadata?.name}`;
+for (const [group, entity] of entities) {
+  const label = `${group}${entity.kind} ${entity.metadata?.name}`;
   try {
     const accepted = await policy.enforce(structuredClone(entity));
     let known = false;
