@@ -21,22 +21,26 @@ def _values_by_chart(registry) -> dict[str, list[dict]]:
     return found
 
 
-def _stack(secrets: str = "sealed-secrets", override: dict | None = None) -> dict:
-    """The shipped prod stack (its secrets: Sealed Secrets, the default), with `secrets` and
-    `override` laid over every chart of the table."""
+# The shipped prod stack (Sealed Secrets, the default), and dev switched to External Secrets:
+# between them every chart of the table.
+STACKS = {"prod": "sealed-secrets", "dev": "external-secrets"}
+
+
+def _stack(stack: str, override: dict | None = None) -> dict:
+    """`stack` with its secret manager from STACKS and `override` laid over every chart."""
     def edit(config: dict) -> None:
-        if secrets != "sealed-secrets":
-            config["gitops"]["secrets"] = secrets
+        if STACKS[stack] != "sealed-secrets":
+            config["gitops"]["secrets"] = STACKS[stack]
         if override is not None:
             config["charts"] = {key: {"values": override} for key in charts.CHARTS}
 
-    return stack_config("prod", edit)
+    return stack_config(stack, edit)
 
 
-@pytest.mark.parametrize("secrets", ["sealed-secrets", "external-secrets"])
-def test_every_chart_takes_the_stack_values_over_its_own(secrets):
-    plain = _values_by_chart(run_program(_stack(secrets), "prod"))
-    overridden = _values_by_chart(run_program(_stack(secrets, OVERRIDE), "prod"))
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_chart_takes_the_stack_values_over_its_own(stack):
+    plain = _values_by_chart(run_program(_stack(stack), stack))
+    overridden = _values_by_chart(run_program(_stack(stack, OVERRIDE), stack))
     assert plain.keys() == overridden.keys()
     for chart, installs in plain.items():
         expected = [merged_values(values, OVERRIDE) for values in installs]
@@ -49,8 +53,7 @@ def _sorted(installs: list[dict]) -> list[str]:
 
 
 def test_the_two_stacks_between_them_install_every_chart_of_the_table():
-    installed = set(_values_by_chart(run_program(_stack(), "prod"))) | \
-        set(_values_by_chart(run_program(_stack("external-secrets"), "prod")))
+    installed = set().union(*(_values_by_chart(run_program(_stack(s), s)) for s in STACKS))
     assert installed == {source.chart for source in charts.CHARTS.values()}
 
 
