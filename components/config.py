@@ -258,6 +258,13 @@ class StackConfig:
     charts: Mapping[str, ChartOverride] = setting(
         "charts", "per-chart version, repository or values overrides, keyed by chart", default=dict
     )
+    crd_descriptions: bool = setting(
+        "crdDescriptions",
+        "keep the field descriptions in the CustomResourceDefinitions the charts install "
+        "(`kubectl explain`); off by default: they are about 3/4 of the CRDs' bytes and the "
+        "CRDs most of the state every update step rewrites (docs/performance.md)",
+        default=False,
+    )
     await_service_endpoints: bool = setting(
         "awaitServiceEndpoints",
         "wait for every Service to publish endpoints; false where pods get no routable address "
@@ -331,9 +338,10 @@ class StackConfig:
 
     def chart(self, key: str, base_dir: Path | None = None) -> ResolvedChart:
         override = self.charts.get(key, ChartOverride())
-        return charts.resolve_chart(
+        resolved = charts.resolve_chart(
             key, self.chart_mirror, override.version, override.repository, base_dir, override.values
         )
+        return dataclasses.replace(resolved, crd_descriptions=self.crd_descriptions)
 
 
 # ---------------------------------------------------------------------------------------------
