@@ -190,26 +190,11 @@ def group_subject(group: str) -> dict:
     return {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}
 
 
-def label_safe(value: str) -> str:
-    """A contact such as an email address as a label value ('@' is not allowed)."""
-    return value.replace("@", "_at_")[:63].strip("-_.")
-
-
-def team_cost_labels(team: Team) -> dict[str, str]:
-    """The cost-allocation labels a team's workloads carry in every environment."""
-    return {
-        "team": team.name,
-        "owner": label_safe(team.owner or team.idp_group),
-        "department": team.department or team.name,
-        "product": team.product or team.name,
-    }
-
-
 def team_labels(team_namespace: TeamNamespace) -> dict[str, str]:
     """The team label and the cost-allocation labels of a team namespace."""
     return {
         naming.TEAM_LABEL: team_namespace.team.name,
-        **team_cost_labels(team_namespace.team),
+        **team_namespace.team.cost_labels,
         "env": team_namespace.environment,
         naming.ENVIRONMENT_LABEL: team_namespace.environment,
     }

@@ -22,7 +22,12 @@ from components.catalog import platform_entities, promise_entities
 from components.charts import ResolvedChart
 from components.cloud_resources import CloudResources, CloudResourcesArgs
 from components.clusters import cluster_provider, render_directory
-from components.config import REPOSITORY_CREDENTIALS, StackConfig, crossplane_clusters
+from components.config import (
+    REPOSITORY_CREDENTIALS,
+    StackConfig,
+    crossplane_clusters,
+    offered_promises,
+)
 from components.destination import Destination, DestinationArgs
 from components.dora import DeliveryMetrics, DeliveryMetricsArgs
 from components.finops import CostAllocation, CostAllocationArgs, finops_outputs
@@ -37,6 +42,7 @@ from components.gitops import (
 )
 from components.kratix_platform import KratixPlatform, KratixPlatformArgs
 from components.naming import (
+    ARGOCD_API_URL,
     ARGOCD_NAMESPACE,
     CERT_MANAGER_NAMESPACE,
     CROSSPLANE_NAMESPACE,
@@ -59,16 +65,11 @@ from components.promise import KratixPromise, KratixPromiseArgs
 from components.security_baseline import (
     SecurityBaseline,
     SecurityBaselineArgs,
-    team_cost_labels,
     team_namespaces_by_cluster,
 )
 from components.state_store import StateStore, StateStoreArgs
 from components.sync import WorkloadSync
-from promises import all_promises
 from promises.cloud import composite_apis
-
-# ArgoCD's API as the portal's Argo CD plugin reaches it: the argo-cd chart's server Service.
-ARGOCD_API_URL = f"https://argocd-server.{ARGOCD_NAMESPACE}.svc"
 
 
 @dataclasses.dataclass
@@ -149,14 +150,6 @@ def platform_facts(config: StackConfig) -> dict[str, str]:
 
 def _switch(enabled: bool) -> str:
     return "true" if enabled else "false"
-
-
-def offered_promises(config: StackConfig) -> list:
-    """The promises this stack installs: none without idp:promises; the cloud-backed ones only
-    where the Crossplane layer runs to reconcile what their pipelines emit."""
-    if not config.promises.enabled:
-        return []
-    return [d for d in all_promises() if config.crossplane.enabled or not d.cloud_backed]
 
 
 def compose(
@@ -383,7 +376,7 @@ def promise_layer(t: Topology) -> None:
                     charts.operator_chart(operator.chart, config.chart_mirror) if operator else None
                 ),
                 operator_footprint=t.profile.promise_operator,
-                team_labels={team.name: team_cost_labels(team) for team in config.teams},
+                team_labels={team.name: team.cost_labels for team in config.teams},
                 depends_on=waits_for,
             ),
         )
