@@ -20,7 +20,8 @@ import pulumi_kubernetes as k8s
 
 from components import naming
 from components.charts import ResolvedChart, install_chart
-from components.config import Security, Team
+from components.config import Security, StackConfig, Team
+from components.layer import Layer, Topology
 from components.naming import KYVERNO_NAMESPACE
 from components.profiles import SizeProfile
 
@@ -446,3 +447,51 @@ def team_namespaces_by_cluster(
         ]
         for cluster, environments in environments_by_cluster.items()
     }
+
+
+def environments_by_cluster(config: StackConfig) -> dict[str, list[str]]:
+    """The environments each cluster serves: those of the destinations it syncs."""
+    served: dict[str, list[str]] = {}
+    for destination in config.destinations:
+        environments = served.setdefault(destination.cluster, [])
+        if destination.environment not in environments:
+            environments.append(destination.environment)
+    return served
+
+
+# -- the layer: idp:security, one baseline per cluster ---------------------------------------------
+
+
+def security_layer(t: Topology) -> dict[str, SecurityBaseline]:
+    config = t.config
+    if not config.security.enabled:
+        return {}
+    team_namespaces = team_namespaces_by_cluster(config.teams, environments_by_cluster(config))
+    return {
+        cluster.name: SecurityBaseline(
+            f"security-{cluster.name}",
+            SecurityBaselineArgs(
+                provider=t.providers[cluster.name],
+                chart=t.chart("kyverno"),
+                profile=t.profile,
+                settings=config.security,
+                team_namespaces=team_namespaces.get(cluster.name, []),
+                platform_namespaces=t.platform_namespaces(),
+            ),
+        )
+        for cluster in config.clusters
+    }
+
+
+def security_outputs(t: Topology, baselines: dict[str, SecurityBaseline]) -> dict[str, object]:
+    if not baselines:
+        return {}
+    return {
+        "security": {
+            cluster: {"enforce": baseline.enforce, "teamNamespaces": baseline.namespaces}
+            for cluster, baseline in baselines.items()
+        }
+    }
+
+
+LAYER = Layer("security", security_layer, outputs=security_outputs)
