@@ -4,6 +4,8 @@ The stack config already says which layers run, on which clusters, for which tea
 catalog is derived from it instead of being written by hand, so it cannot drift. Entities:
 a System for the platform, a Component per layer, a Resource per cluster, state store and
 destination, a Group per team (and the platform team), and an API per Promise.
+
+Private to the portal layer: only components/portal.py imports it.
 """
 
 from __future__ import annotations

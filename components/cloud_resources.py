@@ -19,9 +19,11 @@ import pulumi_kubernetes as k8s
 
 from components import charts, naming
 from components.charts import ResolvedChart
-from components.config import Crossplane
+from components.config import Crossplane, StackConfig, crossplane_clusters
+from components.layer import Layer, Topology, switch
 from components.naming import CROSSPLANE_NAMESPACE
 from components.profiles import SizeProfile
+from promises.cloud import composite_apis
 
 PACKAGE_API = "pkg.crossplane.io/v1"
 RUNTIME_CONFIG_API = "pkg.crossplane.io/v1beta1"
@@ -304,3 +306,54 @@ class CloudResources(pulumi.ComponentResource):
                 self._opts, pulumi.ResourceOptions(depends_on=list(depends_on))
             ),
         )
+
+
+# -- the layer: idp:crossplane, on the clusters the cloud-backed promises schedule to -------------
+
+
+def crossplane_layer(t: Topology) -> dict[str, CloudResources]:
+    config = t.config
+    cloud = {
+        cluster: CloudResources(
+            f"crossplane-{cluster}",
+            CloudResourcesArgs(
+                provider=t.providers[cluster],
+                chart=t.chart("crossplane"),
+                profile=t.profile,
+                settings=config.crossplane,
+                credentials=config.crossplane_credentials,
+                composite_apis=composite_apis(),
+            ),
+        )
+        for cluster in crossplane_clusters(config)
+    }
+    t.cloud = list(cloud.values())
+    return cloud
+
+
+def crossplane_namespaces(config: StackConfig) -> set[str]:
+    return {CROSSPLANE_NAMESPACE} if config.crossplane.enabled else set()
+
+
+def crossplane_outputs(t: Topology, cloud: dict[str, CloudResources]) -> dict[str, object]:
+    if not cloud:
+        return {}
+    return {
+        "crossplane": {
+            cluster: {
+                "namespace": layer.namespace,
+                "providers": layer.providers,
+                "compositeApis": layer.composite_apis,
+            }
+            for cluster, layer in cloud.items()
+        }
+    }
+
+
+def crossplane_facts(config: StackConfig) -> dict[str, str]:
+    return {"crossplane": switch(config.crossplane.enabled)}
+
+
+LAYER = Layer(
+    "crossplane", crossplane_layer, crossplane_namespaces, crossplane_outputs, crossplane_facts
+)

@@ -16,7 +16,7 @@ from typing import Any, Mapping, Optional
 
 import pulumi
 
-from components import charts
+from components import charts, naming
 from components import formats as fmt
 from components.charts import ResolvedChart
 from components.configschema import (
@@ -51,7 +51,12 @@ from components.settings.kratix import (
 )
 from components.settings.observability import Observability, check_observability
 from components.settings.portal import Portal, PortalSite, check_portal
-from components.settings.promises import Promises, check_promises, promise_destinations
+from components.settings.promises import (
+    Promises,
+    check_promises,
+    offered_promises,
+    promise_destinations,
+)
 from components.settings.security import Security, check_security
 
 # Each layer's settings live in components/settings/<layer>.py; the ones other modules take
@@ -80,6 +85,7 @@ __all__ = [
     "default_config",
     "load_stack_config",
     "load_stack_config_or_exit",
+    "offered_promises",
     "parse_stack_config",
     "promise_destinations",
     "reference_page",
@@ -187,6 +193,16 @@ class Team:
     @property
     def idp_group(self) -> str:
         return self.group or f"{self.name}-developers"
+
+    @property
+    def cost_labels(self) -> dict[str, str]:
+        """The cost-allocation labels the team's workloads carry in every environment."""
+        return {
+            "team": self.name,
+            "owner": naming.label_safe(self.owner or self.idp_group),
+            "department": self.department or self.name,
+            "product": self.product or self.name,
+        }
 
 
 @dataclasses.dataclass(frozen=True)

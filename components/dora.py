@@ -11,6 +11,9 @@ Two sources, both produced by what the platform already runs:
 Each environment gets its own notification subscription and recording-rule group; the
 "Delivery (DORA)" dashboard reads only the recorded series, and draws the stack's recorded
 baseline (`idp:finops.baseline`) next to them.
+
+Private to the FinOps layer: only components/finops.py imports it (and hands ArgoCD its
+values through `finops.argocd_addition`).
 """
 
 from __future__ import annotations

@@ -21,8 +21,9 @@ import pulumi_kubernetes as k8s
 
 from components import naming
 from components.charts import ResolvedChart, install_chart
-from components.config import FinOps
-from components.dora import DeliveryMetrics, dora_summary
+from components.config import FinOps, StackConfig
+from components.dora import DeliveryMetrics, DeliveryMetricsArgs, argocd_values, dora_summary
+from components.layer import ChartAddition, Layer, Topology
 from components.naming import KUBECOST_NAMESPACE
 from components.profiles import SizeProfile
 
@@ -139,10 +140,79 @@ def allocation_query(concept_label: str, window: str = "7d") -> str:
     return f"/model/allocation?window={window}&aggregate=label:{concept_label}"
 
 
-def finops_outputs(
-    settings: FinOps, cost: Mapping[str, CostAllocation], delivery: DeliveryMetrics | None
-) -> dict[str, object]:
+# -- the layer: idp:finops, Kubecost on every cluster and DORA metrics where ArgoCD runs ---------
+
+FinOpsRegistered = tuple[dict[str, CostAllocation], DeliveryMetrics | None]
+
+
+def finops_layer(t: Topology) -> FinOpsRegistered:
+    config = t.config
+    if not config.finops.enabled:
+        return {}, None
+    shared = sorted(set(t.platform_namespaces()) | {"kube-system", naming.OBSERVABILITY_NAMESPACE})
+    cost = {
+        cluster.name: CostAllocation(
+            f"finops-{cluster.name}",
+            CostAllocationArgs(
+                provider=t.providers[cluster.name],
+                chart=t.chart("kubecost"),
+                profile=t.profile,
+                settings=config.finops,
+                cluster_id=cluster.name,
+                primary=cluster.role == "platform",
+                shared_namespaces=shared,
+            ),
+        )
+        for cluster in config.clusters
+    }
+    delivery = None
+    if config.gitops.enabled:
+        delivery = DeliveryMetrics(
+            "dora",
+            DeliveryMetricsArgs(
+                provider=t.platform_provider,
+                pushgateway_chart=t.chart("prometheus-pushgateway"),
+                profile=t.profile,
+                environments=team_environments(config),
+                baseline=config.finops.baseline,
+                monitoring_crds=t.monitoring_crds,
+            ),
+        )
+    return cost, delivery
+
+
+def team_environments(config: StackConfig) -> list[str]:
+    """Environments ArgoCD deploys team services to, in the order clusters declare them: each
+    cluster's is that of the first destination it syncs (as the GitOps layer labels it)."""
+    environments: list[str] = []
+    for cluster in config.clusters:
+        hosted = [d.environment for d in config.destinations if d.cluster == cluster.name]
+        if hosted and hosted[0] not in environments:
+            environments.append(hosted[0])
+    return environments
+
+
+def argocd_addition(t: Topology) -> ChartAddition:
+    """What FinOps adds to ArgoCD's chart: DORA's metrics and notifications, ServiceMonitors
+    only once the observability layer's CRDs exist (and then after them)."""
+    if not t.config.finops.enabled:
+        return ChartAddition()
+    values = argocd_values(
+        team_environments(t.config), t.profile, service_monitors=bool(t.monitoring_crds)
+    )
+    return ChartAddition(values, t.monitoring_crds)
+
+
+def finops_namespaces(config: StackConfig) -> set[str]:
+    return {KUBECOST_NAMESPACE} if config.finops.enabled else set()
+
+
+def finops_outputs(t: Topology, registered: FinOpsRegistered) -> dict[str, object]:
     """Where costs are allocated and how; the DORA metrics' sources and queries; the baseline."""
+    cost, delivery = registered
+    if not cost:
+        return {}
+    baseline = t.config.finops.baseline
     result: dict[str, object] = {
         "kubecost": {
             cluster: {
@@ -154,11 +224,11 @@ def finops_outputs(
         "allocationQueries": {
             label: allocation_query(label) for label in KUBECOST_LABEL_CONCEPTS.values()
         },
-        "baseline": {
-            "date": settings.baseline.date or "not recorded",
-            "figures": dict(settings.baseline.figures),
-        },
+        "baseline": {"date": baseline.date or "not recorded", "figures": dict(baseline.figures)},
     }
     if delivery is not None:
         result["dora"] = dora_summary(delivery.environments)
-    return result
+    return {"finops": result}
+
+
+LAYER = Layer("finops", finops_layer, finops_namespaces, finops_outputs)

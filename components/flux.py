@@ -4,6 +4,8 @@ ArgoCD cannot read S3, so destinations on bucket state stores are synced by Flux
 and two `Kustomization`s, see components/gitops.py). This installs only the two controllers that
 needs; Flux's Helm, image and notification controllers stay off. With an IAM bucket store,
 source-controller reads the bucket with the node's role.
+
+Private to the GitOps layer: only components/gitops.py imports it.
 """
 
 from __future__ import annotations

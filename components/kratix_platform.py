@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any, Mapping
 
 import pulumi
@@ -11,6 +12,9 @@ import pulumi_kubernetes as k8s
 from components import naming
 from components.cert_manager import cert_manager_values
 from components.charts import ResolvedChart, install_chart
+from components.clusters import render_directory
+from components.config import StackConfig
+from components.layer import Layer, Topology
 from components.naming import CERT_MANAGER_NAMESPACE, KRATIX_NAMESPACE
 from components.profiles import SizeProfile
 
@@ -124,3 +128,55 @@ def controller_replicas_transform(replicas: int):
         return pulumi.ResourceTransformResult(props=props, opts=args.opts)
 
     return transform
+
+
+# -- the layer: Kratix on the platform cluster, always on -----------------------------------------
+
+
+def kratix_layer(t: Topology) -> KratixPlatform:
+    config = t.config
+    platform = KratixPlatform(
+        "kratix",
+        KratixPlatformArgs(
+            provider=t.platform_provider,
+            cert_manager_chart=t.chart("cert-manager"),
+            kratix_chart=t.chart("kratix"),
+            profile=t.profile,
+            controller_image=config.kratix.image,
+            service_account_annotations=config.kratix.service_account_annotations,
+            facts=t.facts(),
+        ),
+    )
+    t.kratix, t.kratix_controller = platform, platform.controller
+    t.platform_cert_manager = platform.cert_manager
+    return platform
+
+
+def kratix_namespaces(config: StackConfig) -> set[str]:
+    return {CERT_MANAGER_NAMESPACE, KRATIX_NAMESPACE}
+
+
+def kratix_facts(config: StackConfig) -> dict[str, str]:
+    return {
+        "profile": config.profile,
+        "topology": config.topology,
+        "teams": json.dumps(sorted(t.name for t in config.teams)),
+        "environments": json.dumps(sorted({d.environment for d in config.destinations})),
+        "destinations": json.dumps(sorted(d.name for d in config.destinations)),
+        "clusters": json.dumps(sorted(c.name for c in config.clusters)),
+    }
+
+
+def kratix_outputs(t: Topology, _: KratixPlatform) -> dict[str, object]:
+    clusters = {}
+    for cluster in t.config.clusters:
+        target = {"mode": cluster.target.mode}
+        if cluster.target.mode == "render":
+            target["renderDir"] = render_directory(t.stack, cluster)
+        elif cluster.target.context:
+            target["context"] = cluster.target.context
+        clusters[cluster.name] = {"role": cluster.role, "target": target}
+    return {"profile": t.config.profile, "topology": t.config.topology, "clusters": clusters}
+
+
+LAYER = Layer("kratix", kratix_layer, kratix_namespaces, kratix_outputs, kratix_facts)

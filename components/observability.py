@@ -21,7 +21,7 @@ import pulumi_random as random
 from components import charts, naming
 from components.cert_manager import cert_manager_values
 from components.charts import ResolvedChart, install_chart, platform_namespace
-from components.config import Observability
+from components.config import Observability, StackConfig
 from components.dashboards import (
     LOKI_DATASOURCE_UID,
     PROMETHEUS_DATASOURCE_UID,
@@ -29,6 +29,7 @@ from components.dashboards import (
     grafana_dashboard_config_map,
     prometheus_rule,
 )
+from components.layer import Layer, Topology, switch
 from components.naming import ARGOCD_NAMESPACE, CERT_MANAGER_NAMESPACE
 from components.observability_content import (
     DASHBOARD_FOLDER,
@@ -1088,3 +1089,64 @@ def pod_monitors(argocd: bool) -> dict[str, dict]:
         )
     monitors["cert-manager"] = monitor(CERT_MANAGER_NAMESPACE, "cert-manager", "http-metrics")
     return monitors
+
+
+# -- the layer: idp:observability ------------------------------------------------------------------
+
+
+def observability_layer(t: Topology) -> ObservabilityStack | None:
+    config = t.config
+    if not config.observability.enabled:
+        return None
+    stack = ObservabilityStack(
+        "observability",
+        ObservabilityStackArgs(
+            platform_provider=t.platform_provider,
+            platform_cluster=config.platform_cluster.name,
+            workers=WorkerTelemetry(
+                {c.name: t.providers[c.name] for c in config.clusters if c.role == "worker"},
+                config.telemetry_gateway,
+            )
+            if config.telemetry_gateway is not None
+            else None,
+            charts=ObservabilityCharts(
+                operator_crds=t.chart("prometheus-operator-crds"),
+                kube_prometheus_stack=t.chart("kube-prometheus-stack"),
+                loki=t.chart("loki"),
+                tempo=t.chart("tempo"),
+                otel_operator=t.chart("opentelemetry-operator"),
+                otel_collector=t.chart("opentelemetry-collector"),
+                cert_manager=t.chart("cert-manager"),
+            ),
+            profile=t.profile,
+            settings=config.observability,
+            platform_cert_manager=[t.platform_cert_manager],
+            argocd=config.gitops.enabled,
+        ),
+    )
+    # ServiceMonitors and rules of other layers (FinOps) wait for the Prometheus Operator CRDs.
+    t.monitoring_crds = list(stack.crds_ready)
+    return stack
+
+
+def observability_namespaces(config: StackConfig) -> set[str]:
+    return {NAMESPACE} if config.observability.enabled else set()
+
+
+def observability_outputs(t: Topology, stack: ObservabilityStack | None) -> dict[str, object]:
+    if stack is None:
+        return {}
+    return {"observability": {"namespace": stack.namespace, "endpoints": stack.endpoints}}
+
+
+def observability_facts(config: StackConfig) -> dict[str, str]:
+    return {"observability": switch(config.observability.enabled)}
+
+
+LAYER = Layer(
+    "observability",
+    observability_layer,
+    observability_namespaces,
+    observability_outputs,
+    observability_facts,
+)

@@ -4,13 +4,16 @@ cluster, after the Kratix controller that serves the Promise CRD."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import naming
+from components import charts, naming
 from components.charts import ChartSource
+from components.config import StackConfig, offered_promises
+from components.layer import Layer, Topology
 from components.naming import KRATIX_API
 from components.profiles import Footprint
 from promises.definition import PromiseDefinition
@@ -97,3 +100,56 @@ class KratixPromise(pulumi.ComponentResource):
                 "api": definition.crd_name,
             }
         )
+
+
+# -- the layer: idp:promises, each promise after the Kratix controller ----------------------------
+
+
+def promise_layer(t: Topology) -> dict[str, KratixPromise]:
+    config = t.config
+    settings = config.promises
+    promises = {}
+    for definition in offered_promises(config):
+        operator = definition.operator
+        # Cloud-backed promises go where Crossplane runs, after its composite APIs exist.
+        selectors = settings.destination_selectors
+        waits_for: list[pulumi.Resource] = [t.kratix_controller]
+        if definition.cloud_backed:
+            selectors = config.crossplane.destination_selectors
+            waits_for = [t.kratix_controller, *t.cloud]
+        promises[definition.name] = KratixPromise(
+            f"promise-{definition.name}",
+            KratixPromiseArgs(
+                definition=definition,
+                provider=t.platform_provider,
+                image_registry=settings.image_registry,
+                destination_selectors=selectors,
+                operator_chart=(
+                    charts.operator_chart(operator.chart, config.chart_mirror) if operator else None
+                ),
+                operator_footprint=t.profile.promise_operator,
+                team_labels={team.name: team.cost_labels for team in config.teams},
+                depends_on=waits_for,
+            ),
+        )
+    return promises
+
+
+def promise_namespaces(config: StackConfig) -> set[str]:
+    # The promises' operators, on the destinations.
+    return {d.operator.namespace for d in offered_promises(config) if d.operator}
+
+
+def promise_outputs(t: Topology, promises: dict[str, KratixPromise]) -> dict[str, object]:
+    if not promises:
+        return {}
+    return {
+        "promises": {name: {"version": p.version, "image": p.image} for name, p in promises.items()}
+    }
+
+
+def promise_facts(config: StackConfig) -> dict[str, str]:
+    return {"promises": json.dumps(sorted(d.name for d in offered_promises(config)))}
+
+
+LAYER = Layer("promises", promise_layer, promise_namespaces, promise_outputs, promise_facts)

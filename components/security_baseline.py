@@ -20,7 +20,8 @@ import pulumi_kubernetes as k8s
 
 from components import naming
 from components.charts import ResolvedChart, install_chart
-from components.config import Security, Team
+from components.config import Security, StackConfig, Team
+from components.layer import Layer, Topology
 from components.naming import KYVERNO_NAMESPACE
 from components.profiles import SizeProfile
 
@@ -190,26 +191,11 @@ def group_subject(group: str) -> dict:
     return {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}
 
 
-def label_safe(value: str) -> str:
-    """A contact such as an email address as a label value ('@' is not allowed)."""
-    return value.replace("@", "_at_")[:63].strip("-_.")
-
-
-def team_cost_labels(team: Team) -> dict[str, str]:
-    """The cost-allocation labels a team's workloads carry in every environment."""
-    return {
-        "team": team.name,
-        "owner": label_safe(team.owner or team.idp_group),
-        "department": team.department or team.name,
-        "product": team.product or team.name,
-    }
-
-
 def team_labels(team_namespace: TeamNamespace) -> dict[str, str]:
     """The team label and the cost-allocation labels of a team namespace."""
     return {
         naming.TEAM_LABEL: team_namespace.team.name,
-        **team_cost_labels(team_namespace.team),
+        **team_namespace.team.cost_labels,
         "env": team_namespace.environment,
         naming.ENVIRONMENT_LABEL: team_namespace.environment,
     }
@@ -461,3 +447,51 @@ def team_namespaces_by_cluster(
         ]
         for cluster, environments in environments_by_cluster.items()
     }
+
+
+def environments_by_cluster(config: StackConfig) -> dict[str, list[str]]:
+    """The environments each cluster serves: those of the destinations it syncs."""
+    served: dict[str, list[str]] = {}
+    for destination in config.destinations:
+        environments = served.setdefault(destination.cluster, [])
+        if destination.environment not in environments:
+            environments.append(destination.environment)
+    return served
+
+
+# -- the layer: idp:security, one baseline per cluster ---------------------------------------------
+
+
+def security_layer(t: Topology) -> dict[str, SecurityBaseline]:
+    config = t.config
+    if not config.security.enabled:
+        return {}
+    team_namespaces = team_namespaces_by_cluster(config.teams, environments_by_cluster(config))
+    return {
+        cluster.name: SecurityBaseline(
+            f"security-{cluster.name}",
+            SecurityBaselineArgs(
+                provider=t.providers[cluster.name],
+                chart=t.chart("kyverno"),
+                profile=t.profile,
+                settings=config.security,
+                team_namespaces=team_namespaces.get(cluster.name, []),
+                platform_namespaces=t.platform_namespaces(),
+            ),
+        )
+        for cluster in config.clusters
+    }
+
+
+def security_outputs(t: Topology, baselines: dict[str, SecurityBaseline]) -> dict[str, object]:
+    if not baselines:
+        return {}
+    return {
+        "security": {
+            cluster: {"enforce": baseline.enforce, "teamNamespaces": baseline.namespaces}
+            for cluster, baseline in baselines.items()
+        }
+    }
+
+
+LAYER = Layer("security", security_layer, outputs=security_outputs)

@@ -14,11 +14,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components import naming
+from components import charts, naming
 from components.charts import platform_namespace
-from components.config import EmbeddedBucket, ExternalBucket, GitStore
+from components.config import EmbeddedBucket, ExternalBucket, GitStore, StackConfig
 from components.config import StateStore as StateStoreSpec
-from components.naming import KRATIX_API
+from components.layer import Layer, Topology
+from components.naming import CERT_MANAGER_NAMESPACE, KRATIX_API, KRATIX_NAMESPACE
 from components.profiles import SizeProfile
 from components.sync import StoreAccess
 
@@ -404,3 +405,46 @@ def _container_security_context() -> dict:
         "readOnlyRootFilesystem": True,
         "capabilities": {"drop": ["ALL"]},
     }
+
+
+# -- the layer: every state store of the stack, after Kratix --------------------------------------
+
+
+def state_store_layer(t: Topology) -> dict[str, StateStore]:
+    stores = {
+        spec.name: StateStore(
+            spec.name,
+            StateStoreArgs(
+                spec=spec,
+                provider=t.platform_provider,
+                profile=t.profile,
+                credentials=t.config.state_store_credentials.get(spec.name, {}),
+                images=charts.IMAGES,
+                depends_on=[t.kratix],
+            ),
+        )
+        for spec in t.config.state_stores
+    }
+    t.state_stores = stores
+    return stores
+
+
+def state_store_namespaces(config: StackConfig) -> set[str]:
+    return {s.secret_namespace for s in config.state_stores} | {
+        naming.embedded_store_namespace(s.name) for s in config.state_stores if s.embedded
+    }
+
+
+def state_store_outputs(t: Topology, stores: dict[str, StateStore]) -> dict[str, object]:
+    namespaces = sorted(
+        {CERT_MANAGER_NAMESPACE, KRATIX_NAMESPACE} | state_store_namespaces(t.config)
+    )
+    return {
+        "stateStores": {
+            name: {"kind": store.kind, "endpoint": store.endpoint} for name, store in stores.items()
+        },
+        "namespaces": namespaces,
+    }
+
+
+LAYER = Layer("state-stores", state_store_layer, state_store_namespaces, state_store_outputs)

@@ -13,7 +13,8 @@ from components.catalog import PLATFORM_GROUP, PLATFORM_SYSTEM
 from components.portal import (CATALOG_FILE, GOLDEN_PATHS, READERS_GROUP, SECRETS,
                                SECRETS_MOUNT)
 from components.profiles import PROFILES
-from components.topology import offered_promises, platform_namespaces
+from components.config import offered_promises
+from components.topology import platform_namespaces
 from tests.node_validators import assert_valid_entities, entity_problems
 from tests.harness import (REPO, is_secret, parse_stack_file, reveal, run_program,
                            stack_file_config)

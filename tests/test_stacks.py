@@ -9,8 +9,9 @@ import pytest
 
 from components import charts
 from components.profiles import PROFILES
-from components.config import crossplane_clusters
-from components.topology import clusters_syncing_buckets, environments_by_cluster, offered_promises
+from components.config import crossplane_clusters, offered_promises
+from components.gitops import clusters_syncing_buckets
+from components.security_baseline import environments_by_cluster
 from tests.harness import (Registry, is_secret, parse_stack_file, reveal, run_program,
                            stack_file_config)
 
