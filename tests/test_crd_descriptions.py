@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from components.charts import CRD_TYPE, crd_without_descriptions, schema_without_descriptions
-from tests.harness import REPO, parse_test_config, stack_config
+from tests.harness import REPO, run_program, stack_config
 
 SCHEMA = {
     "type": "object",
@@ -97,6 +97,9 @@ def test_on_the_real_charts_crds_most_bytes_go_and_no_description_stays():
 
 
 @pytest.mark.parametrize("keep", [False, True])
-def test_the_stack_setting_reaches_every_chart(keep):
-    config = parse_test_config(stack_config("dev", crdDescriptions=keep), "dev")
-    assert config.chart("kyverno").crd_descriptions is keep
+def test_every_chart_of_the_stack_strips_them_unless_kept(keep):
+    registry = run_program(stack_config("dev", crdDescriptions=keep), "dev")
+    installs = registry.of_type("kubernetes:helm.sh/v4:Chart")
+    assert installs
+    for chart in installs:
+        assert (crd_without_descriptions in chart.transforms) is not keep, chart.name

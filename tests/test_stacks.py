@@ -8,6 +8,7 @@ import json
 import pytest
 
 from components import charts
+from components.charts import crd_without_descriptions
 from components.profiles import PROFILES
 from components.config import crossplane_clusters, offered_promises
 from components.gitops import clusters_syncing_buckets
@@ -519,8 +520,14 @@ def _controller(kind: str = "Deployment", name: str = "kratix-platform-controlle
         opts=pulumi.ResourceOptions())
 
 
+def _own_transforms(chart) -> list:
+    """A chart's transforms beyond the one every chart has (its CRDs without descriptions)."""
+    assert crd_without_descriptions in chart.transforms
+    return [t for t in chart.transforms if t is not crd_without_descriptions]
+
+
 def test_prod_runs_two_kratix_controllers_through_a_chart_transform(prod):
-    transforms = prod.named("kratix-controller").transforms
+    transforms = _own_transforms(prod.named("kratix-controller"))
     assert len(transforms) == 1
     result = transforms[0](_controller())
     assert result.props["spec"] == {"replicas": 2, "selector": {}}
@@ -529,7 +536,7 @@ def test_prod_runs_two_kratix_controllers_through_a_chart_transform(prod):
 
 
 def test_dev_keeps_the_chart_single_replica(dev):
-    assert dev.named("kratix-controller").transforms == []
+    assert _own_transforms(dev.named("kratix-controller")) == []
 
 
 def test_flux_runs_only_the_controllers_a_bucket_sync_needs(dev, prod):
