@@ -12,7 +12,7 @@ Composition) the cloud-backed promises emit.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping, Sequence, cast
+from typing import Any, ClassVar, Mapping, Sequence, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -85,6 +85,8 @@ class CloudResourcesArgs:
 class CloudResources(pulumi.ComponentResource):
     """Crossplane with its providers, provider configs and composite APIs on one cluster."""
 
+    TYPE: ClassVar[str] = "idp:platform:CloudResources"
+
     namespace: str
     providers: list[str]
     """Provider object names installed."""
@@ -94,7 +96,7 @@ class CloudResources(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: CloudResourcesArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:CloudResources", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         self._name, self._args = name, args
         self._opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         self._labels = naming.standard_labels("crossplane", name)
@@ -355,5 +357,11 @@ def crossplane_facts(config: StackConfig) -> dict[str, str]:
 
 
 LAYER = Layer(
-    "crossplane", crossplane_layer, crossplane_namespaces, crossplane_outputs, crossplane_facts
+    "crossplane",
+    crossplane_layer,
+    crossplane_namespaces,
+    crossplane_outputs,
+    crossplane_facts,
+    title="Cloud",
+    components=(CloudResources.TYPE,),
 )

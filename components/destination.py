@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
-from typing import Sequence
+from typing import ClassVar, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -53,6 +53,8 @@ def sync_paths(store: StateStoreSpec, spec: DestinationSpec) -> tuple[str, str |
 class Destination(pulumi.ComponentResource):
     """A place Kratix schedules work to, labelled for promise destination selectors."""
 
+    TYPE: ClassVar[str] = "idp:platform:Destination"
+
     labels: dict[str, str]
     path: str
     dependencies_path: str | None
@@ -63,7 +65,7 @@ class Destination(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: DestinationArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:Destination", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         spec = args.spec
         self.labels = spec.all_labels
         self.path, self.dependencies_path, self.resources_path = sync_paths(args.store, spec)
@@ -150,4 +152,10 @@ def destination_outputs(t: Topology, destinations: dict[str, Destination]) -> di
     }
 
 
-LAYER = Layer("destinations", destination_layer, outputs=destination_outputs)
+LAYER = Layer(
+    "destinations",
+    destination_layer,
+    outputs=destination_outputs,
+    title="Destinations",
+    components=(Destination.TYPE,),
+)

@@ -19,7 +19,7 @@ values through `finops.argocd_addition`).
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Sequence
+from typing import ClassVar, Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -423,6 +423,8 @@ class DeliveryMetricsArgs:
 class DeliveryMetrics(pulumi.ComponentResource):
     """Pushgateway for deployment events, DORA recording rules and the Delivery dashboard."""
 
+    TYPE: ClassVar[str] = "idp:platform:DeliveryMetrics"
+
     environments: list[str]
     rule_groups: list[str]
     dashboard_uid: str
@@ -430,7 +432,7 @@ class DeliveryMetrics(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: DeliveryMetricsArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:DeliveryMetrics", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         child = pulumi.ResourceOptions(
             parent=self, provider=args.provider, depends_on=list(args.monitoring_crds)
         )

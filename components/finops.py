@@ -14,7 +14,7 @@ what Kubecost groups by.
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Sequence
+from typing import ClassVar, Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -59,6 +59,8 @@ class CostAllocationArgs:
 class CostAllocation(pulumi.ComponentResource):
     """Kubecost's agent (and, on the platform cluster, aggregator and UI) on one cluster."""
 
+    TYPE: ClassVar[str] = "idp:platform:CostAllocation"
+
     cluster_id: str
     namespace: str
     primary: bool
@@ -66,7 +68,7 @@ class CostAllocation(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: CostAllocationArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:CostAllocation", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         self.cluster_id = args.cluster_id
         self.namespace = KUBECOST_NAMESPACE
@@ -231,4 +233,11 @@ def finops_outputs(t: Topology, registered: FinOpsRegistered) -> dict[str, objec
     return {"finops": result}
 
 
-LAYER = Layer("finops", finops_layer, finops_namespaces, finops_outputs)
+LAYER = Layer(
+    "finops",
+    finops_layer,
+    finops_namespaces,
+    finops_outputs,
+    title="FinOps",
+    components=(CostAllocation.TYPE, DeliveryMetrics.TYPE),
+)

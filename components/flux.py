@@ -11,6 +11,7 @@ Private to the GitOps layer: only components/gitops.py imports it.
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -43,13 +44,15 @@ class FluxBucketAgentArgs:
 class FluxBucketAgent(pulumi.ComponentResource):
     """Flux's source-controller and kustomize-controller in `flux-system`."""
 
+    TYPE: ClassVar[str] = "idp:platform:FluxBucketAgent"
+
     chart: k8s.helm.v4.Chart
     """The flux2 chart; Bucket and Kustomization objects depend on it (it installs the CRDs)."""
 
     def __init__(
         self, name: str, args: FluxBucketAgentArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:FluxBucketAgent", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         self.chart = install_chart(
             naming.child_name(name, "controllers"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Mapping, Sequence
+from typing import ClassVar, Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -204,6 +204,8 @@ def secrets_values(manager: str, profile: SizeProfile) -> dict:
 class ArgoCDAppOfApps(pulumi.ComponentResource):
     """ArgoCD, its secret manager, AppProjects, the root Application and ApplicationSets."""
 
+    TYPE: ClassVar[str] = "idp:platform:ArgoCDAppOfApps"
+
     namespace: str
     """Namespace ArgoCD and every Application live in."""
     chart: k8s.helm.v4.Chart
@@ -216,7 +218,7 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ArgoCDAppOfAppsArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:ArgoCDAppOfApps", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         self._name = name
         self._args = args
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
@@ -797,4 +799,12 @@ def gitops_facts(config: StackConfig) -> dict[str, str]:
     return {"gitops": switch(config.gitops.enabled)}
 
 
-LAYER = Layer("gitops", gitops_layer, gitops_namespaces, gitops_outputs, gitops_facts)
+LAYER = Layer(
+    "gitops",
+    gitops_layer,
+    gitops_namespaces,
+    gitops_outputs,
+    gitops_facts,
+    title="GitOps",
+    components=(ArgoCDAppOfApps.TYPE, FluxBucketAgent.TYPE),
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -42,6 +42,8 @@ class KratixPlatformArgs:
 class KratixPlatform(pulumi.ComponentResource):
     """Kratix on the platform cluster, with cert-manager for its webhook certificates."""
 
+    TYPE: ClassVar[str] = "idp:platform:KratixPlatform"
+
     namespace: str
     """Namespace the Kratix controller runs in."""
     controller: k8s.helm.v4.Chart
@@ -52,7 +54,7 @@ class KratixPlatform(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: KratixPlatformArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:KratixPlatform", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         profile = args.profile
 
@@ -179,4 +181,12 @@ def kratix_outputs(t: Topology, _: KratixPlatform) -> dict[str, object]:
     return {"profile": t.config.profile, "topology": t.config.topology, "clusters": clusters}
 
 
-LAYER = Layer("kratix", kratix_layer, kratix_namespaces, kratix_outputs, kratix_facts)
+LAYER = Layer(
+    "kratix",
+    kratix_layer,
+    kratix_namespaces,
+    kratix_outputs,
+    kratix_facts,
+    title="Kratix",
+    components=(KratixPlatform.TYPE,),
+)

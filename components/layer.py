@@ -40,13 +40,16 @@ class Layer(Generic[Registered]):
     """One layer of the platform: how it registers (`build` returns what its `outputs` read
     back), the namespaces it owns (left alone by Kyverno), what it reports in the stack outputs
     and the facts it publishes (the idp-platform-facts ConfigMap the policy packs and the portal
-    read)."""
+    read); its `title` and the `idp:platform:*` types of its components (the review's rows:
+    scripts/generate_docs.py writes them to review/layers.py)."""
 
     name: str
     build: Callable[[Topology], Registered]
     namespaces: Callable[[StackConfig], set[str]] = _no_namespaces
     outputs: Callable[[Topology, Registered], dict[str, object]] = _no_outputs
     facts: Callable[[StackConfig], dict[str, str]] = _no_facts
+    title: str = dataclasses.field(kw_only=True)
+    components: tuple[str, ...] = dataclasses.field(kw_only=True)
 
 
 def switch(enabled: bool) -> str:

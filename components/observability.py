@@ -12,7 +12,7 @@ pod and container state (kube-state-metrics runs only next to Prometheus).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping, Sequence, cast
+from typing import Any, ClassVar, Mapping, Sequence, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -130,6 +130,8 @@ class ObservabilityStack(pulumi.ComponentResource):
     """Collectors and instrumentation on every cluster; backends, dashboards and alerts on the
     platform cluster."""
 
+    TYPE: ClassVar[str] = "idp:platform:ObservabilityStack"
+
     namespace: str
     """Where everything of this layer runs, on every cluster."""
     crds_ready: list[pulumi.Resource]
@@ -143,7 +145,7 @@ class ObservabilityStack(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ObservabilityStackArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:ObservabilityStack", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         self._name = name
         self._args = args
         self.namespace = NAMESPACE
@@ -1149,4 +1151,6 @@ LAYER = Layer(
     observability_namespaces,
     observability_outputs,
     observability_facts,
+    title="Observability",
+    components=(ObservabilityStack.TYPE,),
 )

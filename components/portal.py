@@ -16,7 +16,7 @@ installs the pinned chart with an app-config that
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Sequence
+from typing import ClassVar, Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -305,10 +305,12 @@ def chart_values(args: DeveloperPortalArgs) -> dict:
 class DeveloperPortal(pulumi.ComponentResource):
     """Backstage on the platform cluster, its catalog, secrets and read access to clusters."""
 
+    TYPE: ClassVar[str] = "idp:platform:DeveloperPortal"
+
     def __init__(
         self, name: str, args: DeveloperPortalArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:DeveloperPortal", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         self._name = name
         self.namespace = PORTAL_NAMESPACE
         self.entities = list(args.entities)
@@ -496,4 +498,12 @@ def portal_facts(config: StackConfig) -> dict[str, str]:
     return {"portal": switch(config.portal.enabled)}
 
 
-LAYER = Layer("portal", portal_layer, portal_namespaces, portal_outputs, portal_facts)
+LAYER = Layer(
+    "portal",
+    portal_layer,
+    portal_namespaces,
+    portal_outputs,
+    portal_facts,
+    title="Portal",
+    components=(DeveloperPortal.TYPE,),
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Mapping, Sequence
+from typing import ClassVar, Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -58,6 +58,8 @@ def operator_dependencies(args: KratixPromiseArgs) -> list[dict]:
 class KratixPromise(pulumi.ComponentResource):
     """A Kratix Promise on the platform cluster, labelled with its version."""
 
+    TYPE: ClassVar[str] = "idp:platform:KratixPromise"
+
     name: str
     """The Promise's name."""
     version: str
@@ -71,7 +73,7 @@ class KratixPromise(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: KratixPromiseArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:KratixPromise", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         definition = args.definition
         self.name, self.version = definition.name, definition.version
         self.image = definition.pipeline_image(args.image_registry)
@@ -152,4 +154,12 @@ def promise_facts(config: StackConfig) -> dict[str, str]:
     return {"promises": json.dumps(sorted(d.name for d in offered_promises(config)))}
 
 
-LAYER = Layer("promises", promise_layer, promise_namespaces, promise_outputs, promise_facts)
+LAYER = Layer(
+    "promises",
+    promise_layer,
+    promise_namespaces,
+    promise_outputs,
+    promise_facts,
+    title="Promises",
+    components=(KratixPromise.TYPE,),
+)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from typing import Any, Mapping, Sequence
+from typing import Any, ClassVar, Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -74,6 +74,8 @@ class SecurityBaselineArgs:
 class SecurityBaseline(pulumi.ComponentResource):
     """Kyverno, its policies, and the tenancy of every team namespace on one cluster."""
 
+    TYPE: ClassVar[str] = "idp:platform:SecurityBaseline"
+
     enforce: bool
     """True when policies deny (prod profile); false when they only audit (dev)."""
     namespaces: list[str]
@@ -82,7 +84,7 @@ class SecurityBaseline(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: SecurityBaselineArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:SecurityBaseline", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         self._name = name
         self._child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         self.enforce = args.profile.highly_available
@@ -494,4 +496,10 @@ def security_outputs(t: Topology, baselines: dict[str, SecurityBaseline]) -> dic
     }
 
 
-LAYER = Layer("security", security_layer, outputs=security_outputs)
+LAYER = Layer(
+    "security",
+    security_layer,
+    outputs=security_outputs,
+    title="Security",
+    components=(SecurityBaseline.TYPE,),
+)

@@ -8,7 +8,7 @@ in-cluster MinIO with object versioning on and credentials generated here and ke
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Sequence
+from typing import ClassVar, Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -49,6 +49,8 @@ class StateStoreArgs:
 class StateStore(pulumi.ComponentResource):
     """One Kratix state store and everything it needs."""
 
+    TYPE: ClassVar[str] = "idp:platform:StateStore"
+
     kind: str
     """GitStateStore or BucketStateStore."""
     endpoint: str
@@ -59,7 +61,7 @@ class StateStore(pulumi.ComponentResource):
     """Address and credentials for the agents that sync destinations."""
 
     def __init__(self, name: str, args: StateStoreArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("idp:platform:StateStore", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         self._name = name
         self._args = args
         self._child = pulumi.ResourceOptions(parent=self, provider=args.provider)
@@ -447,4 +449,11 @@ def state_store_outputs(t: Topology, stores: dict[str, StateStore]) -> dict[str,
     }
 
 
-LAYER = Layer("state-stores", state_store_layer, state_store_namespaces, state_store_outputs)
+LAYER = Layer(
+    "state-stores",
+    state_store_layer,
+    state_store_namespaces,
+    state_store_outputs,
+    title="State stores",
+    components=(StateStore.TYPE,),
+)
