@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, get_origin
 
 import pulumi
 
@@ -555,6 +555,27 @@ def default_config() -> dict[str, Any]:
     return {
         f.metadata["key"]: to_raw(getattr(StackConfig(), f.name)) for f in model_fields(StackConfig)
     }
+
+
+_PULUMI_TYPES: Mapping[Any, str] = {str: "string", bool: "boolean", int: "integer"}
+
+
+def pulumi_declarations() -> dict[str, dict[str, Any]]:
+    """Pulumi.yaml's `config:` block: each top-level key with its type, doc and default
+    (scripts/generate_docs.py writes it)."""
+    hints = field_types(StackConfig)
+    defaults = default_config()
+    declared: dict[str, dict[str, Any]] = {}
+    for f in model_fields(StackConfig):
+        kind = hints[f.name]
+        type_ = _PULUMI_TYPES.get(kind) or ("array" if get_origin(kind) is tuple else "object")
+        entry: dict[str, Any] = {"type": type_}
+        if type_ == "array":
+            entry["items"] = {"type": "object"}
+        entry["description"] = f.metadata["doc"]
+        entry["default"] = defaults[f.metadata["key"]]
+        declared[f.metadata["key"]] = entry
+    return declared
 
 
 def reference_markdown() -> str:

@@ -7,6 +7,7 @@
   default, description and the format its value is checked against;
 - the "`<chart>` sets:" lines of docs/layers/*.md: the top-level Helm values each layer gives its
   charts (what `idp:charts.<key>.values` lays over), read from the shipped stacks under mocks;
+- Pulumi.yaml's `config:` block: every top-level key with its type, description and default;
 - review/layers.py: the layer of each component type, from the layers' records (the review stays
   standard library only: it does not import the program).
 
@@ -25,10 +26,11 @@ if str(REPO) not in sys.path:  # run as a script: the tests' harness lives in th
     sys.path.insert(0, str(REPO))
 
 from components import charts  # noqa: E402
-from components.config import reference_page  # noqa: E402
+from components.config import pulumi_declarations, reference_page  # noqa: E402
 
 REFERENCE = REPO / "docs" / "config-reference.md"
 REVIEW_LAYERS = REPO / "review" / "layers.py"
+PULUMI_YAML = REPO / "Pulumi.yaml"
 LAYER_PAGES = REPO / "docs" / "layers"
 CHART_LINE = re.compile(r"^- `(?P<key>[a-z0-9-]+)` sets: .*$", re.M)
 # The shipped stacks, and prod with the other secret manager: between them every chart.
@@ -77,9 +79,22 @@ LAYERS: Final[dict[str, str]] = {{
 '''
 
 
+def pulumi_yaml() -> str:
+    """Pulumi.yaml with its `config:` block (the file's last) written from the model."""
+    import yaml
+
+    text = PULUMI_YAML.read_text()
+    head = text[: text.index("\nconfig:\n") + 1]
+    return head + yaml.safe_dump({"config": pulumi_declarations()}, sort_keys=False, width=1000)
+
+
 def generated() -> dict[Path, str]:
     """Every generated file with the text it should hold."""
-    pages = {REFERENCE: reference_page(), REVIEW_LAYERS: review_layers()}
+    pages = {
+        REFERENCE: reference_page(),
+        PULUMI_YAML: pulumi_yaml(),
+        REVIEW_LAYERS: review_layers(),
+    }
     keys = chart_value_keys()
     for page in sorted(LAYER_PAGES.glob("*.md")):
         text = page.read_text()
