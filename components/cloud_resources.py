@@ -22,8 +22,37 @@ from components.charts import ResolvedChart
 from components.config import Crossplane, StackConfig, crossplane_clusters
 from components.layer import Layer, Topology, switch
 from components.naming import CROSSPLANE_NAMESPACE
-from components.profiles import SizeProfile
+from components.profiles import Footprint, SizeProfile, per_profile
 from promises.cloud import composite_apis
+
+
+@dataclasses.dataclass(frozen=True)
+class CrossplaneSizes:
+    """This layer's share of each size profile: Crossplane core, its RBAC manager and each package's pod."""
+
+    crossplane: Footprint
+    """Crossplane core (optional cloud layer), on each cluster it runs on."""
+    crossplane_rbac_manager: Footprint
+    crossplane_package: Footprint
+    """Each provider's and function's pod (sized through a DeploymentRuntimeConfig)."""
+
+
+SIZES: Mapping[str, CrossplaneSizes] = per_profile(
+    dev=CrossplaneSizes(
+        # The cloud layer is off in dev; if turned on, one small replica of everything.
+        crossplane=Footprint(1, "50m", "128Mi", "500m", "512Mi"),
+        crossplane_rbac_manager=Footprint(1, "10m", "32Mi", "100m", "128Mi"),
+        crossplane_package=Footprint(1, "25m", "128Mi", "500m", "512Mi"),
+    ),
+    prod=CrossplaneSizes(
+        # Core and RBAC manager elect a leader: the second replica takes over on node loss.
+        # Upjet providers hold a Terraform-derived schema in memory, hence the larger limit.
+        crossplane=Footprint(2, "100m", "256Mi", "1", "1Gi"),
+        crossplane_rbac_manager=Footprint(2, "50m", "64Mi", "250m", "256Mi"),
+        crossplane_package=Footprint(1, "100m", "256Mi", "1", "1Gi"),
+    ),
+)
+
 
 PACKAGE_API = "pkg.crossplane.io/v1"
 RUNTIME_CONFIG_API = "pkg.crossplane.io/v1beta1"
@@ -102,7 +131,7 @@ class CloudResources(pulumi.ComponentResource):
         self._labels = naming.standard_labels("crossplane", name)
         self.namespace = CROSSPLANE_NAMESPACE
         profile = args.profile
-        core, rbac = profile.crossplane, profile.crossplane_rbac_manager
+        core, rbac = SIZES[profile.name].crossplane, SIZES[profile.name].crossplane_rbac_manager
         self.chart = charts.install_chart(
             naming.child_name(name, "crossplane"),
             args.chart,
@@ -176,7 +205,7 @@ class CloudResources(pulumi.ComponentResource):
         service_account: dict = {"name": name}
         if service_account_annotations:
             service_account["annotations"] = dict(service_account_annotations)
-        footprint = self._args.profile.crossplane_package
+        footprint = SIZES[self._args.profile.name].crossplane_package
         runtime = self._custom(
             f"{name}-runtime",
             {

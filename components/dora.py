@@ -30,7 +30,7 @@ from components.charts import ResolvedChart, install_chart
 from components.config import Baseline
 from components.dashboards import Panel, Query, RecordingRule, Row, RuleGroup
 from components.naming import ARGOCD_NAMESPACE
-from components.profiles import SizeProfile
+from components.profiles import Footprint, SizeProfile, per_profile
 
 DORA_SERVICE = "idp-dora"
 PUSHGATEWAY_NAME = "idp-dora-pushgateway"
@@ -69,6 +69,33 @@ RULE_INTERVAL_SECONDS = 60
 DEPLOYED_CONDITION = (
     "app.status.operationState.phase in ['Succeeded'] and app.status.health.status == 'Healthy'"
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class DeliveryMetricsSizes:
+    """This layer's share of each size profile: ArgoCD's notifications controller and the Pushgateway."""
+
+    argocd_notifications: Footprint
+    pushgateway: Footprint
+    pushgateway_storage: str | None
+
+
+SIZES: Mapping[str, DeliveryMetricsSizes] = per_profile(
+    dev=DeliveryMetricsSizes(
+        argocd_notifications=Footprint(1, "10m", "32Mi", "100m", "64Mi"),
+        # Deployment events live in memory: a restart forgets the last ones (dev only).
+        pushgateway=Footprint(1, "10m", "24Mi", "100m", "64Mi"),
+        pushgateway_storage=None,
+    ),
+    prod=DeliveryMetricsSizes(
+        argocd_notifications=Footprint(1, "50m", "64Mi", "250m", "128Mi"),
+        # One replica with a persisted store: first-deploy timestamps are pushed only once.
+        pushgateway=Footprint(1, "50m", "64Mi", "250m", "128Mi"),
+        pushgateway_storage="2Gi",
+    ),
+)
+
+
 TRIGGER_DEPLOYED = "idp-dora-deployed"
 TRIGGER_FIRST_DEPLOYED = "idp-dora-first-deployed"
 
@@ -367,7 +394,7 @@ def argocd_values(
         },
         "notifications": {
             "enabled": True,
-            "resources": profile.argocd_notifications.resources(),
+            "resources": SIZES[profile.name].argocd_notifications.resources(),
             "metrics": {"enabled": True, "serviceMonitor": {"enabled": service_monitors}},
             "notifiers": {
                 f"service.webhook.{DORA_SERVICE}": dump(
@@ -477,11 +504,11 @@ class DeliveryMetrics(pulumi.ComponentResource):
 def pushgateway_values(profile: SizeProfile, service_monitor: bool) -> dict:
     """One Pushgateway scraped with its pushed labels kept; prod persists what it holds (first
     deploys are pushed once). Only ArgoCD (pushes) and monitoring (scrapes) may reach it."""
-    storage = profile.pushgateway_storage
+    storage = SIZES[profile.name].pushgateway_storage
     values: dict = {
         "fullnameOverride": PUSHGATEWAY_NAME,
-        "replicaCount": profile.pushgateway.replicas,
-        "resources": profile.pushgateway.resources(),
+        "replicaCount": SIZES[profile.name].pushgateway.replicas,
+        "resources": SIZES[profile.name].pushgateway.resources(),
         "automountServiceAccountToken": False,
         # Merged into the chart's pod defaults (user 65534, non-root).
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},

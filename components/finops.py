@@ -25,7 +25,44 @@ from components.config import FinOps, StackConfig
 from components.dora import DeliveryMetrics, DeliveryMetricsArgs, argocd_values, dora_summary
 from components.layer import ChartAddition, Layer, Topology
 from components.naming import KUBECOST_NAMESPACE
-from components.profiles import SizeProfile
+from components.profiles import Footprint, SizeProfile, per_profile
+
+
+@dataclasses.dataclass(frozen=True)
+class FinOpsSizes:
+    """This layer's share of each size profile: Kubecost's workloads and volumes."""
+
+    kubecost_aggregator: Footprint
+    kubecost_aggregator_storage: str
+    kubecost_agent: Footprint
+    kubecost_local_store: Footprint
+    kubecost_local_store_storage: str
+    kubecost_frontend: Footprint
+
+
+SIZES: Mapping[str, FinOpsSizes] = per_profile(
+    dev=FinOpsSizes(
+        # Everything FinOps and DORA add fits 100m CPU / 280Mi in requests; the aggregator's
+        # limit leaves it room to grow on a quiet single-node cluster.
+        kubecost_aggregator=Footprint(1, "40m", "112Mi", "500m", "1Gi"),
+        kubecost_aggregator_storage="2Gi",
+        kubecost_agent=Footprint(1, "20m", "48Mi", "200m", "256Mi"),
+        kubecost_local_store=Footprint(1, "10m", "32Mi", "100m", "128Mi"),
+        kubecost_local_store_storage="2Gi",
+        kubecost_frontend=Footprint(1, "10m", "32Mi", "100m", "64Mi"),
+    ),
+    prod=FinOpsSizes(
+        # Kubecost's chart default for the aggregator (ClickHouse needs memory), with a block
+        # volume for its database.
+        kubecost_aggregator=Footprint(1, "500m", "3Gi", "2", "6Gi"),
+        kubecost_aggregator_storage="128Gi",
+        kubecost_agent=Footprint(1, "100m", "256Mi", "1", "1Gi"),
+        kubecost_local_store=Footprint(1, "100m", "256Mi", "500m", "512Mi"),
+        kubecost_local_store_storage="32Gi",
+        kubecost_frontend=Footprint(2, "50m", "64Mi", "250m", "128Mi"),
+    ),
+)
+
 
 # Kubecost's allocation concepts (kubecostProductConfigs.labelMappingConfigs) and the cost label
 # each reads. The chart's default department label is `dept`; ours is the baseline's.
@@ -102,23 +139,28 @@ def kubecost_values(args: CostAllocationArgs) -> dict:
             "platforms": {"cicd": {"enabled": True}},
         },
         "serviceAccount": {"annotations": dict(settings.service_account_annotations)},
-        "finopsagent": {"enabled": True, "resources": profile.kubecost_agent.resources()},
+        "finopsagent": {
+            "enabled": True,
+            "resources": SIZES[profile.name].kubecost_agent.resources(),
+        },
         "aggregator": {
             "enabled": primary,
-            "replicas": profile.kubecost_aggregator.replicas,
-            "resources": profile.kubecost_aggregator.resources(),
-            "aggregatorDbStorage": {"storageRequest": profile.kubecost_aggregator_storage},
+            "replicas": SIZES[profile.name].kubecost_aggregator.replicas,
+            "resources": SIZES[profile.name].kubecost_aggregator.resources(),
+            "aggregatorDbStorage": {
+                "storageRequest": SIZES[profile.name].kubecost_aggregator_storage
+            },
         },
         "frontend": {
             "enabled": primary,
-            "replicas": profile.kubecost_frontend.replicas,
-            "resources": profile.kubecost_frontend.resources(),
+            "replicas": SIZES[profile.name].kubecost_frontend.replicas,
+            "resources": SIZES[profile.name].kubecost_frontend.resources(),
         },
         # Without a bucket the chart keeps agent data in its local store (single cluster).
         "localStore": {
             "enabled": not federated,
-            "resources": profile.kubecost_local_store.resources(),
-            "persistentVolume": {"size": profile.kubecost_local_store_storage},
+            "resources": SIZES[profile.name].kubecost_local_store.resources(),
+            "persistentVolume": {"size": SIZES[profile.name].kubecost_local_store_storage},
         },
         # A hostNetwork DaemonSet the Pod Security baseline would refuse.
         "networkCosts": {"enabled": False},

@@ -11,7 +11,7 @@ Private to the GitOps layer: only components/gitops.py imports it.
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
+from typing import ClassVar, Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -19,13 +19,31 @@ import pulumi_kubernetes as k8s
 from components import naming
 from components.charts import ResolvedChart, install_chart
 from components.naming import FLUX_NAMESPACE
-from components.profiles import SizeProfile
+from components.profiles import Footprint, SizeProfile, per_profile
 
 UNUSED_CONTROLLERS = (
     "helmController",
     "imageAutomationController",
     "imageReflectionController",
     "notificationController",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class FluxSizes:
+    """This layer's share of each size profile: Flux's controllers."""
+
+    flux_controller: Footprint
+
+
+SIZES: Mapping[str, FluxSizes] = per_profile(
+    dev=FluxSizes(
+        flux_controller=Footprint(1, "50m", "64Mi", "500m", "256Mi"),
+    ),
+    prod=FluxSizes(
+        # Flux's controllers elect a leader; one replica each, restarted on failure.
+        flux_controller=Footprint(1, "100m", "128Mi", "1", "512Mi"),
+    ),
 )
 
 
@@ -68,7 +86,7 @@ class FluxBucketAgent(pulumi.ComponentResource):
 
 
 def flux_values(args: FluxBucketAgentArgs) -> dict:
-    footprint = args.profile.flux_controller.resources()
+    footprint = SIZES[args.profile.name].flux_controller.resources()
     values: dict = {controller: {"create": False} for controller in UNUSED_CONTROLLERS}
     if args.helm_controller:
         values["helmController"] = {"create": True, "resources": footprint}

@@ -36,8 +36,43 @@ from components.naming import (
     IN_CLUSTER_SERVER,
     SECRET_MANAGER_NAMESPACES,
 )
-from components.profiles import Footprint, SizeProfile
+from components.profiles import Footprint, SizeProfile, per_profile
 from components.sync import SyncRequest
+
+
+@dataclasses.dataclass(frozen=True)
+class GitOpsSizes:
+    """This layer's share of each size profile: ArgoCD's workloads and the secrets controller."""
+
+    argocd_controller: Footprint
+    argocd_server: Footprint
+    argocd_repo_server: Footprint
+    argocd_applicationset: Footprint
+    argocd_redis: Footprint
+    secrets_controller: Footprint
+
+
+SIZES: Mapping[str, GitOpsSizes] = per_profile(
+    dev=GitOpsSizes(
+        argocd_controller=Footprint(1, "100m", "256Mi", "500m", "512Mi"),
+        argocd_server=Footprint(1, "25m", "64Mi", "250m", "128Mi"),
+        argocd_repo_server=Footprint(1, "25m", "128Mi", "500m", "256Mi"),
+        argocd_applicationset=Footprint(1, "25m", "64Mi", "250m", "128Mi"),
+        # A single redis: redis-ha needs three nodes.
+        argocd_redis=Footprint(1, "25m", "32Mi", "100m", "64Mi"),
+        secrets_controller=Footprint(1, "10m", "32Mi", "100m", "64Mi"),
+    ),
+    prod=GitOpsSizes(
+        # One application controller: more replicas shard clusters between them.
+        argocd_controller=Footprint(1, "500m", "1Gi", "2", "2Gi"),
+        argocd_server=Footprint(2, "100m", "128Mi", "500m", "256Mi"),
+        argocd_repo_server=Footprint(2, "100m", "256Mi", "1", "512Mi"),
+        argocd_applicationset=Footprint(2, "50m", "128Mi", "500m", "256Mi"),
+        argocd_redis=Footprint(3, "100m", "128Mi", "500m", "256Mi"),
+        secrets_controller=Footprint(2, "50m", "64Mi", "250m", "128Mi"),
+    ),
+)
+
 
 PLATFORM_PROJECT = "platform"
 ROOT_APPLICATION = "idp-root"
@@ -153,11 +188,11 @@ def argocd_values(profile: SizeProfile) -> dict:
                 "resource.customizations.health.argoproj.io_Application": APPLICATION_HEALTH_LUA
             },
         },
-        "controller": component(profile.argocd_controller),
-        "server": component(profile.argocd_server),
-        "repoServer": component(profile.argocd_repo_server),
-        "applicationSet": component(profile.argocd_applicationset),
-        "redis": {"enabled": not ha, "resources": profile.argocd_redis.resources()},
+        "controller": component(SIZES[profile.name].argocd_controller),
+        "server": component(SIZES[profile.name].argocd_server),
+        "repoServer": component(SIZES[profile.name].argocd_repo_server),
+        "applicationSet": component(SIZES[profile.name].argocd_applicationset),
+        "redis": {"enabled": not ha, "resources": SIZES[profile.name].argocd_redis.resources()},
         # redis-ha places its three pods on separate nodes: prod only. Every container it runs
         # is sized: redis like the single redis, its sentinel, HAProxy, init and split-brain
         # helpers like the sidecars they are (the chart leaves them all unset).
@@ -173,7 +208,7 @@ REDIS_HA_HELPER = Footprint(1, "20m", "32Mi", "200m", "128Mi")
 def redis_ha_resources(profile: SizeProfile) -> dict:
     helper = {"resources": REDIS_HA_HELPER.resources()}
     return {
-        "redis": {"resources": profile.argocd_redis.resources()},
+        "redis": {"resources": SIZES[profile.name].argocd_redis.resources()},
         "sentinel": helper,
         "haproxy": {**helper, "init": helper},
         "init": helper,
@@ -182,7 +217,7 @@ def redis_ha_resources(profile: SizeProfile) -> dict:
 
 
 def secrets_values(manager: str, profile: SizeProfile) -> dict:
-    footprint = profile.secrets_controller
+    footprint = SIZES[profile.name].secrets_controller
     if manager == "sealed-secrets":
         # kubeseal looks for this name unless told otherwise.
         return {

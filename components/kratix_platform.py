@@ -16,7 +16,27 @@ from components.clusters import render_directory
 from components.config import StackConfig
 from components.layer import Layer, Topology
 from components.naming import CERT_MANAGER_NAMESPACE, KRATIX_NAMESPACE
-from components.profiles import SizeProfile
+from components.profiles import Footprint, SizeProfile, per_profile
+
+
+@dataclasses.dataclass(frozen=True)
+class KratixSizes:
+    """This layer's share of each size profile: the Kratix controller."""
+
+    kratix_controller: Footprint
+
+
+SIZES: Mapping[str, KratixSizes] = per_profile(
+    dev=KratixSizes(
+        # The Kratix chart's own default; the controller is idle most of the time.
+        kratix_controller=Footprint(1, "100m", "256Mi", "200m", "256Mi"),
+    ),
+    prod=KratixSizes(
+        # Leader election keeps one active controller; the second takes over on node loss.
+        kratix_controller=Footprint(2, "250m", "512Mi", "1", "1Gi"),
+    ),
+)
+
 
 CONTROLLER_DEPLOYMENT = "kratix-platform-controller-manager"
 
@@ -70,8 +90,10 @@ class KratixPlatform(pulumi.ComponentResource):
         )
 
         transforms = []
-        if profile.kratix_controller.replicas > 1:
-            transforms.append(controller_replicas_transform(profile.kratix_controller.replicas))
+        if SIZES[profile.name].kratix_controller.replicas > 1:
+            transforms.append(
+                controller_replicas_transform(SIZES[profile.name].kratix_controller.replicas)
+            )
         # The kratix chart creates its namespace itself. Its Issuer and Certificate objects need
         # cert-manager first.
         self.controller = install_chart(
@@ -109,7 +131,7 @@ def kratix_values(args: KratixPlatformArgs) -> dict:
         "destinations": [],
         "additionalResources": [],
         "image": args.controller_image,
-        "resources": args.profile.kratix_controller.resources(),
+        "resources": SIZES[args.profile.name].kratix_controller.resources(),
     }
     if args.service_account_annotations:
         values["serviceAccount"] = {"annotations": dict(args.service_account_annotations)}

@@ -37,7 +37,100 @@ from components.observability_content import (
     platform_dashboard,
     red_dashboard,
 )
-from components.profiles import Footprint, SizeProfile
+from components.profiles import Footprint, SizeProfile, per_profile
+
+
+@dataclasses.dataclass(frozen=True)
+class ObservabilityFootprint:
+    """Every observability workload; storage and retention empty/0 where nothing persists."""
+
+    prometheus: Footprint
+    prometheus_retention: str
+    prometheus_storage: str
+    alertmanager: Footprint
+    prometheus_operator: Footprint
+    kube_state_metrics: Footprint
+    grafana: Footprint
+    grafana_sidecar: Footprint
+    loki: Footprint
+    loki_retention: str
+    loki_storage: str
+    tempo: Footprint
+    tempo_retention: str
+    tempo_storage: str
+    otel_operator: Footprint
+    collector_agent: Footprint
+    collector_gateway: Footprint
+    collector_cluster: Footprint
+    tail_sampling_traces: int
+    """Traces the gateway holds in memory while it decides whether to keep them."""
+
+    def dev_budget_workloads(self) -> list[Footprint]:
+        """One pod of each workload on the one dev node (Grafana has two sidecars)."""
+        return [
+            self.prometheus,
+            self.alertmanager,
+            self.prometheus_operator,
+            self.kube_state_metrics,
+            self.grafana,
+            self.grafana_sidecar,
+            self.grafana_sidecar,
+            self.loki,
+            self.tempo,
+            self.otel_operator,
+            self.collector_agent,
+            self.collector_gateway,
+        ]
+
+
+SIZES: Mapping[str, ObservabilityFootprint] = per_profile(
+    # All together 380m CPU and 824Mi requested: the layer's share of the one dev node.
+    dev=ObservabilityFootprint(
+        prometheus=Footprint(1, "100m", "192Mi", "1", "512Mi"),
+        prometheus_retention="2d",
+        prometheus_storage="",
+        alertmanager=Footprint(1, "10m", "24Mi", "100m", "64Mi"),
+        prometheus_operator=Footprint(1, "20m", "48Mi", "200m", "128Mi"),
+        kube_state_metrics=Footprint(1, "10m", "32Mi", "100m", "128Mi"),
+        grafana=Footprint(1, "50m", "96Mi", "500m", "256Mi"),
+        grafana_sidecar=Footprint(1, "10m", "24Mi", "100m", "64Mi"),
+        loki=Footprint(1, "50m", "112Mi", "500m", "384Mi"),
+        loki_retention="72h",
+        loki_storage="",
+        tempo=Footprint(1, "30m", "80Mi", "500m", "256Mi"),
+        tempo_retention="24h",
+        tempo_storage="",
+        otel_operator=Footprint(1, "20m", "48Mi", "200m", "128Mi"),
+        collector_agent=Footprint(1, "30m", "64Mi", "250m", "192Mi"),
+        collector_gateway=Footprint(1, "40m", "80Mi", "500m", "256Mi"),
+        collector_cluster=Footprint(1, "20m", "48Mi", "200m", "128Mi"),
+        tail_sampling_traces=5000,
+    ),
+    # Two Prometheus and Alertmanager replicas on separate nodes; Loki and Tempo are single
+    # binaries on persistent volumes (their HA modes need object storage, Tempo 3's Kafka).
+    prod=ObservabilityFootprint(
+        prometheus=Footprint(2, "500m", "2Gi", "2", "4Gi"),
+        prometheus_retention="15d",
+        prometheus_storage="100Gi",
+        alertmanager=Footprint(2, "50m", "64Mi", "250m", "128Mi"),
+        prometheus_operator=Footprint(1, "100m", "128Mi", "500m", "256Mi"),
+        kube_state_metrics=Footprint(1, "50m", "128Mi", "500m", "512Mi"),
+        grafana=Footprint(1, "100m", "256Mi", "1", "512Mi"),
+        grafana_sidecar=Footprint(1, "20m", "64Mi", "200m", "128Mi"),
+        loki=Footprint(1, "500m", "1Gi", "2", "4Gi"),
+        loki_retention="720h",
+        loki_storage="100Gi",
+        tempo=Footprint(1, "250m", "1Gi", "2", "4Gi"),
+        tempo_retention="336h",
+        tempo_storage="50Gi",
+        otel_operator=Footprint(2, "50m", "128Mi", "500m", "256Mi"),
+        collector_agent=Footprint(1, "100m", "128Mi", "500m", "512Mi"),
+        collector_gateway=Footprint(2, "250m", "512Mi", "1", "1Gi"),
+        collector_cluster=Footprint(1, "50m", "128Mi", "250m", "256Mi"),
+        tail_sampling_traces=50000,
+    ),
+)
+
 
 NAMESPACE = naming.OBSERVABILITY_NAMESPACE
 # Node agents read host paths and container logs: the namespace cannot be baseline.
@@ -381,7 +474,7 @@ def merge(opts: pulumi.ResourceOptions, **options) -> pulumi.ResourceOptions:
 
 
 def kube_prometheus_stack_values(profile: SizeProfile, cluster: str) -> dict:
-    o = profile.observability
+    o = SIZES[profile.name]
     ha = profile.highly_available
     # Every ServiceMonitor, PodMonitor, Probe, ScrapeConfig and rule in the cluster, whatever its
     # labels: other layers add their own without knowing this release's name.
@@ -438,7 +531,7 @@ def volume_claim(size: str) -> dict:
 
 
 def grafana_values(profile: SizeProfile) -> dict:
-    o = profile.observability
+    o = SIZES[profile.name]
     sidecar = o.grafana_sidecar.resources()
     return {
         "enabled": True,
@@ -545,7 +638,7 @@ def grafana_datasources() -> list[dict]:
 
 
 def loki_values(profile: SizeProfile) -> dict:
-    o = profile.observability
+    o = SIZES[profile.name]
     return {
         "fullnameOverride": LOKI_NAME,
         "deploymentMode": "Monolithic",
@@ -598,7 +691,7 @@ def persistence(size: str) -> dict:
 
 
 def tempo_values(profile: SizeProfile) -> dict:
-    o = profile.observability
+    o = SIZES[profile.name]
     return {
         "fullnameOverride": TEMPO_NAME,
         "replicas": o.tempo.replicas,
@@ -823,7 +916,7 @@ def agent_values(profile: SizeProfile, cluster: str, gateway: str, gateway_tls: 
     }
     return {
         # Root: the kubelet writes pod logs root-owned and not world-readable.
-        **collector_base(AGENT_NAME, "daemonset", profile.observability.collector_agent, root=True),
+        **collector_base(AGENT_NAME, "daemonset", SIZES[profile.name].collector_agent, root=True),
         "alternateConfig": collector_config(config),
         # Pods on a node reach the agent on that node.
         "service": {"enabled": True, "internalTrafficPolicy": "Local"},
@@ -862,7 +955,7 @@ def host_path(name: str, path: str) -> dict:
 
 def gateway_values(profile: SizeProfile, settings: Observability) -> dict:
     """The gateway: span metrics from every span, then tail sampling, then the backends."""
-    o = profile.observability
+    o = SIZES[profile.name]
     config = {
         "receivers": {
             "otlp": otlp_receiver(),
@@ -997,7 +1090,7 @@ def cluster_collector_values(profile: SizeProfile, cluster: str, agent: str) -> 
     }
     return {
         **collector_base(
-            CLUSTER_COLLECTOR_NAME, "deployment", profile.observability.collector_cluster
+            CLUSTER_COLLECTOR_NAME, "deployment", SIZES[profile.name].collector_cluster
         ),
         "replicaCount": 1,
         "alternateConfig": collector_config(config),
@@ -1031,7 +1124,7 @@ def cluster_collector_values(profile: SizeProfile, cluster: str, agent: str) -> 
 
 
 def otel_operator_values(profile: SizeProfile) -> dict:
-    o = profile.observability
+    o = SIZES[profile.name]
     repository = charts.IMAGES["otel-collector"].rsplit(":", 1)[0]
     return {
         "fullnameOverride": OTEL_OPERATOR_NAME,

@@ -28,7 +28,27 @@ from components.charts import ResolvedChart, install_chart, platform_namespace
 from components.config import Portal, PortalSite, StackConfig, offered_promises
 from components.layer import Layer, Topology, switch
 from components.naming import ARGOCD_API_URL, IN_CLUSTER_SERVER, PORTAL_NAMESPACE
-from components.profiles import SizeProfile
+from components.profiles import Footprint, SizeProfile, per_profile
+
+
+@dataclasses.dataclass(frozen=True)
+class PortalSizes:
+    """This layer's share of each size profile: Backstage."""
+
+    portal: Footprint
+
+
+SIZES: Mapping[str, PortalSizes] = per_profile(
+    dev=PortalSizes(
+        # Backstage with an in-memory SQLite catalog; the budget is 100m / 384Mi in dev.
+        portal=Footprint(1, "100m", "384Mi", "1", "768Mi"),
+    ),
+    prod=PortalSizes(
+        # Two stateless portal replicas on PostgreSQL, behind a PDB.
+        portal=Footprint(2, "250m", "512Mi", "1", "1Gi"),
+    ),
+)
+
 
 PORTAL_NAME = "backstage"
 CATALOG_MOUNT = "/catalog"
@@ -258,7 +278,7 @@ def image_values(image: str) -> dict:
 
 
 def chart_values(args: DeveloperPortalArgs) -> dict:
-    footprint = args.profile.portal
+    footprint = SIZES[args.profile.name].portal
     return {
         "backstage": {
             "replicas": footprint.replicas,

@@ -15,8 +15,26 @@ from components.charts import ChartSource
 from components.config import StackConfig, offered_promises
 from components.layer import Layer, Topology
 from components.naming import KRATIX_API
-from components.profiles import Footprint
+from components.profiles import Footprint, per_profile
 from promises.definition import PromiseDefinition
+
+
+@dataclasses.dataclass(frozen=True)
+class PromiseSizes:
+    """This layer's share of each size profile: each promise's operator."""
+
+    promise_operator: Footprint
+    """Each promise's operator (CloudNativePG, redis-operator) on every destination."""
+
+
+SIZES: Mapping[str, PromiseSizes] = per_profile(
+    dev=PromiseSizes(
+        promise_operator=Footprint(1, "25m", "64Mi", "200m", "256Mi"),
+    ),
+    prod=PromiseSizes(
+        promise_operator=Footprint(1, "100m", "128Mi", "500m", "512Mi"),
+    ),
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,7 +147,7 @@ def promise_layer(t: Topology) -> dict[str, KratixPromise]:
                 operator_chart=(
                     charts.operator_chart(operator.chart, config.chart_mirror) if operator else None
                 ),
-                operator_footprint=t.profile.promise_operator,
+                operator_footprint=SIZES[t.profile.name].promise_operator,
                 team_labels={team.name: team.cost_labels for team in config.teams},
                 depends_on=waits_for,
             ),

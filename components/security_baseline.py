@@ -23,7 +23,29 @@ from components.charts import ResolvedChart, install_chart
 from components.config import Security, StackConfig, Team
 from components.layer import Layer, Topology
 from components.naming import KYVERNO_NAMESPACE
-from components.profiles import SizeProfile
+from components.profiles import Footprint, SizeProfile, per_profile
+
+
+@dataclasses.dataclass(frozen=True)
+class SecuritySizes:
+    """This layer's share of each size profile: Kyverno's controllers."""
+
+    kyverno_controller: Footprint
+    kyverno_admission_replicas: int
+
+
+SIZES: Mapping[str, SecuritySizes] = per_profile(
+    dev=SecuritySizes(
+        kyverno_controller=Footprint(1, "50m", "128Mi", "500m", "384Mi"),
+        kyverno_admission_replicas=1,
+    ),
+    prod=SecuritySizes(
+        kyverno_controller=Footprint(1, "100m", "256Mi", "1", "768Mi"),
+        # Three admission controllers and a PDB: webhooks fail closed in prod.
+        kyverno_admission_replicas=3,
+    ),
+)
+
 
 KYVERNO_POLICY_API = "policies.kyverno.io/v1alpha1"
 # Namespaces no webhook or policy may touch: the control plane's own, whatever it needs to start.
@@ -261,7 +283,7 @@ def kyverno_values(profile: SizeProfile, excluded_namespaces: Sequence[str]) -> 
     """Webhooks skip the excluded namespaces; dev can never be locked out (failures ignored) and
     keeps no admission reports; prod fails closed with three admission controllers and a PDB."""
     ha = profile.highly_available
-    footprint = profile.kyverno_controller.resources()
+    footprint = SIZES[profile.name].kyverno_controller.resources()
     return {
         # The policies.kyverno.io CRDs (kyverno-api subchart) render `labels: {}` and
         # `annotations: {}` by default, which the first apply does not record: every later
@@ -292,7 +314,7 @@ def kyverno_values(profile: SizeProfile, excluded_namespaces: Sequence[str]) -> 
         },
         "webhooksCleanup": {"enabled": True},
         "admissionController": {
-            "replicas": profile.kyverno_admission_replicas,
+            "replicas": SIZES[profile.name].kyverno_admission_replicas,
             "podDisruptionBudget": {"enabled": ha},
             "container": {"resources": footprint},
         },

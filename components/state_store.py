@@ -20,8 +20,29 @@ from components.config import EmbeddedBucket, ExternalBucket, GitStore, StackCon
 from components.config import StateStore as StateStoreSpec
 from components.layer import Layer, Topology
 from components.naming import CERT_MANAGER_NAMESPACE, KRATIX_API, KRATIX_NAMESPACE
-from components.profiles import SizeProfile
+from components.profiles import Footprint, SizeProfile, per_profile
 from components.sync import StoreAccess
+
+
+@dataclasses.dataclass(frozen=True)
+class StateStoreSizes:
+    """This layer's share of each size profile: the embedded MinIO and its volume."""
+
+    minio: Footprint
+    minio_storage: str
+
+
+SIZES: Mapping[str, StateStoreSizes] = per_profile(
+    dev=StateStoreSizes(
+        minio=Footprint(1, "50m", "256Mi", "500m", "512Mi"),
+        minio_storage="5Gi",
+    ),
+    prod=StateStoreSizes(
+        minio=Footprint(1, "250m", "1Gi", "1", "2Gi"),
+        minio_storage="50Gi",
+    ),
+)
+
 
 MINIO_PORT = 9000
 # A high UID that cannot collide with a host user (the image runs as any UID; fsGroup makes the
@@ -161,7 +182,7 @@ class StateStore(pulumi.ComponentResource):
             metadata={"name": "minio-data", "namespace": namespace, "labels": labels},
             spec={
                 "accessModes": ["ReadWriteOnce"],
-                "resources": {"requests": {"storage": profile.minio_storage}},
+                "resources": {"requests": {"storage": SIZES[profile.name].minio_storage}},
             },
             opts=in_ns,
         )
@@ -207,7 +228,7 @@ class StateStore(pulumi.ComponentResource):
                                 "ports": [{"name": "s3", "containerPort": MINIO_PORT}],
                                 "readinessProbe": _http_probe("/minio/health/ready"),
                                 "livenessProbe": _http_probe("/minio/health/live"),
-                                "resources": profile.minio.resources(),
+                                "resources": SIZES[profile.name].minio.resources(),
                                 "securityContext": _container_security_context(),
                                 "volumeMounts": [
                                     {"name": "data", "mountPath": "/data"},

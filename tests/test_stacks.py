@@ -7,9 +7,8 @@ import json
 
 import pytest
 
-from components import charts
+from components import charts, flux, kratix_platform, state_store
 from components.charts import crd_without_descriptions
-from components.profiles import PROFILES
 from components.config import crossplane_clusters, offered_promises
 from components.gitops import clusters_syncing_buckets
 from components.security_baseline import environments_by_cluster
@@ -137,7 +136,7 @@ def test_dev_kratix_chart_values(dev):
     assert values["stateStores"] == [] and values["destinations"] == []
     assert values["image"] == charts.IMAGES["kratix-controller"]
     assert "@sha256:" in values["image"]
-    assert values["resources"] == PROFILES["dev"].kratix_controller.resources()
+    assert values["resources"] == kratix_platform.SIZES["dev"].kratix_controller.resources()
     assert "serviceAccount" not in values
 
 
@@ -165,9 +164,9 @@ def test_dev_embedded_store_is_versioned_minio_with_generated_secret_credentials
     minio = dev.named("default-minio")
     container = minio.get("spec", "template", "spec", "containers")[0]
     assert container["image"] == charts.IMAGES["minio"]
-    assert container["resources"] == PROFILES["dev"].minio.resources()
+    assert container["resources"] == state_store.SIZES["dev"].minio.resources()
     assert dev.named("default-minio-data").get("spec", "resources", "requests", "storage") \
-        == PROFILES["dev"].minio_storage
+        == state_store.SIZES["dev"].minio_storage
     for r in dev.of_type("random:index/randomPassword:RandomPassword"):
         assert r.get("special") is False and r.get("length") >= 20
 
@@ -287,7 +286,7 @@ def test_prod_footprint_is_highly_available(prod):
     assert values["webhook"]["replicaCount"] == 3
     assert values["podDisruptionBudget"] == {"enabled": True}
     kratix = prod.named("kratix-controller")
-    assert kratix.get("values", "resources") == PROFILES["prod"].kratix_controller.resources()
+    assert kratix.get("values", "resources") == kratix_platform.SIZES["prod"].kratix_controller.resources()
 
 
 def test_prod_outputs_give_each_destination_its_sync_paths(prod):
@@ -546,7 +545,7 @@ def test_flux_runs_only_the_controllers_a_bucket_sync_needs(dev, prod):
     assert chart.get("chart") == "flux2" and chart.get("version") == charts.CHARTS["flux2"].version
     assert chart.get("namespace") == "flux-system"
     values = chart.get("values")
-    footprint = PROFILES["dev"].flux_controller.resources()
+    footprint = flux.SIZES["dev"].flux_controller.resources()
     # helm-controller installs the promises' operators (Flux HelmReleases); the rest stay off.
     assert values["helmController"] == {"create": True, "resources": footprint}
     assert all(values[c] == {"create": False} for c in UNUSED_CONTROLLERS
