@@ -37,15 +37,7 @@ FAST_PATH_ENV = REPO / "scripts" / "fast-path.env"
 
 def bootstrap() -> Path:
     """The engine's bin directory (built or reused by scripts/engine-bootstrap.sh)."""
-    result = subprocess.run(
-        ["bash", str(REPO / "scripts" / "engine-bootstrap.sh"), str(REPO)],
-        stdout=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise SystemExit("engine bootstrap failed (its messages are above)")
-    return Path(result.stdout.strip().splitlines()[-1])
+    return local_cluster.run_bootstrap("engine-bootstrap.sh", "engine")
 
 
 def engine_env(
