@@ -303,8 +303,9 @@ class Subject:
         return measured
 
 
-def stack_file_editor(workspace):
-    """change/revert: the stack's last team one quota size up (`small` -> `medium`, ...)."""
+def _stack_file_toggle(workspace, edit):
+    """change/revert of the stack file: `change` applies `edit` to its data (first call) or
+    puts the original back (next call), and so on; `revert` puts the original back."""
     path = workspace.root / f"Pulumi.{workspace.stack}.yaml"
     original = path.read_text()
 
@@ -315,8 +316,7 @@ def stack_file_editor(workspace):
             path.write_text(original)  # back again: another one-line change
         else:
             data = yaml.safe_load(original)
-            team = data["config"]["idp:teams"][-1]
-            team["size"] = {"small": "medium", "medium": "large"}.get(team.get("size"), "small")
+            edit(data)
             path.write_text(yaml.safe_dump(data, sort_keys=False))
         changed[0] = not changed[0]
 
@@ -324,27 +324,21 @@ def stack_file_editor(workspace):
         path.write_text(original)
         changed[0] = False
     return change, revert
+
+
+def stack_file_editor(workspace):
+    """change/revert: the stack's last team one quota size up (`small` -> `medium`, ...)."""
+    def edit(data):
+        team = data["config"]["idp:teams"][-1]
+        team["size"] = {"small": "medium", "medium": "large"}.get(team.get("size"), "small")
+    return _stack_file_toggle(workspace, edit)
 
 
 def config_editor(workspace, key: str, value: str):
-    path = workspace.root / f"Pulumi.{workspace.stack}.yaml"
-    original = path.read_text()
-
-    changed = [False]
-
-    def change():
-        if changed[0]:
-            path.write_text(original)
-        else:
-            data = yaml.safe_load(original)
-            data.setdefault("config", {})[key] = value
-            path.write_text(yaml.safe_dump(data, sort_keys=False))
-        changed[0] = not changed[0]
-
-    def revert():
-        path.write_text(original)
-        changed[0] = False
-    return change, revert
+    """change/revert: the stack config's `key` set to `value`."""
+    def edit(data):
+        data.setdefault("config", {})[key] = value
+    return _stack_file_toggle(workspace, edit)
 
 
 # -- the floors --------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ The stack config already says which layers run, on which clusters, for which tea
 catalog is derived from it instead of being written by hand, so it cannot drift. Entities:
 a System for the platform, a Component per layer, a Resource per cluster, state store and
 destination, a Group per team (and the platform team), and an API per Promise.
+
+Private to the portal layer: only components/portal.py imports it.
 """
 
 from __future__ import annotations
@@ -77,73 +79,33 @@ def lifecycle(config: StackConfig) -> str:
 
 def layers(config: StackConfig) -> list[tuple[str, str, str]]:
     """(component name, namespace, description) of every layer this stack runs."""
-    found = [
-        (
-            "kratix-platform",
-            KRATIX_NAMESPACE,
-            "Kratix controller and cert-manager: the platform API",
-        ),
-        ("state-stores", KRATIX_NAMESPACE, "Where Kratix writes what destinations sync"),
-    ]
-    if config.gitops.enabled:
+    gitops, finops = config.gitops.enabled, config.finops.enabled
+    every = [
+        (True, "kratix-platform", KRATIX_NAMESPACE,
+         "Kratix controller and cert-manager: the platform API"),
+        (True, "state-stores", KRATIX_NAMESPACE,
+         "Where Kratix writes what destinations sync"),
         # The GitOps layer is what syncs destinations (ArgoCD, or Flux for bucket stores).
-        found += [
-            ("gitops", ARGOCD_NAMESPACE, "ArgoCD App of Apps and per-environment ApplicationSets"),
-            (
-                "destination-sync",
-                FLUX_NAMESPACE,
-                "Objects that sync each destination's state store path to its cluster",
-            ),
-        ]
-    if config.security.enabled:
-        found.append(
-            (
-                "security-baseline",
-                KYVERNO_NAMESPACE,
-                "Kyverno policies, Pod Security, quotas and default-deny per team namespace",
-            )
-        )
-    if config.observability.enabled:
-        found.append(
-            (
-                "observability",
-                OBSERVABILITY_NAMESPACE,
-                "OpenTelemetry collectors, Prometheus, Grafana, Tempo and Loki",
-            )
-        )
-    if config.promises.enabled:
-        found.append(
-            ("promises", KRATIX_NAMESPACE, "Kratix Promises: every promise this stack offers")
-        )
-    if config.finops.enabled:
-        found.append(
-            (
-                "cost-allocation",
-                KUBECOST_NAMESPACE,
-                "Kubecost: cost per team, department, product and environment",
-            )
-        )
-        if config.gitops.enabled:
-            found.append(
-                (
-                    "delivery-metrics",
-                    OBSERVABILITY_NAMESPACE,
-                    "DORA metrics and time to first deploy from ArgoCD",
-                )
-            )
-    if config.crossplane.enabled:
-        found.append(
-            (
-                "cloud-resources",
-                CROSSPLANE_NAMESPACE,
-                "Crossplane: cloud resources behind the cloud-backed promises",
-            )
-        )
-    if config.portal.enabled:
-        found.append(
-            ("developer-portal", PORTAL_NAMESPACE, "Backstage: catalog, Golden Paths, TechDocs")
-        )
-    return found
+        (gitops, "gitops", ARGOCD_NAMESPACE,
+         "ArgoCD App of Apps and per-environment ApplicationSets"),
+        (gitops, "destination-sync", FLUX_NAMESPACE,
+         "Objects that sync each destination's state store path to its cluster"),
+        (config.security.enabled, "security-baseline", KYVERNO_NAMESPACE,
+         "Kyverno policies, Pod Security, quotas and default-deny per team namespace"),
+        (config.observability.enabled, "observability", OBSERVABILITY_NAMESPACE,
+         "OpenTelemetry collectors, Prometheus, Grafana, Tempo and Loki"),
+        (config.promises.enabled, "promises", KRATIX_NAMESPACE,
+         "Kratix Promises: every promise this stack offers"),
+        (finops, "cost-allocation", KUBECOST_NAMESPACE,
+         "Kubecost: cost per team, department, product and environment"),
+        (finops and gitops, "delivery-metrics", OBSERVABILITY_NAMESPACE,
+         "DORA metrics and time to first deploy from ArgoCD"),
+        (config.crossplane.enabled, "cloud-resources", CROSSPLANE_NAMESPACE,
+         "Crossplane: cloud resources behind the cloud-backed promises"),
+        (config.portal.enabled, "developer-portal", PORTAL_NAMESPACE,
+         "Backstage: catalog, Golden Paths, TechDocs"),
+    ]  # fmt: skip
+    return [(name, namespace, description) for on, name, namespace, description in every if on]
 
 
 def platform_entities(config: StackConfig) -> list[dict]:

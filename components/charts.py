@@ -205,6 +205,8 @@ class ResolvedChart:
     repository: str | None
     values: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     """`idp:charts.<key>.values`: laid over the layer's own values by `install_chart`."""
+    crd_descriptions: bool = False
+    """`idp:crdDescriptions`: keep the field descriptions of the chart's CRDs."""
 
     def chart_args(self) -> dict:
         args: dict = {"chart": self.chart}
@@ -266,6 +268,9 @@ def install_chart(
         )
     if chart.values:
         values = merged_values(values, chart.values)
+    transforms = list(transforms or [])
+    if not chart.crd_descriptions:
+        transforms.append(crd_without_descriptions)
     return k8s.helm.v4.Chart(
         resource_name,
         namespace=namespace,
@@ -276,9 +281,62 @@ def install_chart(
         ),
         **chart.chart_args(),
         opts=pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(depends_on=waits_for, transforms=transforms or [])
+            opts, pulumi.ResourceOptions(depends_on=waits_for, transforms=transforms)
         ),
     )
+
+
+CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+# Where a JSON schema nests further schemas: one, a list, or a map of them.
+SCHEMA_ONE = ("items", "not", "additionalProperties", "additionalItems")
+SCHEMA_LIST = ("allOf", "anyOf", "oneOf")
+SCHEMA_MAP = ("properties", "patternProperties", "definitions", "dependencies")
+
+
+def schema_without_descriptions(schema: Any) -> Any:
+    """An OpenAPI v3 schema without its `description`s; a property that is *named*
+    `description` stays (only the schemas' own key goes)."""
+    if isinstance(schema, list):  # `items` may be a list of schemas
+        return [schema_without_descriptions(s) for s in schema]
+    if not isinstance(schema, Mapping):
+        return schema  # `additionalProperties: true`, a dependency's list of names
+    stripped = {}
+    for key, value in schema.items():
+        if key == "description":
+            continue
+        if key in SCHEMA_ONE or key in SCHEMA_LIST:
+            value = schema_without_descriptions(value)
+        elif key in SCHEMA_MAP and isinstance(value, Mapping):
+            value = {name: schema_without_descriptions(v) for name, v in value.items()}
+        stripped[key] = value
+    return stripped
+
+
+def crd_without_descriptions(
+    args: pulumi.ResourceTransformArgs,
+) -> pulumi.ResourceTransformResult | None:
+    """A chart's CustomResourceDefinition without the field descriptions of its schemas.
+
+    They are about three quarters of the real charts' CRD bytes, and the CRDs most of a
+    stack's state, which a file or bucket backend rewrites after every step of an update
+    (docs/performance.md). Validation is unchanged; `kubectl explain` lists the fields and
+    types without their prose. `idp:crdDescriptions: true` keeps them.
+    """
+    if args.type_ != CRD_TYPE:
+        return None
+    props: dict = dict(args.props)
+    spec = props.get("spec")
+    if not isinstance(spec, Mapping) or not isinstance(spec.get("versions"), list):
+        return None
+    versions = []
+    for version in spec["versions"]:
+        schema = version.get("schema") if isinstance(version, Mapping) else None
+        if isinstance(schema, Mapping) and "openAPIV3Schema" in schema:
+            openapi = schema_without_descriptions(schema["openAPIV3Schema"])
+            version = {**version, "schema": {**schema, "openAPIV3Schema": openapi}}
+        versions.append(version)
+    props["spec"] = {**spec, "versions": versions}
+    return pulumi.ResourceTransformResult(props, args.opts)
 
 
 def merged_values(base: Mapping, extra: Mapping) -> dict:

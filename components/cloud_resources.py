@@ -12,16 +12,47 @@ Composition) the cloud-backed promises emit.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping, Sequence, cast
+from typing import Any, ClassVar, Mapping, Sequence, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components import charts, naming
 from components.charts import ResolvedChart
-from components.config import Crossplane
+from components.config import Crossplane, StackConfig, crossplane_clusters
+from components.layer import Layer, Topology, switch
 from components.naming import CROSSPLANE_NAMESPACE
-from components.profiles import SizeProfile
+from components.profiles import Footprint, SizeProfile, per_profile
+from promises.cloud import composite_apis
+
+
+@dataclasses.dataclass(frozen=True)
+class CrossplaneSizes:
+    """This layer's share of each size profile: Crossplane core, its RBAC manager and each package's pod."""
+
+    crossplane: Footprint
+    """Crossplane core (optional cloud layer), on each cluster it runs on."""
+    crossplane_rbac_manager: Footprint
+    crossplane_package: Footprint
+    """Each provider's and function's pod (sized through a DeploymentRuntimeConfig)."""
+
+
+SIZES: Mapping[str, CrossplaneSizes] = per_profile(
+    dev=CrossplaneSizes(
+        # The cloud layer is off in dev; if turned on, one small replica of everything.
+        crossplane=Footprint(1, "50m", "128Mi", "500m", "512Mi"),
+        crossplane_rbac_manager=Footprint(1, "10m", "32Mi", "100m", "128Mi"),
+        crossplane_package=Footprint(1, "25m", "128Mi", "500m", "512Mi"),
+    ),
+    prod=CrossplaneSizes(
+        # Core and RBAC manager elect a leader: the second replica takes over on node loss.
+        # Upjet providers hold a Terraform-derived schema in memory, hence the larger limit.
+        crossplane=Footprint(2, "100m", "256Mi", "1", "1Gi"),
+        crossplane_rbac_manager=Footprint(2, "50m", "64Mi", "250m", "256Mi"),
+        crossplane_package=Footprint(1, "100m", "256Mi", "1", "1Gi"),
+    ),
+)
+
 
 PACKAGE_API = "pkg.crossplane.io/v1"
 RUNTIME_CONFIG_API = "pkg.crossplane.io/v1beta1"
@@ -83,6 +114,8 @@ class CloudResourcesArgs:
 class CloudResources(pulumi.ComponentResource):
     """Crossplane with its providers, provider configs and composite APIs on one cluster."""
 
+    TYPE: ClassVar[str] = "idp:platform:CloudResources"
+
     namespace: str
     providers: list[str]
     """Provider object names installed."""
@@ -92,13 +125,13 @@ class CloudResources(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: CloudResourcesArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:CloudResources", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         self._name, self._args = name, args
         self._opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         self._labels = naming.standard_labels("crossplane", name)
         self.namespace = CROSSPLANE_NAMESPACE
         profile = args.profile
-        core, rbac = profile.crossplane, profile.crossplane_rbac_manager
+        core, rbac = SIZES[profile.name].crossplane, SIZES[profile.name].crossplane_rbac_manager
         self.chart = charts.install_chart(
             naming.child_name(name, "crossplane"),
             args.chart,
@@ -172,7 +205,7 @@ class CloudResources(pulumi.ComponentResource):
         service_account: dict = {"name": name}
         if service_account_annotations:
             service_account["annotations"] = dict(service_account_annotations)
-        footprint = self._args.profile.crossplane_package
+        footprint = SIZES[self._args.profile.name].crossplane_package
         runtime = self._custom(
             f"{name}-runtime",
             {
@@ -304,3 +337,60 @@ class CloudResources(pulumi.ComponentResource):
                 self._opts, pulumi.ResourceOptions(depends_on=list(depends_on))
             ),
         )
+
+
+# -- the layer: idp:crossplane, on the clusters the cloud-backed promises schedule to -------------
+
+
+def crossplane_layer(t: Topology) -> dict[str, CloudResources]:
+    config = t.config
+    cloud = {
+        cluster: CloudResources(
+            f"crossplane-{cluster}",
+            CloudResourcesArgs(
+                provider=t.providers[cluster],
+                chart=t.chart("crossplane"),
+                profile=t.profile,
+                settings=config.crossplane,
+                credentials=config.crossplane_credentials,
+                composite_apis=composite_apis(),
+            ),
+        )
+        for cluster in crossplane_clusters(config)
+    }
+    t.cloud = list(cloud.values())
+    return cloud
+
+
+def crossplane_namespaces(config: StackConfig) -> set[str]:
+    return {CROSSPLANE_NAMESPACE} if config.crossplane.enabled else set()
+
+
+def crossplane_outputs(t: Topology, cloud: dict[str, CloudResources]) -> dict[str, object]:
+    if not cloud:
+        return {}
+    return {
+        "crossplane": {
+            cluster: {
+                "namespace": layer.namespace,
+                "providers": layer.providers,
+                "compositeApis": layer.composite_apis,
+            }
+            for cluster, layer in cloud.items()
+        }
+    }
+
+
+def crossplane_facts(config: StackConfig) -> dict[str, str]:
+    return {"crossplane": switch(config.crossplane.enabled)}
+
+
+LAYER = Layer(
+    "crossplane",
+    crossplane_layer,
+    crossplane_namespaces,
+    crossplane_outputs,
+    crossplane_facts,
+    title="Cloud",
+    components=(CloudResources.TYPE,),
+)

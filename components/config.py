@@ -12,11 +12,11 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, get_origin
 
 import pulumi
 
-from components import charts
+from components import charts, naming
 from components import formats as fmt
 from components.charts import ResolvedChart
 from components.configschema import (
@@ -51,7 +51,12 @@ from components.settings.kratix import (
 )
 from components.settings.observability import Observability, check_observability
 from components.settings.portal import Portal, PortalSite, check_portal
-from components.settings.promises import Promises, check_promises, promise_destinations
+from components.settings.promises import (
+    Promises,
+    check_promises,
+    offered_promises,
+    promise_destinations,
+)
 from components.settings.security import Security, check_security
 
 # Each layer's settings live in components/settings/<layer>.py; the ones other modules take
@@ -80,6 +85,7 @@ __all__ = [
     "default_config",
     "load_stack_config",
     "load_stack_config_or_exit",
+    "offered_promises",
     "parse_stack_config",
     "promise_destinations",
     "reference_page",
@@ -188,6 +194,16 @@ class Team:
     def idp_group(self) -> str:
         return self.group or f"{self.name}-developers"
 
+    @property
+    def cost_labels(self) -> dict[str, str]:
+        """The cost-allocation labels the team's workloads carry in every environment."""
+        return {
+            "team": self.name,
+            "owner": naming.label_safe(self.owner or self.idp_group),
+            "department": self.department or self.name,
+            "product": self.product or self.name,
+        }
+
 
 @dataclasses.dataclass(frozen=True)
 class ChartOverride:
@@ -257,6 +273,13 @@ class StackConfig:
     )
     charts: Mapping[str, ChartOverride] = setting(
         "charts", "per-chart version, repository or values overrides, keyed by chart", default=dict
+    )
+    crd_descriptions: bool = setting(
+        "crdDescriptions",
+        "keep the field descriptions in the CustomResourceDefinitions the charts install "
+        "(`kubectl explain`); off by default: they are about 3/4 of the CRDs' bytes and the "
+        "CRDs most of the state every update step rewrites (docs/performance.md)",
+        default=False,
     )
     await_service_endpoints: bool = setting(
         "awaitServiceEndpoints",
@@ -331,9 +354,10 @@ class StackConfig:
 
     def chart(self, key: str, base_dir: Path | None = None) -> ResolvedChart:
         override = self.charts.get(key, ChartOverride())
-        return charts.resolve_chart(
+        resolved = charts.resolve_chart(
             key, self.chart_mirror, override.version, override.repository, base_dir, override.values
         )
+        return dataclasses.replace(resolved, crd_descriptions=self.crd_descriptions)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -531,6 +555,27 @@ def default_config() -> dict[str, Any]:
     return {
         f.metadata["key"]: to_raw(getattr(StackConfig(), f.name)) for f in model_fields(StackConfig)
     }
+
+
+_PULUMI_TYPES: Mapping[Any, str] = {str: "string", bool: "boolean", int: "integer"}
+
+
+def pulumi_declarations() -> dict[str, dict[str, Any]]:
+    """Pulumi.yaml's `config:` block: each top-level key with its type, doc and default
+    (scripts/generate_docs.py writes it)."""
+    hints = field_types(StackConfig)
+    defaults = default_config()
+    declared: dict[str, dict[str, Any]] = {}
+    for f in model_fields(StackConfig):
+        kind = hints[f.name]
+        type_ = _PULUMI_TYPES.get(kind) or ("array" if get_origin(kind) is tuple else "object")
+        entry: dict[str, Any] = {"type": type_}
+        if type_ == "array":
+            entry["items"] = {"type": "object"}
+        entry["description"] = f.metadata["doc"]
+        entry["default"] = defaults[f.metadata["key"]]
+        declared[f.metadata["key"]] = entry
+    return declared
 
 
 def reference_markdown() -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
-from typing import Sequence
+from typing import ClassVar, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 from components import naming
 from components.config import Destination as DestinationSpec
 from components.config import StateStore as StateStoreSpec
+from components.layer import Layer, Topology
 from components.naming import KRATIX_API
 from components.sync import StoreAccess, SyncRequest, WorkloadSync
 
@@ -52,6 +53,8 @@ def sync_paths(store: StateStoreSpec, spec: DestinationSpec) -> tuple[str, str |
 class Destination(pulumi.ComponentResource):
     """A place Kratix schedules work to, labelled for promise destination selectors."""
 
+    TYPE: ClassVar[str] = "idp:platform:Destination"
+
     labels: dict[str, str]
     path: str
     dependencies_path: str | None
@@ -62,7 +65,7 @@ class Destination(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: DestinationArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:Destination", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         spec = args.spec
         self.labels = spec.all_labels
         self.path, self.dependencies_path, self.resources_path = sync_paths(args.store, spec)
@@ -110,3 +113,49 @@ class Destination(pulumi.ComponentResource):
                 "resourcesPath": self.resources_path,
             }
         )
+
+
+# -- the layer: every destination, on its state store, synced by the workload sync ----------------
+
+
+def destination_layer(t: Topology) -> dict[str, Destination]:
+    return {
+        spec.name: Destination(
+            spec.name,
+            DestinationArgs(
+                spec=spec,
+                store=t.config.state_store(spec.state_store),
+                store_access=t.state_stores[spec.state_store].access,
+                platform_provider=t.platform_provider,
+                worker_provider=t.providers[spec.cluster],
+                depends_on=[t.state_stores[spec.state_store].resource],
+                workload_sync=t.workload_sync,
+            ),
+        )
+        for spec in t.config.destinations
+    }
+
+
+def destination_outputs(t: Topology, destinations: dict[str, Destination]) -> dict[str, object]:
+    return {
+        "destinations": {
+            spec.name: {
+                "cluster": spec.cluster,
+                "stateStore": spec.state_store,
+                "labels": dest.labels,
+                "path": dest.path,
+                "dependenciesPath": dest.dependencies_path,
+                "resourcesPath": dest.resources_path,
+            }
+            for spec, dest in ((spec, destinations[spec.name]) for spec in t.config.destinations)
+        }
+    }
+
+
+LAYER = Layer(
+    "destinations",
+    destination_layer,
+    outputs=destination_outputs,
+    title="Destinations",
+    components=(Destination.TYPE,),
+)

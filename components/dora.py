@@ -11,12 +11,15 @@ Two sources, both produced by what the platform already runs:
 Each environment gets its own notification subscription and recording-rule group; the
 "Delivery (DORA)" dashboard reads only the recorded series, and draws the stack's recorded
 baseline (`idp:finops.baseline`) next to them.
+
+Private to the FinOps layer: only components/finops.py imports it (and hands ArgoCD its
+values through `finops.argocd_addition`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Sequence
+from typing import ClassVar, Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -27,7 +30,7 @@ from components.charts import ResolvedChart, install_chart
 from components.config import Baseline
 from components.dashboards import Panel, Query, RecordingRule, Row, RuleGroup
 from components.naming import ARGOCD_NAMESPACE
-from components.profiles import SizeProfile
+from components.profiles import Footprint, SizeProfile, per_profile
 
 DORA_SERVICE = "idp-dora"
 PUSHGATEWAY_NAME = "idp-dora-pushgateway"
@@ -66,6 +69,33 @@ RULE_INTERVAL_SECONDS = 60
 DEPLOYED_CONDITION = (
     "app.status.operationState.phase in ['Succeeded'] and app.status.health.status == 'Healthy'"
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class DeliveryMetricsSizes:
+    """This layer's share of each size profile: ArgoCD's notifications controller and the Pushgateway."""
+
+    argocd_notifications: Footprint
+    pushgateway: Footprint
+    pushgateway_storage: str | None
+
+
+SIZES: Mapping[str, DeliveryMetricsSizes] = per_profile(
+    dev=DeliveryMetricsSizes(
+        argocd_notifications=Footprint(1, "10m", "32Mi", "100m", "64Mi"),
+        # Deployment events live in memory: a restart forgets the last ones (dev only).
+        pushgateway=Footprint(1, "10m", "24Mi", "100m", "64Mi"),
+        pushgateway_storage=None,
+    ),
+    prod=DeliveryMetricsSizes(
+        argocd_notifications=Footprint(1, "50m", "64Mi", "250m", "128Mi"),
+        # One replica with a persisted store: first-deploy timestamps are pushed only once.
+        pushgateway=Footprint(1, "50m", "64Mi", "250m", "128Mi"),
+        pushgateway_storage="2Gi",
+    ),
+)
+
+
 TRIGGER_DEPLOYED = "idp-dora-deployed"
 TRIGGER_FIRST_DEPLOYED = "idp-dora-first-deployed"
 
@@ -364,7 +394,7 @@ def argocd_values(
         },
         "notifications": {
             "enabled": True,
-            "resources": profile.argocd_notifications.resources(),
+            "resources": SIZES[profile.name].argocd_notifications.resources(),
             "metrics": {"enabled": True, "serviceMonitor": {"enabled": service_monitors}},
             "notifiers": {
                 f"service.webhook.{DORA_SERVICE}": dump(
@@ -420,6 +450,8 @@ class DeliveryMetricsArgs:
 class DeliveryMetrics(pulumi.ComponentResource):
     """Pushgateway for deployment events, DORA recording rules and the Delivery dashboard."""
 
+    TYPE: ClassVar[str] = "idp:platform:DeliveryMetrics"
+
     environments: list[str]
     rule_groups: list[str]
     dashboard_uid: str
@@ -427,7 +459,7 @@ class DeliveryMetrics(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: DeliveryMetricsArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:DeliveryMetrics", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         child = pulumi.ResourceOptions(
             parent=self, provider=args.provider, depends_on=list(args.monitoring_crds)
         )
@@ -472,11 +504,11 @@ class DeliveryMetrics(pulumi.ComponentResource):
 def pushgateway_values(profile: SizeProfile, service_monitor: bool) -> dict:
     """One Pushgateway scraped with its pushed labels kept; prod persists what it holds (first
     deploys are pushed once). Only ArgoCD (pushes) and monitoring (scrapes) may reach it."""
-    storage = profile.pushgateway_storage
+    storage = SIZES[profile.name].pushgateway_storage
     values: dict = {
         "fullnameOverride": PUSHGATEWAY_NAME,
-        "replicaCount": profile.pushgateway.replicas,
-        "resources": profile.pushgateway.resources(),
+        "replicaCount": SIZES[profile.name].pushgateway.replicas,
+        "resources": SIZES[profile.name].pushgateway.resources(),
         "automountServiceAccountToken": False,
         # Merged into the chart's pod defaults (user 65534, non-root).
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},

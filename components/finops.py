@@ -14,17 +14,55 @@ what Kubecost groups by.
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Sequence
+from typing import ClassVar, Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components import naming
 from components.charts import ResolvedChart, install_chart
-from components.config import FinOps
-from components.dora import DeliveryMetrics, dora_summary
+from components.config import FinOps, StackConfig
+from components.dora import DeliveryMetrics, DeliveryMetricsArgs, argocd_values, dora_summary
+from components.layer import ChartAddition, Layer, Topology
 from components.naming import KUBECOST_NAMESPACE
-from components.profiles import SizeProfile
+from components.profiles import Footprint, SizeProfile, per_profile
+
+
+@dataclasses.dataclass(frozen=True)
+class FinOpsSizes:
+    """This layer's share of each size profile: Kubecost's workloads and volumes."""
+
+    kubecost_aggregator: Footprint
+    kubecost_aggregator_storage: str
+    kubecost_agent: Footprint
+    kubecost_local_store: Footprint
+    kubecost_local_store_storage: str
+    kubecost_frontend: Footprint
+
+
+SIZES: Mapping[str, FinOpsSizes] = per_profile(
+    dev=FinOpsSizes(
+        # Everything FinOps and DORA add fits 100m CPU / 280Mi in requests; the aggregator's
+        # limit leaves it room to grow on a quiet single-node cluster.
+        kubecost_aggregator=Footprint(1, "40m", "112Mi", "500m", "1Gi"),
+        kubecost_aggregator_storage="2Gi",
+        kubecost_agent=Footprint(1, "20m", "48Mi", "200m", "256Mi"),
+        kubecost_local_store=Footprint(1, "10m", "32Mi", "100m", "128Mi"),
+        kubecost_local_store_storage="2Gi",
+        kubecost_frontend=Footprint(1, "10m", "32Mi", "100m", "64Mi"),
+    ),
+    prod=FinOpsSizes(
+        # Kubecost's chart default for the aggregator (ClickHouse needs memory), with a block
+        # volume for its database.
+        kubecost_aggregator=Footprint(1, "500m", "3Gi", "2", "6Gi"),
+        kubecost_aggregator_storage="128Gi",
+        kubecost_agent=Footprint(1, "100m", "256Mi", "1", "1Gi"),
+        kubecost_local_store=Footprint(1, "100m", "256Mi", "500m", "512Mi"),
+        kubecost_local_store_storage="32Gi",
+        kubecost_frontend=Footprint(2, "50m", "64Mi", "250m", "128Mi"),
+    ),
+)
+
 
 # Kubecost's allocation concepts (kubecostProductConfigs.labelMappingConfigs) and the cost label
 # each reads. The chart's default department label is `dept`; ours is the baseline's.
@@ -58,6 +96,8 @@ class CostAllocationArgs:
 class CostAllocation(pulumi.ComponentResource):
     """Kubecost's agent (and, on the platform cluster, aggregator and UI) on one cluster."""
 
+    TYPE: ClassVar[str] = "idp:platform:CostAllocation"
+
     cluster_id: str
     namespace: str
     primary: bool
@@ -65,7 +105,7 @@ class CostAllocation(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: CostAllocationArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:CostAllocation", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         self.cluster_id = args.cluster_id
         self.namespace = KUBECOST_NAMESPACE
@@ -99,23 +139,28 @@ def kubecost_values(args: CostAllocationArgs) -> dict:
             "platforms": {"cicd": {"enabled": True}},
         },
         "serviceAccount": {"annotations": dict(settings.service_account_annotations)},
-        "finopsagent": {"enabled": True, "resources": profile.kubecost_agent.resources()},
+        "finopsagent": {
+            "enabled": True,
+            "resources": SIZES[profile.name].kubecost_agent.resources(),
+        },
         "aggregator": {
             "enabled": primary,
-            "replicas": profile.kubecost_aggregator.replicas,
-            "resources": profile.kubecost_aggregator.resources(),
-            "aggregatorDbStorage": {"storageRequest": profile.kubecost_aggregator_storage},
+            "replicas": SIZES[profile.name].kubecost_aggregator.replicas,
+            "resources": SIZES[profile.name].kubecost_aggregator.resources(),
+            "aggregatorDbStorage": {
+                "storageRequest": SIZES[profile.name].kubecost_aggregator_storage
+            },
         },
         "frontend": {
             "enabled": primary,
-            "replicas": profile.kubecost_frontend.replicas,
-            "resources": profile.kubecost_frontend.resources(),
+            "replicas": SIZES[profile.name].kubecost_frontend.replicas,
+            "resources": SIZES[profile.name].kubecost_frontend.resources(),
         },
         # Without a bucket the chart keeps agent data in its local store (single cluster).
         "localStore": {
             "enabled": not federated,
-            "resources": profile.kubecost_local_store.resources(),
-            "persistentVolume": {"size": profile.kubecost_local_store_storage},
+            "resources": SIZES[profile.name].kubecost_local_store.resources(),
+            "persistentVolume": {"size": SIZES[profile.name].kubecost_local_store_storage},
         },
         # A hostNetwork DaemonSet the Pod Security baseline would refuse.
         "networkCosts": {"enabled": False},
@@ -139,10 +184,79 @@ def allocation_query(concept_label: str, window: str = "7d") -> str:
     return f"/model/allocation?window={window}&aggregate=label:{concept_label}"
 
 
-def finops_outputs(
-    settings: FinOps, cost: Mapping[str, CostAllocation], delivery: DeliveryMetrics | None
-) -> dict[str, object]:
+# -- the layer: idp:finops, Kubecost on every cluster and DORA metrics where ArgoCD runs ---------
+
+FinOpsRegistered = tuple[dict[str, CostAllocation], DeliveryMetrics | None]
+
+
+def finops_layer(t: Topology) -> FinOpsRegistered:
+    config = t.config
+    if not config.finops.enabled:
+        return {}, None
+    shared = sorted(set(t.platform_namespaces()) | {"kube-system", naming.OBSERVABILITY_NAMESPACE})
+    cost = {
+        cluster.name: CostAllocation(
+            f"finops-{cluster.name}",
+            CostAllocationArgs(
+                provider=t.providers[cluster.name],
+                chart=t.chart("kubecost"),
+                profile=t.profile,
+                settings=config.finops,
+                cluster_id=cluster.name,
+                primary=cluster.role == "platform",
+                shared_namespaces=shared,
+            ),
+        )
+        for cluster in config.clusters
+    }
+    delivery = None
+    if config.gitops.enabled:
+        delivery = DeliveryMetrics(
+            "dora",
+            DeliveryMetricsArgs(
+                provider=t.platform_provider,
+                pushgateway_chart=t.chart("prometheus-pushgateway"),
+                profile=t.profile,
+                environments=team_environments(config),
+                baseline=config.finops.baseline,
+                monitoring_crds=t.monitoring_crds,
+            ),
+        )
+    return cost, delivery
+
+
+def team_environments(config: StackConfig) -> list[str]:
+    """Environments ArgoCD deploys team services to, in the order clusters declare them: each
+    cluster's is that of the first destination it syncs (as the GitOps layer labels it)."""
+    environments: list[str] = []
+    for cluster in config.clusters:
+        hosted = [d.environment for d in config.destinations if d.cluster == cluster.name]
+        if hosted and hosted[0] not in environments:
+            environments.append(hosted[0])
+    return environments
+
+
+def argocd_addition(t: Topology) -> ChartAddition:
+    """What FinOps adds to ArgoCD's chart: DORA's metrics and notifications, ServiceMonitors
+    only once the observability layer's CRDs exist (and then after them)."""
+    if not t.config.finops.enabled:
+        return ChartAddition()
+    values = argocd_values(
+        team_environments(t.config), t.profile, service_monitors=bool(t.monitoring_crds)
+    )
+    return ChartAddition(values, t.monitoring_crds)
+
+
+def finops_namespaces(config: StackConfig) -> set[str]:
+    return {KUBECOST_NAMESPACE} if config.finops.enabled else set()
+
+
+def finops_outputs(t: Topology, registered: FinOpsRegistered) -> dict[str, object]:
     """Where costs are allocated and how; the DORA metrics' sources and queries; the baseline."""
+    cost, delivery = registered
+    if not cost:
+        return {}
+    baseline = t.config.finops.baseline
     result: dict[str, object] = {
         "kubecost": {
             cluster: {
@@ -154,11 +268,18 @@ def finops_outputs(
         "allocationQueries": {
             label: allocation_query(label) for label in KUBECOST_LABEL_CONCEPTS.values()
         },
-        "baseline": {
-            "date": settings.baseline.date or "not recorded",
-            "figures": dict(settings.baseline.figures),
-        },
+        "baseline": {"date": baseline.date or "not recorded", "figures": dict(baseline.figures)},
     }
     if delivery is not None:
         result["dora"] = dora_summary(delivery.environments)
-    return result
+    return {"finops": result}
+
+
+LAYER = Layer(
+    "finops",
+    finops_layer,
+    finops_namespaces,
+    finops_outputs,
+    title="FinOps",
+    components=(CostAllocation.TYPE, DeliveryMetrics.TYPE),
+)

@@ -4,11 +4,14 @@ ArgoCD cannot read S3, so destinations on bucket state stores are synced by Flux
 and two `Kustomization`s, see components/gitops.py). This installs only the two controllers that
 needs; Flux's Helm, image and notification controllers stay off. With an IAM bucket store,
 source-controller reads the bucket with the node's role.
+
+Private to the GitOps layer: only components/gitops.py imports it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar, Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -16,13 +19,31 @@ import pulumi_kubernetes as k8s
 from components import naming
 from components.charts import ResolvedChart, install_chart
 from components.naming import FLUX_NAMESPACE
-from components.profiles import SizeProfile
+from components.profiles import Footprint, SizeProfile, per_profile
 
 UNUSED_CONTROLLERS = (
     "helmController",
     "imageAutomationController",
     "imageReflectionController",
     "notificationController",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class FluxSizes:
+    """This layer's share of each size profile: Flux's controllers."""
+
+    flux_controller: Footprint
+
+
+SIZES: Mapping[str, FluxSizes] = per_profile(
+    dev=FluxSizes(
+        flux_controller=Footprint(1, "50m", "64Mi", "500m", "256Mi"),
+    ),
+    prod=FluxSizes(
+        # Flux's controllers elect a leader; one replica each, restarted on failure.
+        flux_controller=Footprint(1, "100m", "128Mi", "1", "512Mi"),
+    ),
 )
 
 
@@ -41,13 +62,15 @@ class FluxBucketAgentArgs:
 class FluxBucketAgent(pulumi.ComponentResource):
     """Flux's source-controller and kustomize-controller in `flux-system`."""
 
+    TYPE: ClassVar[str] = "idp:platform:FluxBucketAgent"
+
     chart: k8s.helm.v4.Chart
     """The flux2 chart; Bucket and Kustomization objects depend on it (it installs the CRDs)."""
 
     def __init__(
         self, name: str, args: FluxBucketAgentArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:FluxBucketAgent", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         self.chart = install_chart(
             naming.child_name(name, "controllers"),
@@ -63,7 +86,7 @@ class FluxBucketAgent(pulumi.ComponentResource):
 
 
 def flux_values(args: FluxBucketAgentArgs) -> dict:
-    footprint = args.profile.flux_controller.resources()
+    footprint = SIZES[args.profile.name].flux_controller.resources()
     values: dict = {controller: {"create": False} for controller in UNUSED_CONTROLLERS}
     if args.helm_controller:
         values["helmController"] = {"create": True, "resources": footprint}

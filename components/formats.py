@@ -84,32 +84,42 @@ _QUALIFIED_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 DNS_LABEL_MAX = 63
 DNS_SUBDOMAIN_MAX = 253
 LABEL_NAME_MAX = 63
+_QUALIFIED = "letters, digits, '-', '_' and '.', or does not start and end with a letter or digit"
+
+
+def _sized_name(
+    value: str, maximum: int, pattern: re.Pattern[str], allowed: str, subject: str = "it"
+) -> str | None:
+    """Why `value` is longer than `maximum` or does not match `pattern` (`allowed` says what it
+    may hold), or None."""
+    if len(value) > maximum:
+        return f"{subject} is {len(value)} characters, longer than {maximum}"
+    if not pattern.match(value):
+        return f"{subject} has characters other than {allowed}"
+    return None
 
 
 def _dns_label(value: str) -> str | None:
     if not value:
         return "it is empty"
-    if len(value) > DNS_LABEL_MAX:
-        return f"it is {len(value)} characters, longer than {DNS_LABEL_MAX}"
-    if not _DNS_LABEL.match(value):
-        return (
-            "it has characters other than lowercase letters, digits and '-', or does not "
-            "start and end with a letter or digit"
-        )
-    return None
+    return _sized_name(
+        value,
+        DNS_LABEL_MAX,
+        _DNS_LABEL,
+        "lowercase letters, digits and '-', or does not start and end with a letter or digit",
+    )
 
 
 def _dns_subdomain(value: str) -> str | None:
     if not value:
         return "it is empty"
-    if len(value) > DNS_SUBDOMAIN_MAX:
-        return f"it is {len(value)} characters, longer than {DNS_SUBDOMAIN_MAX}"
-    if not _DNS_SUBDOMAIN.match(value):
-        return (
-            "it has characters other than lowercase letters, digits, '-' and '.', or a "
-            "part that does not start and end with a letter or digit"
-        )
-    return None
+    return _sized_name(
+        value,
+        DNS_SUBDOMAIN_MAX,
+        _DNS_SUBDOMAIN,
+        "lowercase letters, digits, '-' and '.', or a part that does not start and end with a "
+        "letter or digit",
+    )
 
 
 def _label_key(value: str) -> str | None:
@@ -122,27 +132,13 @@ def _label_key(value: str) -> str | None:
             return f"its prefix '{prefix}' is not a DNS subdomain: {problem}"
     if not name:
         return "the name is empty"
-    if len(name) > LABEL_NAME_MAX:
-        return f"the name is {len(name)} characters, longer than {LABEL_NAME_MAX}"
-    if not _QUALIFIED_NAME.match(name):
-        return (
-            "the name has characters other than letters, digits, '-', '_' and '.', or "
-            "does not start and end with a letter or digit"
-        )
-    return None
+    return _sized_name(name, LABEL_NAME_MAX, _QUALIFIED_NAME, _QUALIFIED, subject="the name")
 
 
 def _label_value(value: str) -> str | None:
     if value == "":
         return None
-    if len(value) > LABEL_NAME_MAX:
-        return f"it is {len(value)} characters, longer than {LABEL_NAME_MAX}"
-    if not _QUALIFIED_NAME.match(value):
-        return (
-            "it has characters other than letters, digits, '-', '_' and '.', or does not "
-            "start and end with a letter or digit"
-        )
-    return None
+    return _sized_name(value, LABEL_NAME_MAX, _QUALIFIED_NAME, _QUALIFIED)
 
 
 DNS_LABEL = Format(

@@ -11,15 +11,24 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Mapping, Sequence
+from typing import ClassVar, Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components import naming
 from components.charts import ResolvedChart, install_chart, merged_values
-from components.config import EmbeddedBucket, ExternalBucket, GitOps, GitStore, Team
-from components.flux import FluxBucketAgent
+from components.config import (
+    REPOSITORY_CREDENTIALS,
+    EmbeddedBucket,
+    ExternalBucket,
+    GitOps,
+    GitStore,
+    StackConfig,
+    Team,
+)
+from components.flux import FluxBucketAgent, FluxBucketAgentArgs
+from components.layer import Layer, Topology, switch
 from components.naming import (
     ARGOCD_API,
     ARGOCD_NAMESPACE,
@@ -27,8 +36,43 @@ from components.naming import (
     IN_CLUSTER_SERVER,
     SECRET_MANAGER_NAMESPACES,
 )
-from components.profiles import Footprint, SizeProfile
+from components.profiles import Footprint, SizeProfile, per_profile
 from components.sync import SyncRequest
+
+
+@dataclasses.dataclass(frozen=True)
+class GitOpsSizes:
+    """This layer's share of each size profile: ArgoCD's workloads and the secrets controller."""
+
+    argocd_controller: Footprint
+    argocd_server: Footprint
+    argocd_repo_server: Footprint
+    argocd_applicationset: Footprint
+    argocd_redis: Footprint
+    secrets_controller: Footprint
+
+
+SIZES: Mapping[str, GitOpsSizes] = per_profile(
+    dev=GitOpsSizes(
+        argocd_controller=Footprint(1, "100m", "256Mi", "500m", "512Mi"),
+        argocd_server=Footprint(1, "25m", "64Mi", "250m", "128Mi"),
+        argocd_repo_server=Footprint(1, "25m", "128Mi", "500m", "256Mi"),
+        argocd_applicationset=Footprint(1, "25m", "64Mi", "250m", "128Mi"),
+        # A single redis: redis-ha needs three nodes.
+        argocd_redis=Footprint(1, "25m", "32Mi", "100m", "64Mi"),
+        secrets_controller=Footprint(1, "10m", "32Mi", "100m", "64Mi"),
+    ),
+    prod=GitOpsSizes(
+        # One application controller: more replicas shard clusters between them.
+        argocd_controller=Footprint(1, "500m", "1Gi", "2", "2Gi"),
+        argocd_server=Footprint(2, "100m", "128Mi", "500m", "256Mi"),
+        argocd_repo_server=Footprint(2, "100m", "256Mi", "1", "512Mi"),
+        argocd_applicationset=Footprint(2, "50m", "128Mi", "500m", "256Mi"),
+        argocd_redis=Footprint(3, "100m", "128Mi", "500m", "256Mi"),
+        secrets_controller=Footprint(2, "50m", "64Mi", "250m", "128Mi"),
+    ),
+)
+
 
 PLATFORM_PROJECT = "platform"
 ROOT_APPLICATION = "idp-root"
@@ -144,11 +188,11 @@ def argocd_values(profile: SizeProfile) -> dict:
                 "resource.customizations.health.argoproj.io_Application": APPLICATION_HEALTH_LUA
             },
         },
-        "controller": component(profile.argocd_controller),
-        "server": component(profile.argocd_server),
-        "repoServer": component(profile.argocd_repo_server),
-        "applicationSet": component(profile.argocd_applicationset),
-        "redis": {"enabled": not ha, "resources": profile.argocd_redis.resources()},
+        "controller": component(SIZES[profile.name].argocd_controller),
+        "server": component(SIZES[profile.name].argocd_server),
+        "repoServer": component(SIZES[profile.name].argocd_repo_server),
+        "applicationSet": component(SIZES[profile.name].argocd_applicationset),
+        "redis": {"enabled": not ha, "resources": SIZES[profile.name].argocd_redis.resources()},
         # redis-ha places its three pods on separate nodes: prod only. Every container it runs
         # is sized: redis like the single redis, its sentinel, HAProxy, init and split-brain
         # helpers like the sidecars they are (the chart leaves them all unset).
@@ -164,7 +208,7 @@ REDIS_HA_HELPER = Footprint(1, "20m", "32Mi", "200m", "128Mi")
 def redis_ha_resources(profile: SizeProfile) -> dict:
     helper = {"resources": REDIS_HA_HELPER.resources()}
     return {
-        "redis": {"resources": profile.argocd_redis.resources()},
+        "redis": {"resources": SIZES[profile.name].argocd_redis.resources()},
         "sentinel": helper,
         "haproxy": {**helper, "init": helper},
         "init": helper,
@@ -173,7 +217,7 @@ def redis_ha_resources(profile: SizeProfile) -> dict:
 
 
 def secrets_values(manager: str, profile: SizeProfile) -> dict:
-    footprint = profile.secrets_controller
+    footprint = SIZES[profile.name].secrets_controller
     if manager == "sealed-secrets":
         # kubeseal looks for this name unless told otherwise.
         return {
@@ -195,6 +239,8 @@ def secrets_values(manager: str, profile: SizeProfile) -> dict:
 class ArgoCDAppOfApps(pulumi.ComponentResource):
     """ArgoCD, its secret manager, AppProjects, the root Application and ApplicationSets."""
 
+    TYPE: ClassVar[str] = "idp:platform:ArgoCDAppOfApps"
+
     namespace: str
     """Namespace ArgoCD and every Application live in."""
     chart: k8s.helm.v4.Chart
@@ -207,7 +253,7 @@ class ArgoCDAppOfApps(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ArgoCDAppOfAppsArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:ArgoCDAppOfApps", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         self._name = name
         self._args = args
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
@@ -689,3 +735,111 @@ class KratixDestinationSync:
                 )
             )
         return created
+
+
+# -- the layer: idp:gitops -------------------------------------------------------------------------
+
+
+def gitops_layer(t: Topology) -> ArgoCDAppOfApps | None:
+    config = t.config
+    if not config.gitops.enabled:
+        return None
+    addition = t.argocd_addition(t)
+    gitops = ArgoCDAppOfApps(
+        "gitops",
+        ArgoCDAppOfAppsArgs(
+            settings=config.gitops,
+            provider=t.platform_provider,
+            argocd_chart=t.chart("argo-cd"),
+            secrets_chart=t.chart(config.gitops.secrets),
+            profile=t.profile,
+            teams=config.teams,
+            clusters=argocd_clusters(config),
+            repository_credentials=config.gitops_credentials.get(REPOSITORY_CREDENTIALS, {}),
+            extra_chart_values=addition.values,
+            chart_depends_on=addition.depends_on,
+        ),
+    )
+    if t.workload_sync is None:
+        flux_agents = {
+            cluster: FluxBucketAgent(
+                f"flux-{cluster}",
+                FluxBucketAgentArgs(
+                    provider=t.providers[cluster],
+                    chart=t.chart("flux2"),
+                    profile=t.profile,
+                    helm_controller=config.promises.enabled,
+                ),
+            )
+            for cluster in clusters_syncing_buckets(config)
+        }
+        t.workload_sync = KratixDestinationSync(gitops, t.platform_provider, flux_agents)
+    return gitops
+
+
+def clusters_syncing_buckets(config: StackConfig) -> list[str]:
+    """Clusters with a destination on a bucket state store: they need Flux (ArgoCD has no S3)."""
+    return sorted(
+        {
+            d.cluster
+            for d in config.destinations
+            if config.state_store(d.state_store).kind == "bucket"
+        }
+    )
+
+
+def argocd_clusters(config: StackConfig) -> list[ArgoCDCluster]:
+    """Every cluster that syncs a destination, labelled like its destinations (the first
+    destination's labels win where two disagree)."""
+    clusters = []
+    for cluster in config.clusters:
+        hosted = [d for d in config.destinations if d.cluster == cluster.name]
+        if not hosted:
+            continue
+        labels: dict[str, str] = {}
+        for destination in reversed(hosted):
+            labels.update(destination.all_labels)
+        auth: pulumi.Input[str]
+        if cluster.role == "platform":
+            server, auth = IN_CLUSTER_SERVER, in_cluster_config()
+        else:
+            token = config.gitops_credentials.get(cluster.name, {}).get("bearerToken")
+            server = config.worker_servers[cluster.name]
+            auth = cluster_config(config.gitops, cluster.name, cluster.ca_data, token)
+        clusters.append(ArgoCDCluster(cluster.name, hosted[0].environment, labels, server, auth))
+    return clusters
+
+
+def gitops_namespaces(config: StackConfig) -> set[str]:
+    # Flux's namespace stays out of Kyverno's way even while GitOps is off.
+    namespaces = {FLUX_NAMESPACE}
+    if config.gitops.enabled:
+        namespaces |= {ARGOCD_NAMESPACE, SECRET_MANAGER_NAMESPACES[config.gitops.secrets]}
+    return namespaces
+
+
+def gitops_outputs(t: Topology, gitops: ArgoCDAppOfApps | None) -> dict[str, object]:
+    if gitops is None:
+        return {}
+    return {
+        "gitops": {
+            "namespace": gitops.namespace,
+            "rootApplication": gitops.root_application,
+            "applicationSets": gitops.application_sets,
+        }
+    }
+
+
+def gitops_facts(config: StackConfig) -> dict[str, str]:
+    return {"gitops": switch(config.gitops.enabled)}
+
+
+LAYER = Layer(
+    "gitops",
+    gitops_layer,
+    gitops_namespaces,
+    gitops_outputs,
+    gitops_facts,
+    title="GitOps",
+    components=(ArgoCDAppOfApps.TYPE, FluxBucketAgent.TYPE),
+)

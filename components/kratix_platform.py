@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+import json
+from typing import Any, ClassVar, Mapping
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -11,8 +12,31 @@ import pulumi_kubernetes as k8s
 from components import naming
 from components.cert_manager import cert_manager_values
 from components.charts import ResolvedChart, install_chart
+from components.clusters import render_directory
+from components.config import StackConfig
+from components.layer import Layer, Topology
 from components.naming import CERT_MANAGER_NAMESPACE, KRATIX_NAMESPACE
-from components.profiles import SizeProfile
+from components.profiles import Footprint, SizeProfile, per_profile
+
+
+@dataclasses.dataclass(frozen=True)
+class KratixSizes:
+    """This layer's share of each size profile: the Kratix controller."""
+
+    kratix_controller: Footprint
+
+
+SIZES: Mapping[str, KratixSizes] = per_profile(
+    dev=KratixSizes(
+        # The Kratix chart's own default; the controller is idle most of the time.
+        kratix_controller=Footprint(1, "100m", "256Mi", "200m", "256Mi"),
+    ),
+    prod=KratixSizes(
+        # Leader election keeps one active controller; the second takes over on node loss.
+        kratix_controller=Footprint(2, "250m", "512Mi", "1", "1Gi"),
+    ),
+)
+
 
 CONTROLLER_DEPLOYMENT = "kratix-platform-controller-manager"
 
@@ -38,6 +62,8 @@ class KratixPlatformArgs:
 class KratixPlatform(pulumi.ComponentResource):
     """Kratix on the platform cluster, with cert-manager for its webhook certificates."""
 
+    TYPE: ClassVar[str] = "idp:platform:KratixPlatform"
+
     namespace: str
     """Namespace the Kratix controller runs in."""
     controller: k8s.helm.v4.Chart
@@ -48,7 +74,7 @@ class KratixPlatform(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: KratixPlatformArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:KratixPlatform", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         profile = args.profile
 
@@ -64,8 +90,10 @@ class KratixPlatform(pulumi.ComponentResource):
         )
 
         transforms = []
-        if profile.kratix_controller.replicas > 1:
-            transforms.append(controller_replicas_transform(profile.kratix_controller.replicas))
+        if SIZES[profile.name].kratix_controller.replicas > 1:
+            transforms.append(
+                controller_replicas_transform(SIZES[profile.name].kratix_controller.replicas)
+            )
         # The kratix chart creates its namespace itself. Its Issuer and Certificate objects need
         # cert-manager first.
         self.controller = install_chart(
@@ -103,7 +131,7 @@ def kratix_values(args: KratixPlatformArgs) -> dict:
         "destinations": [],
         "additionalResources": [],
         "image": args.controller_image,
-        "resources": args.profile.kratix_controller.resources(),
+        "resources": SIZES[args.profile.name].kratix_controller.resources(),
     }
     if args.service_account_annotations:
         values["serviceAccount"] = {"annotations": dict(args.service_account_annotations)}
@@ -124,3 +152,63 @@ def controller_replicas_transform(replicas: int):
         return pulumi.ResourceTransformResult(props=props, opts=args.opts)
 
     return transform
+
+
+# -- the layer: Kratix on the platform cluster, always on -----------------------------------------
+
+
+def kratix_layer(t: Topology) -> KratixPlatform:
+    config = t.config
+    platform = KratixPlatform(
+        "kratix",
+        KratixPlatformArgs(
+            provider=t.platform_provider,
+            cert_manager_chart=t.chart("cert-manager"),
+            kratix_chart=t.chart("kratix"),
+            profile=t.profile,
+            controller_image=config.kratix.image,
+            service_account_annotations=config.kratix.service_account_annotations,
+            facts=t.facts(),
+        ),
+    )
+    t.kratix, t.kratix_controller = platform, platform.controller
+    t.platform_cert_manager = platform.cert_manager
+    return platform
+
+
+def kratix_namespaces(config: StackConfig) -> set[str]:
+    return {CERT_MANAGER_NAMESPACE, KRATIX_NAMESPACE}
+
+
+def kratix_facts(config: StackConfig) -> dict[str, str]:
+    return {
+        "profile": config.profile,
+        "topology": config.topology,
+        "teams": json.dumps(sorted(t.name for t in config.teams)),
+        "environments": json.dumps(sorted({d.environment for d in config.destinations})),
+        "destinations": json.dumps(sorted(d.name for d in config.destinations)),
+        "clusters": json.dumps(sorted(c.name for c in config.clusters)),
+    }
+
+
+def kratix_outputs(t: Topology, _: KratixPlatform) -> dict[str, object]:
+    clusters = {}
+    for cluster in t.config.clusters:
+        target = {"mode": cluster.target.mode}
+        if cluster.target.mode == "render":
+            target["renderDir"] = render_directory(t.stack, cluster)
+        elif cluster.target.context:
+            target["context"] = cluster.target.context
+        clusters[cluster.name] = {"role": cluster.role, "target": target}
+    return {"profile": t.config.profile, "topology": t.config.topology, "clusters": clusters}
+
+
+LAYER = Layer(
+    "kratix",
+    kratix_layer,
+    kratix_namespaces,
+    kratix_outputs,
+    kratix_facts,
+    title="Kratix",
+    components=(KratixPlatform.TYPE,),
+)

@@ -38,6 +38,8 @@ def embedded_store_namespace(store: str) -> str:
 
 # A cluster's own API server as seen from inside it (ArgoCD's and Backstage's in-cluster target).
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
+# ArgoCD's API as the portal's Argo CD plugin reaches it: the argo-cd chart's server Service.
+ARGOCD_API_URL = f"https://argocd-server.{ARGOCD_NAMESPACE}.svc"
 
 # API groups (apiVersion) of the custom resources the platform writes.
 KRATIX_API = "platform.kratix.io/v1alpha1"
@@ -142,6 +144,11 @@ def platform_namespace_labels(
 ) -> dict[str, str]:
     """Labels of a namespace a platform component creates: standard and Pod Security."""
     return {**standard_labels(component, instance), **pod_security_labels(pod_security)}
+
+
+def label_safe(value: str) -> str:
+    """A contact such as an email address as a label value ('@' is not allowed)."""
+    return value.replace("@", "_at_")[:63].strip("-_.")
 
 
 def team_namespace(team: str, environment: str) -> str:

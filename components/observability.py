@@ -12,7 +12,7 @@ pod and container state (kube-state-metrics runs only next to Prometheus).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping, Sequence, cast
+from typing import Any, ClassVar, Mapping, Sequence, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -21,7 +21,7 @@ import pulumi_random as random
 from components import charts, naming
 from components.cert_manager import cert_manager_values
 from components.charts import ResolvedChart, install_chart, platform_namespace
-from components.config import Observability
+from components.config import Observability, StackConfig
 from components.dashboards import (
     LOKI_DATASOURCE_UID,
     PROMETHEUS_DATASOURCE_UID,
@@ -29,6 +29,7 @@ from components.dashboards import (
     grafana_dashboard_config_map,
     prometheus_rule,
 )
+from components.layer import Layer, Topology, switch
 from components.naming import ARGOCD_NAMESPACE, CERT_MANAGER_NAMESPACE
 from components.observability_content import (
     DASHBOARD_FOLDER,
@@ -36,7 +37,100 @@ from components.observability_content import (
     platform_dashboard,
     red_dashboard,
 )
-from components.profiles import Footprint, SizeProfile
+from components.profiles import Footprint, SizeProfile, per_profile
+
+
+@dataclasses.dataclass(frozen=True)
+class ObservabilityFootprint:
+    """Every observability workload; storage and retention empty/0 where nothing persists."""
+
+    prometheus: Footprint
+    prometheus_retention: str
+    prometheus_storage: str
+    alertmanager: Footprint
+    prometheus_operator: Footprint
+    kube_state_metrics: Footprint
+    grafana: Footprint
+    grafana_sidecar: Footprint
+    loki: Footprint
+    loki_retention: str
+    loki_storage: str
+    tempo: Footprint
+    tempo_retention: str
+    tempo_storage: str
+    otel_operator: Footprint
+    collector_agent: Footprint
+    collector_gateway: Footprint
+    collector_cluster: Footprint
+    tail_sampling_traces: int
+    """Traces the gateway holds in memory while it decides whether to keep them."""
+
+    def dev_budget_workloads(self) -> list[Footprint]:
+        """One pod of each workload on the one dev node (Grafana has two sidecars)."""
+        return [
+            self.prometheus,
+            self.alertmanager,
+            self.prometheus_operator,
+            self.kube_state_metrics,
+            self.grafana,
+            self.grafana_sidecar,
+            self.grafana_sidecar,
+            self.loki,
+            self.tempo,
+            self.otel_operator,
+            self.collector_agent,
+            self.collector_gateway,
+        ]
+
+
+SIZES: Mapping[str, ObservabilityFootprint] = per_profile(
+    # All together 380m CPU and 824Mi requested: the layer's share of the one dev node.
+    dev=ObservabilityFootprint(
+        prometheus=Footprint(1, "100m", "192Mi", "1", "512Mi"),
+        prometheus_retention="2d",
+        prometheus_storage="",
+        alertmanager=Footprint(1, "10m", "24Mi", "100m", "64Mi"),
+        prometheus_operator=Footprint(1, "20m", "48Mi", "200m", "128Mi"),
+        kube_state_metrics=Footprint(1, "10m", "32Mi", "100m", "128Mi"),
+        grafana=Footprint(1, "50m", "96Mi", "500m", "256Mi"),
+        grafana_sidecar=Footprint(1, "10m", "24Mi", "100m", "64Mi"),
+        loki=Footprint(1, "50m", "112Mi", "500m", "384Mi"),
+        loki_retention="72h",
+        loki_storage="",
+        tempo=Footprint(1, "30m", "80Mi", "500m", "256Mi"),
+        tempo_retention="24h",
+        tempo_storage="",
+        otel_operator=Footprint(1, "20m", "48Mi", "200m", "128Mi"),
+        collector_agent=Footprint(1, "30m", "64Mi", "250m", "192Mi"),
+        collector_gateway=Footprint(1, "40m", "80Mi", "500m", "256Mi"),
+        collector_cluster=Footprint(1, "20m", "48Mi", "200m", "128Mi"),
+        tail_sampling_traces=5000,
+    ),
+    # Two Prometheus and Alertmanager replicas on separate nodes; Loki and Tempo are single
+    # binaries on persistent volumes (their HA modes need object storage, Tempo 3's Kafka).
+    prod=ObservabilityFootprint(
+        prometheus=Footprint(2, "500m", "2Gi", "2", "4Gi"),
+        prometheus_retention="15d",
+        prometheus_storage="100Gi",
+        alertmanager=Footprint(2, "50m", "64Mi", "250m", "128Mi"),
+        prometheus_operator=Footprint(1, "100m", "128Mi", "500m", "256Mi"),
+        kube_state_metrics=Footprint(1, "50m", "128Mi", "500m", "512Mi"),
+        grafana=Footprint(1, "100m", "256Mi", "1", "512Mi"),
+        grafana_sidecar=Footprint(1, "20m", "64Mi", "200m", "128Mi"),
+        loki=Footprint(1, "500m", "1Gi", "2", "4Gi"),
+        loki_retention="720h",
+        loki_storage="100Gi",
+        tempo=Footprint(1, "250m", "1Gi", "2", "4Gi"),
+        tempo_retention="336h",
+        tempo_storage="50Gi",
+        otel_operator=Footprint(2, "50m", "128Mi", "500m", "256Mi"),
+        collector_agent=Footprint(1, "100m", "128Mi", "500m", "512Mi"),
+        collector_gateway=Footprint(2, "250m", "512Mi", "1", "1Gi"),
+        collector_cluster=Footprint(1, "50m", "128Mi", "250m", "256Mi"),
+        tail_sampling_traces=50000,
+    ),
+)
+
 
 NAMESPACE = naming.OBSERVABILITY_NAMESPACE
 # Node agents read host paths and container logs: the namespace cannot be baseline.
@@ -129,6 +223,8 @@ class ObservabilityStack(pulumi.ComponentResource):
     """Collectors and instrumentation on every cluster; backends, dashboards and alerts on the
     platform cluster."""
 
+    TYPE: ClassVar[str] = "idp:platform:ObservabilityStack"
+
     namespace: str
     """Where everything of this layer runs, on every cluster."""
     crds_ready: list[pulumi.Resource]
@@ -142,7 +238,7 @@ class ObservabilityStack(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ObservabilityStackArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:ObservabilityStack", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         self._name = name
         self._args = args
         self.namespace = NAMESPACE
@@ -378,7 +474,7 @@ def merge(opts: pulumi.ResourceOptions, **options) -> pulumi.ResourceOptions:
 
 
 def kube_prometheus_stack_values(profile: SizeProfile, cluster: str) -> dict:
-    o = profile.observability
+    o = SIZES[profile.name]
     ha = profile.highly_available
     # Every ServiceMonitor, PodMonitor, Probe, ScrapeConfig and rule in the cluster, whatever its
     # labels: other layers add their own without knowing this release's name.
@@ -435,7 +531,7 @@ def volume_claim(size: str) -> dict:
 
 
 def grafana_values(profile: SizeProfile) -> dict:
-    o = profile.observability
+    o = SIZES[profile.name]
     sidecar = o.grafana_sidecar.resources()
     return {
         "enabled": True,
@@ -542,7 +638,7 @@ def grafana_datasources() -> list[dict]:
 
 
 def loki_values(profile: SizeProfile) -> dict:
-    o = profile.observability
+    o = SIZES[profile.name]
     return {
         "fullnameOverride": LOKI_NAME,
         "deploymentMode": "Monolithic",
@@ -595,7 +691,7 @@ def persistence(size: str) -> dict:
 
 
 def tempo_values(profile: SizeProfile) -> dict:
-    o = profile.observability
+    o = SIZES[profile.name]
     return {
         "fullnameOverride": TEMPO_NAME,
         "replicas": o.tempo.replicas,
@@ -820,7 +916,7 @@ def agent_values(profile: SizeProfile, cluster: str, gateway: str, gateway_tls: 
     }
     return {
         # Root: the kubelet writes pod logs root-owned and not world-readable.
-        **collector_base(AGENT_NAME, "daemonset", profile.observability.collector_agent, root=True),
+        **collector_base(AGENT_NAME, "daemonset", SIZES[profile.name].collector_agent, root=True),
         "alternateConfig": collector_config(config),
         # Pods on a node reach the agent on that node.
         "service": {"enabled": True, "internalTrafficPolicy": "Local"},
@@ -859,7 +955,7 @@ def host_path(name: str, path: str) -> dict:
 
 def gateway_values(profile: SizeProfile, settings: Observability) -> dict:
     """The gateway: span metrics from every span, then tail sampling, then the backends."""
-    o = profile.observability
+    o = SIZES[profile.name]
     config = {
         "receivers": {
             "otlp": otlp_receiver(),
@@ -994,7 +1090,7 @@ def cluster_collector_values(profile: SizeProfile, cluster: str, agent: str) -> 
     }
     return {
         **collector_base(
-            CLUSTER_COLLECTOR_NAME, "deployment", profile.observability.collector_cluster
+            CLUSTER_COLLECTOR_NAME, "deployment", SIZES[profile.name].collector_cluster
         ),
         "replicaCount": 1,
         "alternateConfig": collector_config(config),
@@ -1028,7 +1124,7 @@ def cluster_collector_values(profile: SizeProfile, cluster: str, agent: str) -> 
 
 
 def otel_operator_values(profile: SizeProfile) -> dict:
-    o = profile.observability
+    o = SIZES[profile.name]
     repository = charts.IMAGES["otel-collector"].rsplit(":", 1)[0]
     return {
         "fullnameOverride": OTEL_OPERATOR_NAME,
@@ -1088,3 +1184,66 @@ def pod_monitors(argocd: bool) -> dict[str, dict]:
         )
     monitors["cert-manager"] = monitor(CERT_MANAGER_NAMESPACE, "cert-manager", "http-metrics")
     return monitors
+
+
+# -- the layer: idp:observability ------------------------------------------------------------------
+
+
+def observability_layer(t: Topology) -> ObservabilityStack | None:
+    config = t.config
+    if not config.observability.enabled:
+        return None
+    stack = ObservabilityStack(
+        "observability",
+        ObservabilityStackArgs(
+            platform_provider=t.platform_provider,
+            platform_cluster=config.platform_cluster.name,
+            workers=WorkerTelemetry(
+                {c.name: t.providers[c.name] for c in config.clusters if c.role == "worker"},
+                config.telemetry_gateway,
+            )
+            if config.telemetry_gateway is not None
+            else None,
+            charts=ObservabilityCharts(
+                operator_crds=t.chart("prometheus-operator-crds"),
+                kube_prometheus_stack=t.chart("kube-prometheus-stack"),
+                loki=t.chart("loki"),
+                tempo=t.chart("tempo"),
+                otel_operator=t.chart("opentelemetry-operator"),
+                otel_collector=t.chart("opentelemetry-collector"),
+                cert_manager=t.chart("cert-manager"),
+            ),
+            profile=t.profile,
+            settings=config.observability,
+            platform_cert_manager=[t.platform_cert_manager],
+            argocd=config.gitops.enabled,
+        ),
+    )
+    # ServiceMonitors and rules of other layers (FinOps) wait for the Prometheus Operator CRDs.
+    t.monitoring_crds = list(stack.crds_ready)
+    return stack
+
+
+def observability_namespaces(config: StackConfig) -> set[str]:
+    return {NAMESPACE} if config.observability.enabled else set()
+
+
+def observability_outputs(t: Topology, stack: ObservabilityStack | None) -> dict[str, object]:
+    if stack is None:
+        return {}
+    return {"observability": {"namespace": stack.namespace, "endpoints": stack.endpoints}}
+
+
+def observability_facts(config: StackConfig) -> dict[str, str]:
+    return {"observability": switch(config.observability.enabled)}
+
+
+LAYER = Layer(
+    "observability",
+    observability_layer,
+    observability_namespaces,
+    observability_outputs,
+    observability_facts,
+    title="Observability",
+    components=(ObservabilityStack.TYPE,),
+)

@@ -1,6 +1,9 @@
 """What the ObservabilityStack shows and alerts on: the RED dashboard, the platform dashboard,
 the alert rules, and the metrics each source in this platform produces (the vocabulary the
-dashboards and rules may use; tests check every expression against it)."""
+dashboards and rules may use; tests check every expression against it).
+
+Private to the observability layer: only components/observability.py imports it.
+"""
 
 from __future__ import annotations
 

@@ -16,18 +16,39 @@ installs the pinned chart with an app-config that
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Sequence
+from typing import ClassVar, Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components import naming
-from components.catalog import as_yaml
+from components.catalog import as_yaml, platform_entities, promise_entities
 from components.charts import ResolvedChart, install_chart, platform_namespace
-from components.config import Portal, PortalSite
-from components.naming import PORTAL_NAMESPACE
-from components.profiles import SizeProfile
+from components.config import Portal, PortalSite, StackConfig, offered_promises
+from components.layer import Layer, Topology, switch
+from components.naming import ARGOCD_API_URL, IN_CLUSTER_SERVER, PORTAL_NAMESPACE
+from components.profiles import Footprint, SizeProfile, per_profile
+
+
+@dataclasses.dataclass(frozen=True)
+class PortalSizes:
+    """This layer's share of each size profile: Backstage."""
+
+    portal: Footprint
+
+
+SIZES: Mapping[str, PortalSizes] = per_profile(
+    dev=PortalSizes(
+        # Backstage with an in-memory SQLite catalog; the budget is 100m / 384Mi in dev.
+        portal=Footprint(1, "100m", "384Mi", "1", "768Mi"),
+    ),
+    prod=PortalSizes(
+        # Two stateless portal replicas on PostgreSQL, behind a PDB.
+        portal=Footprint(2, "250m", "512Mi", "1", "1Gi"),
+    ),
+)
+
 
 PORTAL_NAME = "backstage"
 CATALOG_MOUNT = "/catalog"
@@ -257,7 +278,7 @@ def image_values(image: str) -> dict:
 
 
 def chart_values(args: DeveloperPortalArgs) -> dict:
-    footprint = args.profile.portal
+    footprint = SIZES[args.profile.name].portal
     return {
         "backstage": {
             "replicas": footprint.replicas,
@@ -304,10 +325,12 @@ def chart_values(args: DeveloperPortalArgs) -> dict:
 class DeveloperPortal(pulumi.ComponentResource):
     """Backstage on the platform cluster, its catalog, secrets and read access to clusters."""
 
+    TYPE: ClassVar[str] = "idp:platform:DeveloperPortal"
+
     def __init__(
         self, name: str, args: DeveloperPortalArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:DeveloperPortal", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         self._name = name
         self.namespace = PORTAL_NAMESPACE
         self.entities = list(args.entities)
@@ -410,3 +433,97 @@ class DeveloperPortal(pulumi.ComponentResource):
             subjects=[subject],
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[role])),
         )
+
+
+# -- the layer: idp:portal -------------------------------------------------------------------------
+
+
+def portal_layer(t: Topology) -> DeveloperPortal | None:
+    config = t.config
+    if config.portal_site is None:  # the portal is off
+        return None
+    return DeveloperPortal(
+        "portal",
+        DeveloperPortalArgs(
+            settings=config.portal,
+            site=config.portal_site,
+            provider=t.platform_provider,
+            chart=t.chart("backstage"),
+            profile=t.profile,
+            clusters=portal_clusters(config, t.providers),
+            entities=platform_entities(config) + promise_entities(config, offered_promises(config)),
+            credentials=config.portal_credentials,
+            argocd_api=ARGOCD_API_URL if config.gitops.enabled else None,
+        ),
+    )
+
+
+def portal_clusters(
+    config: StackConfig, providers: Mapping[str, k8s.Provider]
+) -> list[PortalCluster]:
+    """The clusters the portal's Kubernetes plugin shows: the platform cluster in-cluster, and
+    each worker ArgoCD reaches, through the same kind of identity (IAM role, or a token from
+    portalCredentials.<worker>.token)."""
+    platform = config.platform_cluster
+    clusters = [
+        PortalCluster(
+            platform.name,
+            IN_CLUSTER_SERVER,
+            providers[platform.name],
+            # No token: the plugin uses the pod's ServiceAccount token.
+            {"authProvider": "serviceAccount"},
+        )
+    ]
+    for worker in config.clusters:
+        if worker.role != "worker" or not worker.server:
+            continue
+        auth: dict = {"authProvider": "serviceAccount"}
+        token = None
+        if config.gitops.cluster_auth == "awsIAM":
+            auth = {
+                "authProvider": "aws",
+                "authMetadata": {"kubernetes.io/x-k8s-aws-id": worker.name},
+            }
+        else:
+            token = config.portal_credentials.get(worker.name, {}).get("token")
+            if not token:
+                continue  # a bearer-token worker is shown once it has a portal token
+        if worker.ca_data:
+            auth["caData"] = worker.ca_data
+        clusters.append(
+            PortalCluster(worker.name, worker.server, providers[worker.name], auth, token)
+        )
+    return clusters
+
+
+def portal_namespaces(config: StackConfig) -> set[str]:
+    return {PORTAL_NAMESPACE} if config.portal.enabled else set()
+
+
+def portal_outputs(t: Topology, portal: DeveloperPortal | None) -> dict[str, object]:
+    if portal is None:
+        return {}
+    return {
+        "portal": {
+            "namespace": portal.namespace,
+            "url": t.config.portal.base_url,
+            "catalogEntities": sorted(
+                f"{e['kind']}:{e['metadata']['name']}" for e in portal.entities
+            ),
+        }
+    }
+
+
+def portal_facts(config: StackConfig) -> dict[str, str]:
+    return {"portal": switch(config.portal.enabled)}
+
+
+LAYER = Layer(
+    "portal",
+    portal_layer,
+    portal_namespaces,
+    portal_outputs,
+    portal_facts,
+    title="Portal",
+    components=(DeveloperPortal.TYPE,),
+)

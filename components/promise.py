@@ -4,16 +4,37 @@ cluster, after the Kratix controller that serves the Promise CRD."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Sequence
+import json
+from typing import ClassVar, Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import naming
+from components import charts, naming
 from components.charts import ChartSource
+from components.config import StackConfig, offered_promises
+from components.layer import Layer, Topology
 from components.naming import KRATIX_API
-from components.profiles import Footprint
+from components.profiles import Footprint, per_profile
 from promises.definition import PromiseDefinition
+
+
+@dataclasses.dataclass(frozen=True)
+class PromiseSizes:
+    """This layer's share of each size profile: each promise's operator."""
+
+    promise_operator: Footprint
+    """Each promise's operator (CloudNativePG, redis-operator) on every destination."""
+
+
+SIZES: Mapping[str, PromiseSizes] = per_profile(
+    dev=PromiseSizes(
+        promise_operator=Footprint(1, "25m", "64Mi", "200m", "256Mi"),
+    ),
+    prod=PromiseSizes(
+        promise_operator=Footprint(1, "100m", "128Mi", "500m", "512Mi"),
+    ),
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +76,8 @@ def operator_dependencies(args: KratixPromiseArgs) -> list[dict]:
 class KratixPromise(pulumi.ComponentResource):
     """A Kratix Promise on the platform cluster, labelled with its version."""
 
+    TYPE: ClassVar[str] = "idp:platform:KratixPromise"
+
     name: str
     """The Promise's name."""
     version: str
@@ -68,7 +91,7 @@ class KratixPromise(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: KratixPromiseArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:KratixPromise", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         definition = args.definition
         self.name, self.version = definition.name, definition.version
         self.image = definition.pipeline_image(args.image_registry)
@@ -97,3 +120,64 @@ class KratixPromise(pulumi.ComponentResource):
                 "api": definition.crd_name,
             }
         )
+
+
+# -- the layer: idp:promises, each promise after the Kratix controller ----------------------------
+
+
+def promise_layer(t: Topology) -> dict[str, KratixPromise]:
+    config = t.config
+    settings = config.promises
+    promises = {}
+    for definition in offered_promises(config):
+        operator = definition.operator
+        # Cloud-backed promises go where Crossplane runs, after its composite APIs exist.
+        selectors = settings.destination_selectors
+        waits_for: list[pulumi.Resource] = [t.kratix_controller]
+        if definition.cloud_backed:
+            selectors = config.crossplane.destination_selectors
+            waits_for = [t.kratix_controller, *t.cloud]
+        promises[definition.name] = KratixPromise(
+            f"promise-{definition.name}",
+            KratixPromiseArgs(
+                definition=definition,
+                provider=t.platform_provider,
+                image_registry=settings.image_registry,
+                destination_selectors=selectors,
+                operator_chart=(
+                    charts.operator_chart(operator.chart, config.chart_mirror) if operator else None
+                ),
+                operator_footprint=SIZES[t.profile.name].promise_operator,
+                team_labels={team.name: team.cost_labels for team in config.teams},
+                depends_on=waits_for,
+            ),
+        )
+    return promises
+
+
+def promise_namespaces(config: StackConfig) -> set[str]:
+    # The promises' operators, on the destinations.
+    return {d.operator.namespace for d in offered_promises(config) if d.operator}
+
+
+def promise_outputs(t: Topology, promises: dict[str, KratixPromise]) -> dict[str, object]:
+    if not promises:
+        return {}
+    return {
+        "promises": {name: {"version": p.version, "image": p.image} for name, p in promises.items()}
+    }
+
+
+def promise_facts(config: StackConfig) -> dict[str, str]:
+    return {"promises": json.dumps(sorted(d.name for d in offered_promises(config)))}
+
+
+LAYER = Layer(
+    "promises",
+    promise_layer,
+    promise_namespaces,
+    promise_outputs,
+    promise_facts,
+    title="Promises",
+    components=(KratixPromise.TYPE,),
+)

@@ -13,16 +13,39 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from typing import Any, Mapping, Sequence
+from typing import Any, ClassVar, Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components import naming
 from components.charts import ResolvedChart, install_chart
-from components.config import Security, Team
+from components.config import Security, StackConfig, Team
+from components.layer import Layer, Topology
 from components.naming import KYVERNO_NAMESPACE
-from components.profiles import SizeProfile
+from components.profiles import Footprint, SizeProfile, per_profile
+
+
+@dataclasses.dataclass(frozen=True)
+class SecuritySizes:
+    """This layer's share of each size profile: Kyverno's controllers."""
+
+    kyverno_controller: Footprint
+    kyverno_admission_replicas: int
+
+
+SIZES: Mapping[str, SecuritySizes] = per_profile(
+    dev=SecuritySizes(
+        kyverno_controller=Footprint(1, "50m", "128Mi", "500m", "384Mi"),
+        kyverno_admission_replicas=1,
+    ),
+    prod=SecuritySizes(
+        kyverno_controller=Footprint(1, "100m", "256Mi", "1", "768Mi"),
+        # Three admission controllers and a PDB: webhooks fail closed in prod.
+        kyverno_admission_replicas=3,
+    ),
+)
+
 
 KYVERNO_POLICY_API = "policies.kyverno.io/v1alpha1"
 # Namespaces no webhook or policy may touch: the control plane's own, whatever it needs to start.
@@ -73,6 +96,8 @@ class SecurityBaselineArgs:
 class SecurityBaseline(pulumi.ComponentResource):
     """Kyverno, its policies, and the tenancy of every team namespace on one cluster."""
 
+    TYPE: ClassVar[str] = "idp:platform:SecurityBaseline"
+
     enforce: bool
     """True when policies deny (prod profile); false when they only audit (dev)."""
     namespaces: list[str]
@@ -81,7 +106,7 @@ class SecurityBaseline(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: SecurityBaselineArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("idp:platform:SecurityBaseline", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         self._name = name
         self._child = pulumi.ResourceOptions(parent=self, provider=args.provider)
         self.enforce = args.profile.highly_available
@@ -190,26 +215,11 @@ def group_subject(group: str) -> dict:
     return {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}
 
 
-def label_safe(value: str) -> str:
-    """A contact such as an email address as a label value ('@' is not allowed)."""
-    return value.replace("@", "_at_")[:63].strip("-_.")
-
-
-def team_cost_labels(team: Team) -> dict[str, str]:
-    """The cost-allocation labels a team's workloads carry in every environment."""
-    return {
-        "team": team.name,
-        "owner": label_safe(team.owner or team.idp_group),
-        "department": team.department or team.name,
-        "product": team.product or team.name,
-    }
-
-
 def team_labels(team_namespace: TeamNamespace) -> dict[str, str]:
     """The team label and the cost-allocation labels of a team namespace."""
     return {
         naming.TEAM_LABEL: team_namespace.team.name,
-        **team_cost_labels(team_namespace.team),
+        **team_namespace.team.cost_labels,
         "env": team_namespace.environment,
         naming.ENVIRONMENT_LABEL: team_namespace.environment,
     }
@@ -273,7 +283,7 @@ def kyverno_values(profile: SizeProfile, excluded_namespaces: Sequence[str]) -> 
     """Webhooks skip the excluded namespaces; dev can never be locked out (failures ignored) and
     keeps no admission reports; prod fails closed with three admission controllers and a PDB."""
     ha = profile.highly_available
-    footprint = profile.kyverno_controller.resources()
+    footprint = SIZES[profile.name].kyverno_controller.resources()
     return {
         # The policies.kyverno.io CRDs (kyverno-api subchart) render `labels: {}` and
         # `annotations: {}` by default, which the first apply does not record: every later
@@ -304,7 +314,7 @@ def kyverno_values(profile: SizeProfile, excluded_namespaces: Sequence[str]) -> 
         },
         "webhooksCleanup": {"enabled": True},
         "admissionController": {
-            "replicas": profile.kyverno_admission_replicas,
+            "replicas": SIZES[profile.name].kyverno_admission_replicas,
             "podDisruptionBudget": {"enabled": ha},
             "container": {"resources": footprint},
         },
@@ -461,3 +471,57 @@ def team_namespaces_by_cluster(
         ]
         for cluster, environments in environments_by_cluster.items()
     }
+
+
+def environments_by_cluster(config: StackConfig) -> dict[str, list[str]]:
+    """The environments each cluster serves: those of the destinations it syncs."""
+    served: dict[str, list[str]] = {}
+    for destination in config.destinations:
+        environments = served.setdefault(destination.cluster, [])
+        if destination.environment not in environments:
+            environments.append(destination.environment)
+    return served
+
+
+# -- the layer: idp:security, one baseline per cluster ---------------------------------------------
+
+
+def security_layer(t: Topology) -> dict[str, SecurityBaseline]:
+    config = t.config
+    if not config.security.enabled:
+        return {}
+    team_namespaces = team_namespaces_by_cluster(config.teams, environments_by_cluster(config))
+    return {
+        cluster.name: SecurityBaseline(
+            f"security-{cluster.name}",
+            SecurityBaselineArgs(
+                provider=t.providers[cluster.name],
+                chart=t.chart("kyverno"),
+                profile=t.profile,
+                settings=config.security,
+                team_namespaces=team_namespaces.get(cluster.name, []),
+                platform_namespaces=t.platform_namespaces(),
+            ),
+        )
+        for cluster in config.clusters
+    }
+
+
+def security_outputs(t: Topology, baselines: dict[str, SecurityBaseline]) -> dict[str, object]:
+    if not baselines:
+        return {}
+    return {
+        "security": {
+            cluster: {"enforce": baseline.enforce, "teamNamespaces": baseline.namespaces}
+            for cluster, baseline in baselines.items()
+        }
+    }
+
+
+LAYER = Layer(
+    "security",
+    security_layer,
+    outputs=security_outputs,
+    title="Security",
+    components=(SecurityBaseline.TYPE,),
+)

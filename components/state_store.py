@@ -8,19 +8,41 @@ in-cluster MinIO with object versioning on and credentials generated here and ke
 from __future__ import annotations
 
 import dataclasses
-from typing import Mapping, Sequence
+from typing import ClassVar, Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components import naming
+from components import charts, naming
 from components.charts import platform_namespace
-from components.config import EmbeddedBucket, ExternalBucket, GitStore
+from components.config import EmbeddedBucket, ExternalBucket, GitStore, StackConfig
 from components.config import StateStore as StateStoreSpec
-from components.naming import KRATIX_API
-from components.profiles import SizeProfile
+from components.layer import Layer, Topology
+from components.naming import CERT_MANAGER_NAMESPACE, KRATIX_API, KRATIX_NAMESPACE
+from components.profiles import Footprint, SizeProfile, per_profile
 from components.sync import StoreAccess
+
+
+@dataclasses.dataclass(frozen=True)
+class StateStoreSizes:
+    """This layer's share of each size profile: the embedded MinIO and its volume."""
+
+    minio: Footprint
+    minio_storage: str
+
+
+SIZES: Mapping[str, StateStoreSizes] = per_profile(
+    dev=StateStoreSizes(
+        minio=Footprint(1, "50m", "256Mi", "500m", "512Mi"),
+        minio_storage="5Gi",
+    ),
+    prod=StateStoreSizes(
+        minio=Footprint(1, "250m", "1Gi", "1", "2Gi"),
+        minio_storage="50Gi",
+    ),
+)
+
 
 MINIO_PORT = 9000
 # A high UID that cannot collide with a host user (the image runs as any UID; fsGroup makes the
@@ -48,6 +70,8 @@ class StateStoreArgs:
 class StateStore(pulumi.ComponentResource):
     """One Kratix state store and everything it needs."""
 
+    TYPE: ClassVar[str] = "idp:platform:StateStore"
+
     kind: str
     """GitStateStore or BucketStateStore."""
     endpoint: str
@@ -58,7 +82,7 @@ class StateStore(pulumi.ComponentResource):
     """Address and credentials for the agents that sync destinations."""
 
     def __init__(self, name: str, args: StateStoreArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("idp:platform:StateStore", name, {}, opts)
+        super().__init__(self.TYPE, name, {}, opts)
         self._name = name
         self._args = args
         self._child = pulumi.ResourceOptions(parent=self, provider=args.provider)
@@ -158,7 +182,7 @@ class StateStore(pulumi.ComponentResource):
             metadata={"name": "minio-data", "namespace": namespace, "labels": labels},
             spec={
                 "accessModes": ["ReadWriteOnce"],
-                "resources": {"requests": {"storage": profile.minio_storage}},
+                "resources": {"requests": {"storage": SIZES[profile.name].minio_storage}},
             },
             opts=in_ns,
         )
@@ -204,7 +228,7 @@ class StateStore(pulumi.ComponentResource):
                                 "ports": [{"name": "s3", "containerPort": MINIO_PORT}],
                                 "readinessProbe": _http_probe("/minio/health/ready"),
                                 "livenessProbe": _http_probe("/minio/health/live"),
-                                "resources": profile.minio.resources(),
+                                "resources": SIZES[profile.name].minio.resources(),
                                 "securityContext": _container_security_context(),
                                 "volumeMounts": [
                                     {"name": "data", "mountPath": "/data"},
@@ -404,3 +428,53 @@ def _container_security_context() -> dict:
         "readOnlyRootFilesystem": True,
         "capabilities": {"drop": ["ALL"]},
     }
+
+
+# -- the layer: every state store of the stack, after Kratix --------------------------------------
+
+
+def state_store_layer(t: Topology) -> dict[str, StateStore]:
+    stores = {
+        spec.name: StateStore(
+            spec.name,
+            StateStoreArgs(
+                spec=spec,
+                provider=t.platform_provider,
+                profile=t.profile,
+                credentials=t.config.state_store_credentials.get(spec.name, {}),
+                images=charts.IMAGES,
+                depends_on=[t.kratix],
+            ),
+        )
+        for spec in t.config.state_stores
+    }
+    t.state_stores = stores
+    return stores
+
+
+def state_store_namespaces(config: StackConfig) -> set[str]:
+    return {s.secret_namespace for s in config.state_stores} | {
+        naming.embedded_store_namespace(s.name) for s in config.state_stores if s.embedded
+    }
+
+
+def state_store_outputs(t: Topology, stores: dict[str, StateStore]) -> dict[str, object]:
+    namespaces = sorted(
+        {CERT_MANAGER_NAMESPACE, KRATIX_NAMESPACE} | state_store_namespaces(t.config)
+    )
+    return {
+        "stateStores": {
+            name: {"kind": store.kind, "endpoint": store.endpoint} for name, store in stores.items()
+        },
+        "namespaces": namespaces,
+    }
+
+
+LAYER = Layer(
+    "state-stores",
+    state_store_layer,
+    state_store_namespaces,
+    state_store_outputs,
+    title="State stores",
+    components=(StateStore.TYPE,),
+)

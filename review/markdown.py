@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
+from review.layers import LAYERS
 from review.preview import (
     MISSING,
     SECRET,
@@ -24,22 +25,8 @@ from review.preview import (
 # GitHub refuses a comment body over 65536 characters.
 COMMENT_LIMIT: Final = 65536
 
-# The layer of a resource is its outermost `idp:platform:*` ComponentResource
-# (components/topology.py composes them); a test keeps this table in step with components/.
-LAYERS: Final[dict[str, str]] = {
-    "idp:platform:KratixPlatform": "Kratix",
-    "idp:platform:StateStore": "State stores",
-    "idp:platform:Destination": "Destinations",
-    "idp:platform:ArgoCDAppOfApps": "GitOps",
-    "idp:platform:FluxBucketAgent": "GitOps",
-    "idp:platform:SecurityBaseline": "Security",
-    "idp:platform:ObservabilityStack": "Observability",
-    "idp:platform:KratixPromise": "Promises",
-    "idp:platform:CostAllocation": "FinOps",
-    "idp:platform:DeliveryMetrics": "FinOps",
-    "idp:platform:DeveloperPortal": "Portal",
-    "idp:platform:CloudResources": "Cloud",
-}
+# The layer of a resource is its outermost `idp:platform:*` ComponentResource: review/layers.py,
+# generated from the layers' records.
 NO_LAYER: Final = "Stack and providers"
 LAYER_ORDER: Final = list(dict.fromkeys([*LAYERS.values(), NO_LAYER]))
 NO_CLUSTER: Final = "—"

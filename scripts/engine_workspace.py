@@ -37,22 +37,27 @@ FAST_PATH_ENV = REPO / "scripts" / "fast-path.env"
 
 def bootstrap() -> Path:
     """The engine's bin directory (built or reused by scripts/engine-bootstrap.sh)."""
-    result = subprocess.run(["bash", str(REPO / "scripts" / "engine-bootstrap.sh"), str(REPO)],
-                            stdout=subprocess.PIPE, text=True, check=False)
-    if result.returncode != 0:
-        raise SystemExit("engine bootstrap failed (its messages are above)")
-    return Path(result.stdout.strip().splitlines()[-1])
+    return local_cluster.run_bootstrap("engine-bootstrap.sh", "engine")
 
 
-def engine_env(engine_bin: Path, state_dir: Path | None = None,
-               pulumi_home: Path | None = None, keep_kubeconfig: bool = False) -> dict:
+def engine_env(
+    engine_bin: Path,
+    state_dir: Path | None = None,
+    pulumi_home: Path | None = None,
+    keep_kubeconfig: bool = False,
+) -> dict:
     """Environment for offline runs: no downloads, no update checks, a local backend."""
     env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(engine_bin), str(Path(sys.executable).parent),
-                                   env.get("PATH", "")])
-    env.update({"PULUMI_SKIP_UPDATE_CHECK": "true",
-                "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-                "PULUMI_PYTHON_CMD": sys.executable})
+    env["PATH"] = os.pathsep.join(
+        [str(engine_bin), str(Path(sys.executable).parent), env.get("PATH", "")]
+    )
+    env.update(
+        {
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_PYTHON_CMD": sys.executable,
+        }
+    )
     for key, value in fast_path_env().items():
         env.setdefault(key, value)
     if pulumi_home is not None:
@@ -101,19 +106,52 @@ def install_plugins(engine_bin: Path, env: dict) -> None:
         return  # an existing Pulumi install whose providers are on PATH
     for line in listing.read_text().splitlines():
         name, version, binary = line.split()
-        subprocess.run(["pulumi", "plugin", "install", "resource", name, version, "--file",
-                        str(listing.parent / binary)], env=env, capture_output=True, text=True,
-                       check=True)
+        subprocess.run(
+            [
+                "pulumi",
+                "plugin",
+                "install",
+                "resource",
+                name,
+                version,
+                "--file",
+                str(listing.parent / binary),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
 
 
 def policy_args(root: Path, config_stack: str) -> list[str]:
     """The project's policy packs, each with its committed config for `config_stack`."""
     args = []
     for pack in POLICY_PACKS:
-        args += ["--policy-pack", str(root / "policies" / pack),
-                 "--policy-pack-config",
-                 str(root / "policies" / pack / "config" / f"{config_stack}.json")]
+        args += [
+            "--policy-pack",
+            str(root / "policies" / pack),
+            "--policy-pack-config",
+            str(root / "policies" / pack / "config" / f"{config_stack}.json"),
+        ]
     return args
+
+
+# (stack, pulumi command, wall seconds, exit code) of every step run in this process.
+STEP_TIMES: list[tuple[str, str, float, int]] = []
+
+
+def step_summary(args: tuple[str, ...]) -> str:
+    """The command without the policy packs' paths, marked when it ran with them."""
+    kept, packs, skip = [], False, False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in ("--policy-pack", "--policy-pack-config"):
+            packs, skip = True, True
+        else:
+            kept.append(arg)
+    return " ".join(kept) + (" [policy packs]" if packs else "")
 
 
 @dataclasses.dataclass
@@ -124,30 +162,49 @@ class Workspace:
     stack: str
     env: dict
 
-    def pulumi(self, *args: str, check: bool = True, timeout: int = 900,
-               capture: bool = True) -> subprocess.CompletedProcess:
+    def pulumi(
+        self, *args: str, check: bool = True, timeout: int = 900, capture: bool = True
+    ) -> subprocess.CompletedProcess:
         start = time.monotonic()
-        result = subprocess.run(["pulumi", *args, "--stack", self.stack, "--non-interactive"],
-                                cwd=self.root, env=self.env, capture_output=capture, text=True,
-                                timeout=timeout, check=False)
-        # Each step's wall time, for the report of the test run (pytest -rA shows it).
-        print(f"pulumi {args[0]} ({self.stack}): {time.monotonic() - start:.0f}s, "
-              f"exit {result.returncode}", file=sys.stderr)
+        result = subprocess.run(
+            ["pulumi", *args, "--stack", self.stack, "--non-interactive"],
+            cwd=self.root,
+            env=self.env,
+            capture_output=capture,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        # Each step's wall time, for the report of the test run (tests/engine/conftest.py
+        # prints them all at the end).
+        seconds = time.monotonic() - start
+        STEP_TIMES.append((self.stack, step_summary(args), seconds, result.returncode))
+        print(
+            f"pulumi {args[0]} ({self.stack}): {seconds:.0f}s, exit {result.returncode}",
+            file=sys.stderr,
+        )
         if check and result.returncode != 0:
             out = result.stdout or ""
             # The errors are under Diagnostics, before the (long) outputs and summary.
-            diagnostics = out[out.find("Diagnostics:"):][:6000] if "Diagnostics:" in out else ""
-            raise AssertionError(f"pulumi {' '.join(args)} failed ({result.returncode}):\n"
-                                 f"{diagnostics}\n{out[-3000:]}\n{(result.stderr or '')[-4000:]}")
+            diagnostics = out[out.find("Diagnostics:") :][:6000] if "Diagnostics:" in out else ""
+            raise AssertionError(
+                f"pulumi {' '.join(args)} failed ({result.returncode}):\n"
+                f"{diagnostics}\n{out[-3000:]}\n{(result.stderr or '')[-4000:]}"
+            )
         return result
 
     def policy_args(self, config_stack: str | None = None) -> list[str]:
         return policy_args(self.root, config_stack or self.stack)
 
     def init_stack(self) -> None:
-        subprocess.run(["pulumi", "stack", "select", "--create", self.stack,
-                        "--non-interactive"], cwd=self.root, env=self.env,
-                       capture_output=True, text=True, check=True)
+        subprocess.run(
+            ["pulumi", "stack", "select", "--create", self.stack, "--non-interactive"],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
 
 
 def chart_mirror() -> Path | None:
@@ -156,8 +213,10 @@ def chart_mirror() -> Path | None:
     if given:
         path = Path(given).resolve()
         if not path.is_dir():
-            raise SystemExit(f"IDP_CHART_MIRROR={given} is not a directory; fill one with "
-                             "scripts/mirror-charts DIR")
+            raise SystemExit(
+                f"IDP_CHART_MIRROR={given} is not a directory; fill one with "
+                "scripts/mirror-charts DIR"
+            )
         return path
     return SHARED_CHARTS if SHARED_CHARTS.is_dir() else None
 
@@ -168,9 +227,15 @@ def workspace_stack_file(stack: str, mirror: Path | None, kubeconfig: Path | Non
     data = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())
     contexts = {c.cluster: c.context for c in local_cluster.stack_clusters(stack)}
     for cluster in data["config"]["idp:clusters"]:
-        cluster["target"] = {"mode": "render"} if kubeconfig is None else {
-            "mode": "kubeconfig", "kubeconfig": str(kubeconfig),
-            "context": contexts[cluster["name"]]}
+        cluster["target"] = (
+            {"mode": "render"}
+            if kubeconfig is None
+            else {
+                "mode": "kubeconfig",
+                "kubeconfig": str(kubeconfig),
+                "context": contexts[cluster["name"]],
+            }
+        )
     if mirror is not None:
         data["config"]["idp:chartMirror"] = str(mirror)
     if kubeconfig is not None:
@@ -181,7 +246,9 @@ def workspace_stack_file(stack: str, mirror: Path | None, kubeconfig: Path | Non
         charts = data["config"].setdefault("idp:charts", {})
         kubecost = charts.setdefault("kubecost", {}).setdefault("values", {})
         kubecost.setdefault("global", {}).setdefault("platforms", {})["cicd"] = {
-            "enabled": True, "skipSanityChecks": True}
+            "enabled": True,
+            "skipSanityChecks": True,
+        }
     return data
 
 
@@ -190,22 +257,31 @@ def copy_project(destination: Path, extra_dirs: tuple[str, ...] = ()) -> None:
     for name in PROJECT_FILES:
         shutil.copy2(REPO / name, destination / name)
     for name in PROJECT_DIRS + extra_dirs:
-        shutil.copytree(REPO / name, destination / name,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            REPO / name, destination / name, ignore=shutil.ignore_patterns("__pycache__")
+        )
 
 
-def offline_workspace(tmp: Path, engine_bin: Path, stack: str,
-                      kubeconfig: Path | None = None, mirror: Path | None = None) -> Workspace:
+def offline_workspace(
+    tmp: Path,
+    engine_bin: Path,
+    stack: str,
+    kubeconfig: Path | None = None,
+    mirror: Path | None = None,
+) -> Workspace:
     """A throw-away copy of the project for `stack`, charts from the mirror, applying to the
     local clusters in `kubeconfig` (render mode without one)."""
     root = tmp / "project"
     copy_project(root)
     mirror = mirror or chart_mirror()
     if mirror is None:
-        raise SystemExit(f"no chart mirror: set IDP_CHART_MIRROR to a folder filled by "
-                         f"scripts/mirror-charts (or place the charts at {SHARED_CHARTS})")
+        raise SystemExit(
+            f"no chart mirror: set IDP_CHART_MIRROR to a folder filled by "
+            f"scripts/mirror-charts (or place the charts at {SHARED_CHARTS})"
+        )
     (root / f"Pulumi.{stack}.yaml").write_text(
-        yaml.safe_dump(workspace_stack_file(stack, mirror, kubeconfig), sort_keys=False))
+        yaml.safe_dump(workspace_stack_file(stack, mirror, kubeconfig), sort_keys=False)
+    )
     workspace = Workspace(root, stack, engine_env(engine_bin, tmp / "state", tmp / "home"))
     install_plugins(engine_bin, workspace.env)
     workspace.init_stack()
@@ -227,9 +303,19 @@ def reachable_contexts(stack: str) -> bool:
     if any((t.get("target") or {}).get("mode", "render") != "kubeconfig" for t in targets):
         return False
     for cluster in clusters:
-        probe = subprocess.run(["kubectl", "--context", cluster.context, "get", "--raw",
-                                "/readyz", "--request-timeout=5s"], capture_output=True,
-                               check=False)
+        probe = subprocess.run(
+            [
+                "kubectl",
+                "--context",
+                cluster.context,
+                "get",
+                "--raw",
+                "/readyz",
+                "--request-timeout=5s",
+            ],
+            capture_output=True,
+            check=False,
+        )
         if probe.returncode != 0:
             return False
     return True
@@ -239,17 +325,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["preview"])
     parser.add_argument("stack", nargs="?", default="dev")
-    parser.add_argument("--render", action="store_true",
-                        help="render every cluster to files instead of previewing against "
-                             "clusters (charts that call `lookup` or need a newer kubeVersion "
-                             "cannot render)")
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="render every cluster to files instead of previewing against "
+        "clusters (charts that call `lookup` or need a newer kubeVersion "
+        "cannot render)",
+    )
     options, extra = parser.parse_known_args()
     engine_bin = bootstrap()
     if not options.render and reachable_contexts(options.stack):
         # The user's own clusters: the committed stack as it is, charts from its sources.
         local = REPO / ".pulumi-local"
         state = None if os.environ.get("PULUMI_BACKEND_URL") else local / "state"
-        workspace = Workspace(REPO, options.stack, engine_env(engine_bin, state, keep_kubeconfig=True))
+        workspace = Workspace(
+            REPO, options.stack, engine_env(engine_bin, state, keep_kubeconfig=True)
+        )
         install_plugins(engine_bin, workspace.env)
         workspace.init_stack()
         print(f"previewing {options.stack} against your clusters", file=sys.stderr)
@@ -258,13 +349,18 @@ def main() -> int:
         if not options.render:
             clusters = local_cluster.Clusters(options.stack)
             kubeconfig = clusters.up()
-            print(f"previewing {options.stack} against local clusters ({kubeconfig}; stop them "
-                  f"with `scripts/local-cluster down {options.stack}`)", file=sys.stderr)
-        workspace = offline_workspace(Path(tempfile.mkdtemp(prefix="idp-preview-")), engine_bin,
-                                      options.stack, kubeconfig)
+            print(
+                f"previewing {options.stack} against local clusters ({kubeconfig}; stop them "
+                f"with `scripts/local-cluster down {options.stack}`)",
+                file=sys.stderr,
+            )
+        workspace = offline_workspace(
+            Path(tempfile.mkdtemp(prefix="idp-preview-")), engine_bin, options.stack, kubeconfig
+        )
         print(f"workspace: {workspace.root} (charts from {chart_mirror()})", file=sys.stderr)
-    result = workspace.pulumi("preview", "--diff", *workspace.policy_args(), *extra,
-                              check=False, capture=False)
+    result = workspace.pulumi(
+        "preview", "--diff", *workspace.policy_args(), *extra, check=False, capture=False
+    )
     return result.returncode
 
 

@@ -53,17 +53,23 @@ STORAGE_CLASS = "standard"
 STAND_IN_LABEL = "local-cluster.idp.dev/stand-in"
 
 
-def bootstrap() -> Path:
-    """The control plane's bin directory (built or reused by scripts/cluster-bootstrap.sh)."""
+def run_bootstrap(script: str, what: str) -> Path:
+    """Run `scripts/<script>` (it builds or reuses what it names) and return the bin directory
+    it prints last; its progress goes to stderr, a failure ends the caller."""
     result = subprocess.run(
-        ["bash", str(REPO / "scripts" / "cluster-bootstrap.sh"), str(REPO)],
+        ["bash", str(REPO / "scripts" / script), str(REPO)],
         stdout=subprocess.PIPE,
         text=True,
         check=False,
     )
     if result.returncode != 0:
-        raise SystemExit("control plane bootstrap failed (its messages are above)")
+        raise SystemExit(f"{what} bootstrap failed (its messages are above)")
     return Path(result.stdout.strip().splitlines()[-1])
+
+
+def bootstrap() -> Path:
+    """The control plane's bin directory (built or reused by scripts/cluster-bootstrap.sh)."""
+    return run_bootstrap("cluster-bootstrap.sh", "control plane")
 
 
 @dataclasses.dataclass(frozen=True)

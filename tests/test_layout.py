@@ -6,21 +6,16 @@ import ast
 import subprocess
 import sys
 
+from components.topology import LAYERS as ORDERED_LAYERS
 from tests.harness import REPO
 
-# Each layer and the modules it consists of; everything else in components/ is shared (the
-# config model, the vocabulary, charts, profiles, the sync seam) or the composition (topology).
-LAYERS = {
-    "kratix": ("kratix_platform", "state_store", "destination"),
-    "gitops": ("gitops", "flux"),
-    "security": ("security_baseline",),
-    "observability": ("observability", "observability_content"),
-    "promises": ("promise",),
-    "finops": ("finops", "dora"),
-    "portal": ("portal", "catalog"),
-    "crossplane": ("cloud_resources",),
-}
-LAYER_OF = {module: layer for layer, modules in LAYERS.items() for module in modules}
+# Each layer's module (where its `LAYER` record, listed in components/topology.py, lives) and
+# the submodules private to one layer; everything else in components/ is shared (the config
+# model, the vocabulary, charts, profiles, the sync seam, the layer kernel) or the composition.
+PRIVATE = {"observability_content": "observability", "flux": "gitops", "dora": "finops",
+           "catalog": "portal"}
+LAYER_OF = {layer.build.__module__.rsplit(".", 1)[-1]: layer.name for layer in ORDERED_LAYERS}
+LAYER_OF.update(PRIVATE)
 LAYER_MODULES = tuple(LAYER_OF)
 
 
@@ -81,9 +76,29 @@ def test_no_layer_module_imports_another_layers_module():
     assert offenders == []
 
 
+def test_each_layer_has_a_module_of_its_own_and_topology_no_private_one():
+    modules = [layer.build.__module__ for layer in ORDERED_LAYERS]
+    assert len(set(modules)) == len(modules), modules
+    assert set(PRIVATE.values()) <= {layer.name for layer in ORDERED_LAYERS}
+    assert not _components_imported(REPO / "components" / "topology.py") & set(PRIVATE)
+
+
+def test_shared_modules_import_no_layer():
+    """Layers build on the shared modules (the kernel in components/layer.py among them), never
+    the other way round; only the composition imports the layers."""
+    offenders = []
+    for path in sorted((REPO / "components").rglob("*.py")):
+        module = path.relative_to(REPO / "components").with_suffix("").as_posix().replace("/", ".")
+        if module in LAYER_OF or module == "topology":
+            continue
+        offenders += [f"{module} imports {m}" for m in _components_imported(path) if m in LAYER_OF]
+    assert offenders == []
+
+
 def test_every_components_module_is_a_layers_or_shared():
     shared = {"__init__", "cert_manager", "chart_order", "charts", "clusters", "config",
-              "configschema", "dashboards", "formats", "naming", "profiles", "sync", "topology"}
+              "configschema", "dashboards", "formats", "layer", "naming", "profiles", "sync",
+              "topology"}
     modules = {path.stem for path in (REPO / "components").glob("*.py")}
     assert modules == shared | set(LAYER_OF)
 

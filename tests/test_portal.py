@@ -7,12 +7,12 @@ import json
 import pytest
 import yaml
 
-from components import charts
+from components import charts, portal
 from components.catalog import PLATFORM_GROUP, PLATFORM_SYSTEM
 from components.portal import (CATALOG_FILE, GOLDEN_PATHS, READERS_GROUP, SECRETS,
                                SECRETS_MOUNT)
-from components.profiles import PROFILES
-from components.topology import offered_promises, platform_namespaces
+from components.config import offered_promises
+from components.topology import platform_namespaces
 from tests.node_validators import EntityReport
 from tests.harness import (REPO, is_secret, parse_stack_file, reveal, run_program,
                            stack_config, stack_file_config)
@@ -66,7 +66,7 @@ def load_config(stack: str):
 
 def test_dev_fits_its_budget_on_sqlite_and_prod_runs_two_replicas_on_postgres(dev, prod):
     dev_values, prod_values = values(dev)["backstage"], values(prod)["backstage"]
-    assert dev_values["resources"] == PROFILES["dev"].portal.resources()
+    assert dev_values["resources"] == portal.SIZES["dev"].portal.resources()
     requests = dev_values["resources"]["requests"]
     assert int(requests["cpu"].rstrip("m")) <= 100 and int(requests["memory"].rstrip("Mi")) <= 384
     assert dev_values["replicas"] == 1 and dev_values["pdb"]["create"] is False

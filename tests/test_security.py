@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from components import charts, naming
-from components.profiles import PROFILES, TEAM_QUOTAS
+from components import charts, naming, security_baseline
+from components.profiles import TEAM_QUOTAS
 from tests.harness import Registry, run_program, stack_config
 
 PSA_RESTRICTED = naming.pod_security_labels("restricted")
@@ -106,7 +106,7 @@ def test_dev_kyverno_cannot_lock_the_cluster_and_keeps_no_admission_reports(dev)
     assert values["features"]["admissionReports"] == {"enabled": False}
     assert values["admissionController"]["replicas"] == 1
     assert values["admissionController"]["container"]["resources"] == \
-        PROFILES["dev"].kyverno_controller.resources()
+        security_baseline.SIZES["dev"].kyverno_controller.resources()
 
 
 def test_prod_kyverno_fails_closed_only_with_high_availability(prod):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Mapping
 from components import formats as fmt
 from components.configschema import NAMESPACE, Problems, setting
 from components.settings.kratix import Destination, report_unmatched_selectors
+from promises import all_promises
 
 if TYPE_CHECKING:
     from components.config import StackConfig
@@ -47,6 +48,14 @@ def promise_destinations(config: StackConfig) -> list[Destination]:
         for d in config.destinations
         if all(d.all_labels.get(key) == value for key, value in selectors.items())
     ]
+
+
+def offered_promises(config: StackConfig) -> list:
+    """The promises this stack installs: none without idp:promises; the cloud-backed ones only
+    where the Crossplane layer runs to reconcile what their pipelines emit."""
+    if not config.promises.enabled:
+        return []
+    return [d for d in all_promises() if config.crossplane.enabled or not d.cloud_backed]
 
 
 def check_promises(config: StackConfig, problems: Problems) -> None:

@@ -7,7 +7,7 @@ are declared once, with their defaults, in its config schema.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, NotRequired, TypedDict, Unpack
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -24,45 +24,39 @@ ResourceCheck = Callable[[ResourceValidationArgs, ReportViolation], None]
 StackCheck = Callable[[StackValidationArgs, ReportViolation], None]
 
 
+class Declared(TypedDict):
+    """What every policy declares besides its name, description and check."""
+
+    severity: Severity
+    remediation: str
+    level: NotRequired[EnforcementLevel]
+    """Default MANDATORY; a stack's pack config may change it."""
+    config_schema: NotRequired[PolicyConfigSchema | None]
+
+
+def _declared(declared: Declared) -> dict[str, Any]:
+    """`Declared` as the keyword arguments of pulumi_policy's policy classes."""
+    return {
+        "enforcement_level": declared.get("level", EnforcementLevel.MANDATORY),
+        "severity": declared["severity"],
+        "remediation_steps": declared["remediation"],
+        "config_schema": declared.get("config_schema"),
+    }
+
+
 def resource_policy(
-    name: str,
-    description: str,
-    *,
-    severity: Severity,
-    remediation: str,
-    validate: ResourceCheck,
-    level: EnforcementLevel = EnforcementLevel.MANDATORY,
-    config_schema: PolicyConfigSchema | None = None,
+    name: str, description: str, *, validate: ResourceCheck, **declared: Unpack[Declared]
 ) -> ResourceValidationPolicy:
     return ResourceValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=level,
-        severity=severity,
-        remediation_steps=remediation,
-        config_schema=config_schema,
+        name=name, description=description, validate=validate, **_declared(declared)
     )
 
 
 def stack_policy(
-    name: str,
-    description: str,
-    *,
-    severity: Severity,
-    remediation: str,
-    validate: StackCheck,
-    level: EnforcementLevel = EnforcementLevel.MANDATORY,
-    config_schema: PolicyConfigSchema | None = None,
+    name: str, description: str, *, validate: StackCheck, **declared: Unpack[Declared]
 ) -> StackValidationPolicy:
     return StackValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=level,
-        severity=severity,
-        remediation_steps=remediation,
-        config_schema=config_schema,
+        name=name, description=description, validate=validate, **_declared(declared)
     )
 
 

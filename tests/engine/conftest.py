@@ -33,6 +33,16 @@ local_cluster = _load("local_cluster")
 engine_workspace = _load("engine_workspace")
 
 
+def pytest_terminal_summary(terminalreporter):
+    """Every pulumi step's wall time: where an engine run's time went, in the CI log."""
+    if not engine_workspace.STEP_TIMES:
+        return
+    terminalreporter.section("pulumi steps")
+    for stack, command, seconds, returncode in engine_workspace.STEP_TIMES:
+        terminalreporter.write_line(f"{seconds:7.0f} s  {stack:5}  pulumi {command[:90]}"
+                                    f"{'' if returncode == 0 else f'  (exit {returncode})'}")
+
+
 @pytest.fixture(scope="session")
 def engine_bin() -> Path:
     return engine_workspace.bootstrap()
