@@ -11,7 +11,8 @@
 set -euo pipefail
 ACTIONLINT_VERSION=1.7.12
 
-log() { printf 'actionlint-bootstrap: %s\n' "$*" >&2; }
+BOOTSTRAP=actionlint-bootstrap
+. "$(dirname "${BASH_SOURCE[0]}")/bootstrap-lib.sh"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
 # Release binaries print 1.7.12, builds from the module v1.7.12.

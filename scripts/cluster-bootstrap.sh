@@ -16,8 +16,8 @@ KUBE_VERSION=1.36.3
 ETCD_VERSION=3.6.8
 KWOK_VERSION=0.8.0
 
-log() { printf 'cluster-bootstrap: %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+BOOTSTRAP=cluster-bootstrap
+. "$(dirname "${BASH_SOURCE[0]}")/bootstrap-lib.sh"
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "${1:-$SCRIPT_DIR/..}" && pwd)

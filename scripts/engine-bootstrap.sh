@@ -41,8 +41,8 @@ BRIDGE_MOD=github.com/pulumi/pulumi-terraform-bridge/v3@v3.135.0
 TF_RANDOM_MOD=github.com/terraform-providers/terraform-provider-random@v1.3.2-0.20260513075824-f8d869dc98d9
 TF_SDK_FORK_MOD=github.com/pulumi/terraform-plugin-sdk/v2@v2.0.0-20260318212141-5525259d096b
 
-log() { printf 'engine-bootstrap: %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+BOOTSTRAP=engine-bootstrap
+. "$(dirname "${BASH_SOURCE[0]}")/bootstrap-lib.sh"
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "${1:-$SCRIPT_DIR/..}" && pwd)
@@ -187,13 +187,6 @@ stage() {
 	printf '%s' "$OUT/src/$name"
 }
 
-timed() {
-	local what=$1 start
-	shift
-	start=$(date +%s)
-	"$@"
-	log "$what took $(($(date +%s) - start))s"
-}
 
 build_engine() {
 	local src ld sdkdir

@@ -33,8 +33,8 @@ KYVERNO_VERSION=1.19.1
 # Must match dist.version in tools/otelcol/manifest.yaml.
 OTELCOL_VERSION=0.149.0
 
-log() { printf 'validators-bootstrap: %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+BOOTSTRAP=validators-bootstrap
+. "$(dirname "${BASH_SOURCE[0]}")/bootstrap-lib.sh"
 
 locate=0 regenerate=0
 case "${1:-}" in
@@ -69,13 +69,6 @@ inputs_hash() {
 		sha256sum | cut -c1-12
 }
 
-timed() {
-	local what=$1 start
-	shift
-	start=$(date +%s)
-	"$@"
-	log "$what took $(($(date +%s) - start))s"
-}
 
 # name -> directory holding its binary; filled in below.
 declare -A DIRS=()
