@@ -157,6 +157,18 @@ def is_secret(value: Any) -> bool:
     return isinstance(value, Mapping) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
 
 
+def strings(value: Any) -> Iterator[str]:
+    """Every string anywhere in a nested structure of dicts and lists (keys left out)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+
+
 def stack_file_config(stack: str) -> dict[str, Any]:
     """The `idp:*` values a shipped stack file sets, keyed without the namespace, plus the
     secrets an operator sets for it (test values from tests/fixtures/stack-secrets.yaml)."""

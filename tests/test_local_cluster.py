@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from components.profiles import PROFILES
-from tests.harness import REPO, run_program, stack_file_config
+from tests.harness import REPO, run_program, stack_file_config, strings
 
 _spec = importlib.util.spec_from_file_location("local_cluster", REPO / "scripts" / "local_cluster.py")
 local_cluster = importlib.util.module_from_spec(_spec)
@@ -23,14 +23,8 @@ LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
 
 def addresses(value):
     """Every IP address or range written anywhere in `value`."""
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from addresses(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from addresses(item)
-    elif isinstance(value, str):
-        for word in value.replace(",", " ").split():
+    for text in strings(value):
+        for word in text.replace(",", " ").split():
             try:
                 yield ipaddress.ip_network(word, strict=False)
             except ValueError:

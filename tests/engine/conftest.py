@@ -9,6 +9,7 @@ per cluster of the stack, nodes sized like its profile.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import sys
@@ -79,15 +80,23 @@ class Applied:
 APPLY_STACKS = os.environ.get("IDP_APPLY_STACKS", "dev prod").split()
 
 
+@contextlib.contextmanager
+def fresh_workspace(stack: str, tmp: Path, engine_bin: Path, cluster_bin: Path):
+    """A throw-away copy of `stack` bound to fresh local clusters built like the stack's own,
+    nothing applied yet; the clusters are deleted afterwards."""
+    clusters = local_cluster.Clusters(stack, tmp / "clusters", bin_dir=cluster_bin)
+    try:
+        kubeconfig = clusters.up()
+        yield engine_workspace.offline_workspace(tmp, engine_bin, stack, kubeconfig), clusters
+    finally:
+        clusters.down()
+
+
 @pytest.fixture(scope="module", params=APPLY_STACKS)
 def applied(request, engine_bin, cluster_bin, tmp_path_factory):
     """`pulumi up` of the stack, both policy packs, to fresh local clusters; torn down after."""
-    tmp = tmp_path_factory.mktemp(f"apply-{request.param}")
-    clusters = local_cluster.Clusters(request.param, tmp / "clusters", bin_dir=cluster_bin)
-    try:
-        kubeconfig = clusters.up()
-        workspace = engine_workspace.offline_workspace(tmp, engine_bin, request.param,
-                                                       kubeconfig)
+    with fresh_workspace(request.param, tmp_path_factory.mktemp(f"apply-{request.param}"),
+                         engine_bin, cluster_bin) as (workspace, clusters):
         # Throw-away stacks: the state is written once at the end of each run instead of after
         # every step (the DIY backend rewrites the whole state, 10-26 MB here, each time: most
         # of an up's time, see docs/performance.md). Never the default for real stacks.
@@ -100,8 +109,6 @@ def applied(request, engine_bin, cluster_bin, tmp_path_factory):
         up = workspace.pulumi("up", "--yes", "--skip-preview", *workspace.policy_args(),
                               timeout=3600)
         yield Applied(workspace, clusters, time.monotonic() - start, up.stdout)
-    finally:
-        clusters.down()
 
 
 def rendered_documents(directory: Path) -> list[dict]:

@@ -22,7 +22,7 @@ from components import charts
 from components.profiles import PROFILES
 from components.security_baseline import TEAM_ROLE_BY_ENVIRONMENT, TEAM_ROLE_DEFAULT
 from tests.engine.conftest import engine_workspace, local_cluster
-from tests.harness import REPO, run_program, stack_file_config
+from tests.harness import REPO, run_program, stack_file_config, strings
 
 pytestmark = pytest.mark.engine
 
@@ -264,8 +264,6 @@ def applied_manifests(workspace, directory: Path) -> Path:
 
 
 def validators_bin() -> Path:
-    import os
-
     venv = Path(os.environ.get("IDP_VALIDATE_VENV", REPO / ".venv-validate"))
     if not (venv / "bin" / "checkov").exists():
         pytest.fail(f"validators are not installed in {venv}; run `scripts/test --engine`")
@@ -296,17 +294,6 @@ def image_repository(image: str) -> str:
     last = without_digest.rsplit("/", 1)
     return without_digest if ":" not in last[-1] else \
         (f"{last[0]}/" if len(last) > 1 else "") + last[-1].split(":", 1)[0]
-
-
-def strings(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from strings(item)
 
 
 def cpu_cores(quantity: str) -> float:

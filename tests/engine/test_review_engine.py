@@ -22,7 +22,7 @@ from review import COMMENT_LIMIT, load, marker, render
 from review.markdown import LAYERS, NO_LAYER, VERBS
 from review.policies import remediations
 from review.preview import Preview
-from tests.engine.conftest import engine_workspace, local_cluster
+from tests.engine.conftest import fresh_workspace
 from tests.harness import REPO, run_program, stack_file_config
 
 pytestmark = pytest.mark.engine
@@ -36,13 +36,9 @@ REVIEW_STACKS = os.environ.get("IDP_REVIEW_STACKS", "dev").split()
 @pytest.fixture(scope="module", params=REVIEW_STACKS)
 def workspace(request, engine_bin, cluster_bin, tmp_path_factory):
     """A throw-away copy of the stack bound to fresh local clusters, nothing applied yet."""
-    tmp = tmp_path_factory.mktemp(f"review-{request.param}")
-    clusters = local_cluster.Clusters(request.param, tmp / "clusters", bin_dir=cluster_bin)
-    try:
-        kubeconfig = clusters.up()
-        yield engine_workspace.offline_workspace(tmp, engine_bin, request.param, kubeconfig)
-    finally:
-        clusters.down()
+    with fresh_workspace(request.param, tmp_path_factory.mktemp(f"review-{request.param}"),
+                         engine_bin, cluster_bin) as (workspace, _clusters):
+        yield workspace
 
 
 @contextmanager
