@@ -4,15 +4,13 @@ and the CRDs most of the state), unless `idp:crdDescriptions` keeps them."""
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import yaml
 
 from components.charts import CRD_TYPE, crd_without_descriptions, schema_without_descriptions
-from tests.harness import REPO, run_program, stack_config
+from tests.harness import CHART_MIRROR, run_program, stack_config
 
 SCHEMA = {
     "type": "object",
@@ -68,23 +66,14 @@ def test_the_transform_touches_only_custom_resource_definitions():
     assert transformed("kubernetes:core/v1:ConfigMap", {"data": {"description": "x"}}) is None
 
 
-MIRROR = Path(os.environ.get("IDP_CHART_MIRROR") or REPO.parent / "shared" / "charts")
-
-
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Kyverno's CRDs carry a `=` pattern YAML 1.1 reads as its `value` tag."""
-
-
-_Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
-
-
-@pytest.mark.skipif(not MIRROR.is_dir(), reason="no chart mirror beside the clone")
 def test_on_the_real_charts_crds_most_bytes_go_and_no_description_stays():
     # The charts' own crds/ directories (kube-prometheus-stack's 4 MB left out for time).
-    files = list(MIRROR.glob("*/crds/*.yaml"))
-    crds = [d for p in files for d in yaml.load_all(p.read_text(), Loader=_Loader)
+    files = list(CHART_MIRROR.glob("*/crds/*.yaml"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    crds = [d for p in files for d in yaml.load_all(p.read_text(), Loader=loader)
             if isinstance(d, dict) and d.get("kind") == "CustomResourceDefinition"]
-    assert len(crds) >= 10, f"expected the charts' CRDs under {MIRROR}/*/crds"
+    assert len(crds) >= 10, (f"expected the charts' CRDs under {CHART_MIRROR}/*/crds: set "
+                             "IDP_CHART_MIRROR to a folder filled by scripts/mirror-charts")
     before = after = 0
     for crd in crds:
         props = {"spec": crd["spec"]}
