@@ -26,6 +26,7 @@ controllers, kwok), the state file's size after it, and the 1-minute load averag
     python -m bench.engine --steps first_preview,up,noop_preview,destroy   # a cheaper cycle
     python -m bench.engine --env PULUMI_PARALLEL=32 --label parallel32      # an option, measured
     python -m bench.engine --stack-steps prod=first_preview,up,noop_preview,destroy
+    python -m bench.engine --stack-floors prod=configmaps   # floor (a) only for prod
 
 Results of a labelled run go to bench/results/engine-<label>.json; `bench/run report` puts the
 unlabelled run in BENCHMARKS.md and every labelled run in its options table.
@@ -637,6 +638,8 @@ def main() -> int:
     parser.add_argument("--floors", default="configmaps,objects",
                         help="floors to run: configmaps, objects, objects-nocrds (the stack's "
                              "objects with its CRDs applied apart); empty for none")
+    parser.add_argument("--stack-floors", action="append", default=[],
+                        help="STACK=floor,floor: other floors for one stack (empty: none)")
     parser.add_argument("--no-kubectl", action="store_true", help="skip the kubectl floor")
     parser.add_argument("--variants", default=",".join(VARIANTS),
                         help="plain, policies or both")
@@ -645,10 +648,18 @@ def main() -> int:
     parser.add_argument("--floor-variants", default=",".join(VARIANTS),
                         help="the floors' variants (plain alone keeps a run short)")
     options = parser.parse_args()
-    steps = {stack: tuple(options.steps.split(",")) for stack in options.stacks.split(",")}
-    for spec in options.stack_steps:
-        stack, _, listed = spec.partition("=")
-        steps[stack] = tuple(listed.split(","))
+    def listed(text: str) -> tuple[str, ...]:
+        return tuple(item for item in text.split(",") if item)
+
+    stacks = listed(options.stacks)
+    steps = {stack: listed(options.steps) for stack in stacks}
+    floors = {stack: listed(options.floors) for stack in stacks}
+    for per_stack, specs in ((steps, options.stack_steps), (floors, options.stack_floors)):
+        for spec in specs:
+            stack, _, items = spec.partition("=")
+            if stack not in per_stack:
+                parser.error(f"{spec}: {stack} is not one of --stacks ({options.stacks})")
+            per_stack[stack] = listed(items)
     # A stopped benchmark still stops its local clusters (and kills the pulumi it waits for).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     variants = tuple(v for v in options.variants.split(",") if v)
@@ -659,7 +670,7 @@ def main() -> int:
     for stack, stack_steps in steps.items():
         print(f"{stack}: {stack_steps} {env or ''}", flush=True)
         rows.append(bench_stack(stack, engine_bin, cluster_bin, options.repeats, stack_steps,
-                                env, tuple(f for f in options.floors.split(",") if f),
+                                env, floors[stack],
                                 not options.no_kubectl, variants,
                                 tuple(v for v in options.floor_variants.split(",") if v),
                                 tuple(options.without)))
