@@ -552,7 +552,7 @@ def bench_stack(stack: str, engine_bin: Path, cluster_bin: Path, repeats: int,
             if manifests else None
         return {"stack": stack, "objects": objects, "crds": crds, "crd_input_mb": crd_mb,
                 "clusters": len(clusters.clusters), "steps": list(steps),
-                "runs": {name: median_run(runs) for name, runs in samples.items() if runs},
+                "runs": results.medians(samples),
                 "samples": samples, "failures": failures}
     finally:
         clusters.down()
@@ -600,20 +600,6 @@ def make_floors(tmp: Path, engine_bin: Path, kubeconfig: Path, clusters, manifes
                                *config_editor(workspace, f"{name}:changed",
                                               a_changeable_object(manifests)), *hooks)
     return [floors[n] for n in names if n in floors]
-
-
-def median_run(runs: list) -> dict:
-    """Per step, the median of each figure over the repeats (kubectl: one dict per run)."""
-    import statistics
-    if runs and "wall" in runs[0]:  # the kubectl floor
-        return {k: round(statistics.median(r[k] for r in runs), 2)
-                for k in ("wall", "cpu", "cluster_cpu", "load")}
-    merged = {}
-    for step in runs[0]:
-        merged[step] = {k: round(statistics.median(r[step][k] for r in runs), 2)
-                        for k in ("wall", "cpu", "cluster_cpu", "state_mb", "load")}
-        merged[step]["changes"] = runs[-1][step]["changes"]
-    return merged
 
 
 def parse_env(pairs: list[str]) -> dict:

@@ -187,8 +187,41 @@ def options_rows(labelled: list[dict], baseline: dict | None) -> list[list]:
     return rows
 
 
+def rederived(data: dict | None) -> dict | None:
+    """The results with each subject's medians computed again from its samples (so a fix to
+    how a figure is derived applies to results already measured)."""
+    if data:
+        for s in data.get("stacks", []):
+            if s.get("samples"):
+                s["runs"] = {**s.get("runs", {}), **results.medians(s["samples"])}
+    return data
+
+
+# Process kinds in the order the profile table shows them.
+PROFILE_KINDS = ("engine (pulumi CLI)", "kubernetes provider", "program (Python)",
+                 "policy packs", "language host", "random provider", "other")
+
+
+def profile_rows(stacks: list[dict]) -> list[list]:
+    """Where each step's CPU went, per kind of process (sampled from /proc)."""
+    rows = []
+    for s in stacks:
+        for name, steps in s["runs"].items():
+            if name == "kubectl":
+                continue
+            for step, run in steps.items():
+                processes = run.get("processes") or {}
+                if not processes:
+                    continue
+                total = sum(processes.values()) or 1
+                rows.append([s["stack"], name, STEP_NAMES[step], run["cpu"],
+                             *[f"{processes[k]} ({round(100 * processes[k] / total)}%)"
+                               if processes.get(k) else "-" for k in PROFILE_KINDS]])
+    return rows
+
+
 def engine_section(data: dict) -> str:
-    stacks = data["stacks"]
+    stacks = rederived(data)["stacks"]
     env = " ".join(f"`{k}={v}`" for k, v in data.get("env", {}).items()) or "none"
     parts = [
         machine_section(data) + f" {data['repeats']} cycle(s) per subject and variant "
@@ -228,6 +261,12 @@ def engine_section(data: dict) -> str:
               for s in stacks for name, reason in s.get("failures", {}).items()]
     if failed:
         parts += ["Failures recorded by the run:", table(["stack", "what", "why"], failed)]
+    profile = profile_rows(stacks)
+    if profile:
+        parts += ["Where the CPU goes, per kind of process (CPU seconds, sampled from /proc "
+                  "twice a second; a step's CPU is the larger of this sum and getrusage's, "
+                  "which misses the analyzers the CLI does not wait for):",
+                  table(["stack", "subject", "run", "CPU s", *PROFILE_KINDS], profile)]
     scaling = scaling_rows(stacks)
     if scaling:
         parts += ["prod against dev (target: time grows no faster than the objects):",
@@ -236,7 +275,7 @@ def engine_section(data: dict) -> str:
 
 
 def options_section(labelled: list[dict]) -> str:
-    baseline = results.load("engine")
+    baseline = rederived(results.load("engine"))
     return "\n\n".join([
         "Each option measured on its own run of `bench/run engine --env ... --label ...` "
         "(stack without policy packs), against the main run above (scripts/fast-path.env):",
@@ -284,7 +323,8 @@ SECTIONS = {"program": program_section, "engine": engine_section,
 
 
 def labelled_engine_runs() -> list[dict]:
-    return [results.load(p.stem) for p in sorted(results.RESULTS.glob("engine-*.json"))]
+    return [rederived(results.load(p.stem))
+            for p in sorted(results.RESULTS.glob("engine-*.json"))]
 
 
 def main() -> int:

@@ -6,6 +6,7 @@ import datetime
 import json
 import os
 import platform
+import statistics
 import subprocess
 from pathlib import Path
 
@@ -40,3 +41,35 @@ def save(name: str, data: dict) -> Path:
 def load(name: str) -> dict | None:
     path = RESULTS / f"{name}.json"
     return json.loads(path.read_text()) if path.exists() else None
+
+
+def step_cpu(run: dict) -> float:
+    """A step's CPU seconds: the larger of what getrusage saw of the CLI's children and the sum
+    of the per-process samples. getrusage misses the processes the CLI does not wait for (the
+    policy analyzers, some plugins), the samples miss a process's last half second."""
+    return round(max(run["cpu"], sum((run.get("processes") or {}).values())), 2)
+
+
+def median_run(runs: list) -> dict:
+    """Per step, the median of each figure over the repeats (kubectl: one dict per run), and
+    the median CPU per kind of process."""
+    if runs and "wall" in runs[0]:  # the kubectl floor
+        return {k: round(statistics.median(r[k] for r in runs), 2)
+                for k in ("wall", "cpu", "cluster_cpu", "load")}
+    merged = {}
+    for step in runs[0]:
+        steps = [r[step] for r in runs if step in r]
+        merged[step] = {k: round(statistics.median(s[k] for s in steps), 2)
+                        for k in ("wall", "cluster_cpu", "state_mb", "load")}
+        merged[step]["cpu"] = round(statistics.median(step_cpu(s) for s in steps), 2)
+        kinds = sorted({k for s in steps for k in (s.get("processes") or {})})
+        merged[step]["processes"] = {
+            k: round(statistics.median((s.get("processes") or {}).get(k, 0) for s in steps), 2)
+            for k in kinds}
+        merged[step]["changes"] = steps[-1]["changes"]
+    return merged
+
+
+def medians(samples: dict[str, list]) -> dict[str, dict]:
+    """median_run of every subject/variant's samples."""
+    return {name: median_run(runs) for name, runs in samples.items() if runs}
