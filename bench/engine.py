@@ -50,6 +50,7 @@ from pathlib import Path
 import yaml
 
 from bench import footprint, results
+from review.preview import SIG_KEY
 from tests.engine.conftest import engine_workspace, local_cluster
 
 STACKS = ("dev", "prod")
@@ -384,9 +385,12 @@ def keep_logs(workspace) -> None:
 def unsecret(value):
     """A `--show-secrets` export's values without the secret envelopes."""
     if isinstance(value, dict):
-        if "4dabf18193072939515e22adc298c8b" in value:
+        if SIG_KEY in value:
             plaintext = value.get("plaintext")
-            return unsecret(json.loads(plaintext)) if plaintext is not None else value
+            if plaintext is None:
+                raise SystemExit("a secret in the export has no plaintext: export it with "
+                                 "--show-secrets and the stack's passphrase")
+            return unsecret(json.loads(plaintext))
         return {k: unsecret(v) for k, v in value.items()}
     if isinstance(value, list):
         return [unsecret(v) for v in value]

@@ -220,6 +220,15 @@ def profile_rows(stacks: list[dict]) -> list[list]:
     return rows
 
 
+def failure_reason(output: str) -> str:
+    """The line of a failed command's output that says why (an RPC's details, the API
+    server's or the CLI's error), else its last line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    telling = [line for line in lines if line.startswith(("details = ", "Error from server",
+                                                          "error: "))]
+    return ((telling or lines or [output])[0])[:300].replace("|", "\\|")
+
+
 def engine_section(data: dict) -> str:
     stacks = rederived(data)["stacks"]
     env = " ".join(f"`{k}={v}`" for k, v in data.get("env", {}).items()) or "none"
@@ -257,7 +266,7 @@ def engine_section(data: dict) -> str:
         parts += ["Runs that did not finish in the session, as far as they got (CPU from /proc):",
                   table(["stack", "subject", "run", "how far", "CLI CPU s", "provider CPU s",
                          "state MB"], partial)]
-    failed = [[s["stack"], name, reason.replace("\n", " ")[:300]]
+    failed = [[s["stack"], name, failure_reason(reason)]
               for s in stacks for name, reason in s.get("failures", {}).items()]
     if failed:
         parts += ["Failures recorded by the run:", table(["stack", "what", "why"], failed)]
