@@ -5,5 +5,8 @@
 from pulumi_policy import EnforcementLevel, PolicyPack
 
 from policies.kratix import POLICIES
+from policies.lib.analyzer import decode_once
+
+decode_once()  # each resource's properties decoded once, not once per policy
 
 PolicyPack(name="idp-kratix", enforcement_level=EnforcementLevel.MANDATORY, policies=POLICIES)

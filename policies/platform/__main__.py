@@ -4,6 +4,9 @@
 # virtualenv, where requirements.txt installs the repository (pyproject.toml) editable.
 from pulumi_policy import EnforcementLevel, PolicyPack
 
+from policies.lib.analyzer import decode_once
 from policies.platform import POLICIES
+
+decode_once()  # each resource's properties decoded once, not once per policy
 
 PolicyPack(name="idp-platform", enforcement_level=EnforcementLevel.MANDATORY, policies=POLICIES)
