@@ -652,7 +652,7 @@ def main() -> int:
             per_stack[stack] = listed(items)
     # A stopped benchmark still stops its local clusters (and kills the pulumi it waits for).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    variants = tuple(v for v in options.variants.split(",") if v)
+    variants = listed(options.variants)
     engine_bin = engine_workspace.bootstrap()
     cluster_bin = local_cluster.bootstrap()
     env = parse_env(options.env)
@@ -662,7 +662,7 @@ def main() -> int:
         rows.append(bench_stack(stack, engine_bin, cluster_bin, options.repeats, stack_steps,
                                 env, floors[stack],
                                 not options.no_kubectl, variants,
-                                tuple(v for v in options.floor_variants.split(",") if v),
+                                listed(options.floor_variants),
                                 tuple(options.without)))
         rows[-1]["layers_off"] = list(options.without)
         results.save("engine" + (f"-{options.label}" if options.label else ""),
