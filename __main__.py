@@ -1,11 +1,18 @@
 """IDP-as-code: read this stack's config, compose the platform, export what operators need."""
 
+import os
 from pathlib import Path
 
 import pulumi
 
 from components.config import load_stack_config_or_exit
 from components.topology import compose
+
+# Registered resources come back as URNs and IDs, not resource references: with references the
+# Python SDK rebuilds every child of every chart as an object, asking the engine for each one's
+# whole state (a `getResource` call each, CRDs of megabytes among them), and nothing here reads
+# them. docs/performance.md has what it saves; set it to false to get references back.
+os.environ.setdefault("PULUMI_DISABLE_RESOURCE_REFERENCES", "true")
 
 config = load_stack_config_or_exit()
 topology = compose(config, pulumi.get_stack(), Path.cwd())

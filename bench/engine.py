@@ -374,6 +374,18 @@ def without_layers(workspace, layers: tuple[str, ...]) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
+def with_config(workspace, settings: dict[str, str]) -> None:
+    """Set stack settings in the workspace's stack file (`--config idp:crdInstall=helm-release`):
+    an option of the program, measured; each value is read as YAML."""
+    if not settings:
+        return
+    path = workspace.root / f"Pulumi.{workspace.stack}.yaml"
+    data = yaml.safe_load(path.read_text())
+    for key, value in settings.items():
+        data["config"][key] = yaml.safe_load(value)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
 def keep_logs(workspace) -> None:
     """With IDP_PULUMI_LOGS=keep (the engine's defaults, measured), Pulumi's automatic log is
     left on: the file engine_env puts in its way goes."""
@@ -486,7 +498,8 @@ def bench_stack(stack: str, engine_bin: Path, cluster_bin: Path, repeats: int,
                 steps: tuple[str, ...], env_overrides: dict, floors: tuple[str, ...],
                 kubectl: bool = True, variants: tuple[str, ...] = VARIANTS,
                 floor_variants: tuple[str, ...] = VARIANTS,
-                layers_off: tuple[str, ...] = ()) -> dict:
+                layers_off: tuple[str, ...] = (),
+                settings: dict[str, str] | None = None) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"idp-bench-{stack}-"))
     clusters_dir = tmp / "clusters"
     clusters = local_cluster.Clusters(stack, clusters_dir, bin_dir=cluster_bin)
@@ -497,6 +510,7 @@ def bench_stack(stack: str, engine_bin: Path, cluster_bin: Path, repeats: int,
         workspace.env.update(env_overrides)
         keep_logs(workspace)
         without_layers(workspace, layers_off)
+        with_config(workspace, settings or {})
         policies = workspace.policy_args()
         change, revert = stack_file_editor(workspace)
         subject = Subject("stack", workspace, clusters_dir, change, revert)
@@ -635,6 +649,9 @@ def main() -> int:
                         help="plain, policies or both")
     parser.add_argument("--without", action="append", default=[],
                         help="an optional layer turned off in the stack (e.g. finops)")
+    parser.add_argument("--config", action="append", default=[],
+                        help="KEY=VALUE stack setting (YAML value), e.g. "
+                             "idp:crdInstall=helm-release: an option of the program, measured")
     parser.add_argument("--floor-variants", default=",".join(VARIANTS),
                         help="the floors' variants (plain alone keeps a run short)")
     options = parser.parse_args()
@@ -656,6 +673,7 @@ def main() -> int:
     engine_bin = engine_workspace.bootstrap()
     cluster_bin = local_cluster.bootstrap()
     env = parse_env(options.env)
+    settings = parse_env(options.config)
     rows = []
     for stack, stack_steps in steps.items():
         print(f"{stack}: {stack_steps} {env or ''}", flush=True)
@@ -663,8 +681,9 @@ def main() -> int:
                                 env, floors[stack],
                                 not options.no_kubectl, variants,
                                 listed(options.floor_variants),
-                                tuple(options.without)))
+                                tuple(options.without), settings))
         rows[-1]["layers_off"] = list(options.without)
+        rows[-1]["config"] = settings
         results.save("engine" + (f"-{options.label}" if options.label else ""),
                      {"repeats": options.repeats, "env": env, "label": options.label,
                       "stacks": rows, "machine": results.machine()})

@@ -39,6 +39,8 @@ class Registration:
     parent: str
     provider: str
     dependencies: list[str]
+    accept_resources: bool
+    """Whether the program asked for resource references back (`__main__.py` turns them off)."""
     serialized: Any = dataclasses.field(repr=False)
     """The inputs as the monitor received them (a protobuf Struct)."""
     transforms: list = dataclasses.field(default_factory=list)
@@ -112,6 +114,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             self.registrations.append(Registration(
                 urn=response.urn, type=request.type, name=request.name, parent=request.parent,
                 provider=request.provider, dependencies=list(request.dependencies),
+                accept_resources=request.acceptResources,
                 serialized=request.object,
                 transforms=[self.callbacks.transforms[c.token] for c in request.transforms]))
         return response

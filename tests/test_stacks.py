@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import runpy
 
 import pulumi_kubernetes as k8s
 import pytest
@@ -15,8 +16,9 @@ from components.gitops import clusters_syncing_buckets
 from components.security_baseline import environments_by_cluster
 from components.state_store import StateStore as StateStoreComponent
 from components.state_store import StateStoreArgs
-from tests.harness import (Registry, is_secret, parse_stack_file, parse_test_config, reveal,
-                           run_program, stack_config, stack_file_config)
+from tests.harness import (REPO, Registry, is_secret, parse_stack_file, parse_test_config,
+                           reveal, run_program, run_program_capturing, stack_config,
+                           stack_file_config)
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -586,3 +588,19 @@ def test_services_skip_the_endpoint_await_only_where_the_stack_says_pods_get_no_
     assert service.props["metadata"]["annotations"] == {"keep": "me",
                                                         "pulumi.com/skipAwait": "true"}
     assert applied("kubernetes:apps/v1:Deployment", {"metadata": {"name": "web"}}) is None
+
+
+def test_the_program_takes_urns_back_not_resource_references(monkeypatch):
+    """`__main__.py` turns resource references off before it registers anything: with them the
+    SDK rebuilds every child of every chart as an object, one `getResource` call (its whole
+    state) each (docs/performance.md)."""
+    monkeypatch.setenv("PULUMI_DISABLE_RESOURCE_REFERENCES", "")
+    monkeypatch.delenv("PULUMI_DISABLE_RESOURCE_REFERENCES")  # undone to unset after the test
+
+    def main_module() -> None:
+        runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
+
+    registry, error = run_program_capturing(stack_file_config("dev"), "dev", program=main_module)
+    assert error is None
+    assert registry.of_type("kubernetes:helm.sh/v4:Chart")
+    assert [r.name for r in registry.all if r.accept_resources] == []
