@@ -175,15 +175,20 @@ def scaling_rows(stacks: list[dict]) -> list[list]:
 def options_rows(labelled: list[dict], baseline: dict | None) -> list[list]:
     rows = []
     base = {s["stack"]: s["runs"].get("stack/plain", {}) for s in (baseline or {}).get("stacks", [])}
+    base_commit = (baseline or {}).get("machine", {}).get("commit")
     for data in labelled:
         if not data.get("env"):
             continue  # a shorter run of the defaults (e.g. prod's), not an option
+        commit = data.get("machine", {}).get("commit", "?")
         for s in data["stacks"]:
             for step, run in s["runs"].get("stack/plain", {}).items():
-                b = base.get(s["stack"], {}).get(step)
+                # A ratio only against a baseline of the same program: an option measured on an
+                # older commit is shown with its own figures, not against today's.
+                b = base.get(s["stack"], {}).get(step) if commit == base_commit else None
                 rows.append([data["label"], " ".join(f"`{k}={v}`" for k, v in data["env"].items()) or "-",
-                             s["stack"], STEP_NAMES[step], figure(run), run["state_mb"],
-                             figure(b), pair(ratios(run, b)), run["load"]])
+                             f"`{commit}`", s["stack"], STEP_NAMES[step], figure(run),
+                             run["state_mb"], figure(b), pair(ratios(run, b)),
+                             run["load"]])
     return rows
 
 
@@ -287,8 +292,9 @@ def options_section(labelled: list[dict]) -> str:
     baseline = rederived(results.load("engine"))
     return "\n\n".join([
         "Each option measured on its own run of `bench/run engine --env ... --label ...` "
-        "(stack without policy packs), against the main run above (scripts/fast-path.env):",
-        table(["label", "environment", "stack", "run", "CPU / wall s", "state MB",
+        "(stack without policy packs), against the main run above (scripts/fast-path.env) when "
+        "both measured the same commit:",
+        table(["label", "environment", "commit", "stack", "run", "CPU / wall s", "state MB",
                "baseline CPU / wall s", "x baseline CPU / wall", "load"],
               options_rows(labelled, baseline))])
 
