@@ -305,21 +305,33 @@ class Subject:
         return measured
 
 
+def stack_file(workspace) -> Path:
+    return workspace.root / f"Pulumi.{workspace.stack}.yaml"
+
+
+def edited(text: str, edit) -> str:
+    """A stack file's text after `edit` changed its data in place."""
+    data = yaml.safe_load(text)
+    edit(data)
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def edit_stack_file(workspace, edit) -> None:
+    path = stack_file(workspace)
+    path.write_text(edited(path.read_text(), edit))
+
+
 def _stack_file_toggle(workspace, edit):
     """change/revert of the stack file: `change` applies `edit` to its data (first call) or
     puts the original back (next call), and so on; `revert` puts the original back."""
-    path = workspace.root / f"Pulumi.{workspace.stack}.yaml"
+    path = stack_file(workspace)
     original = path.read_text()
 
     changed = [False]
 
     def change():
-        if changed[0]:
-            path.write_text(original)  # back again: another one-line change
-        else:
-            data = yaml.safe_load(original)
-            edit(data)
-            path.write_text(yaml.safe_dump(data, sort_keys=False))
+        # Every second call goes back again: another one-line change.
+        path.write_text(original if changed[0] else edited(original, edit))
         changed[0] = not changed[0]
 
     def revert():
@@ -365,25 +377,21 @@ def plain_workspace(tmp: Path, name: str, engine_bin: Path, program: str, config
 def without_layers(workspace, layers: tuple[str, ...]) -> None:
     """Turn optional layers off in the workspace's stack file (`--without finops`): for a
     stack that cannot apply to local clusters with one of them on, said in the results."""
-    if not layers:
-        return
-    path = workspace.root / f"Pulumi.{workspace.stack}.yaml"
-    data = yaml.safe_load(path.read_text())
-    for layer in layers:
-        data["config"].setdefault(f"idp:{layer}", {})["enabled"] = False
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    def edit(data):
+        for layer in layers:
+            data["config"].setdefault(f"idp:{layer}", {})["enabled"] = False
+    if layers:
+        edit_stack_file(workspace, edit)
 
 
 def with_config(workspace, settings: dict[str, str]) -> None:
-    """Set stack settings in the workspace's stack file (`--config idp:crdInstall=helm-release`):
+    """Set stack settings in the workspace's stack file (`--config idp:crdDescriptions=true`):
     an option of the program, measured; each value is read as YAML."""
-    if not settings:
-        return
-    path = workspace.root / f"Pulumi.{workspace.stack}.yaml"
-    data = yaml.safe_load(path.read_text())
-    for key, value in settings.items():
-        data["config"][key] = yaml.safe_load(value)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    def edit(data):
+        for key, value in settings.items():
+            data["config"][key] = yaml.safe_load(value)
+    if settings:
+        edit_stack_file(workspace, edit)
 
 
 def keep_logs(workspace) -> None:
@@ -651,7 +659,7 @@ def main() -> int:
                         help="an optional layer turned off in the stack (e.g. finops)")
     parser.add_argument("--config", action="append", default=[],
                         help="KEY=VALUE stack setting (YAML value), e.g. "
-                             "idp:crdInstall=helm-release: an option of the program, measured")
+                             "idp:crdDescriptions=true: an option of the program, measured")
     parser.add_argument("--floor-variants", default=",".join(VARIANTS),
                         help="the floors' variants (plain alone keeps a run short)")
     options = parser.parse_args()

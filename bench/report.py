@@ -177,15 +177,17 @@ def options_rows(labelled: list[dict], baseline: dict | None) -> list[list]:
     base = {s["stack"]: s["runs"].get("stack/plain", {}) for s in (baseline or {}).get("stacks", [])}
     base_commit = (baseline or {}).get("machine", {}).get("commit")
     for data in labelled:
-        if not data.get("env"):
-            continue  # a shorter run of the defaults (e.g. prod's), not an option
         commit = data.get("machine", {}).get("commit", "?")
         for s in data["stacks"]:
+            # Environment variables and stack settings (`--config`) are both options measured.
+            option = {**data.get("env", {}), **s.get("config", {})}
+            if not option:
+                continue  # a shorter run of the defaults (e.g. prod's), not an option
             for step, run in s["runs"].get("stack/plain", {}).items():
                 # A ratio only against a baseline of the same program: an option measured on an
                 # older commit is shown with its own figures, not against today's.
                 b = base.get(s["stack"], {}).get(step) if commit == base_commit else None
-                rows.append([data["label"], " ".join(f"`{k}={v}`" for k, v in data["env"].items()) or "-",
+                rows.append([data["label"], " ".join(f"`{k}={v}`" for k, v in option.items()),
                              f"`{commit}`", s["stack"], STEP_NAMES[step], figure(run),
                              run["state_mb"], figure(b), pair(ratios(run, b)),
                              run["load"]])
@@ -291,10 +293,10 @@ def engine_section(data: dict) -> str:
 def options_section(labelled: list[dict]) -> str:
     baseline = rederived(results.load("engine"))
     return "\n\n".join([
-        "Each option measured on its own run of `bench/run engine --env ... --label ...` "
+        "Each option measured on its own run of `bench/run engine --env ...` (or `--config ...`) `--label ...` "
         "(stack without policy packs), against the main run above (scripts/fast-path.env) when "
         "both measured the same commit:",
-        table(["label", "environment", "commit", "stack", "run", "CPU / wall s", "state MB",
+        table(["label", "option", "commit", "stack", "run", "CPU / wall s", "state MB",
                "baseline CPU / wall s", "x baseline CPU / wall", "load"],
               options_rows(labelled, baseline))])
 
@@ -354,7 +356,7 @@ def main() -> int:
             raise SystemExit(f"BENCHMARKS.md has no <!-- bench:{name} --> block")
         text = pattern.sub(lambda m: m.group(1) + render(data) + m.group(2), text)
     labelled = labelled_engine_runs()
-    if any(data.get("env") for data in labelled):
+    if options_rows(labelled, None):
         pattern = re.compile(r"(<!-- bench:engine-options -->\n).*?(\n<!-- /bench:engine-options -->)",
                              re.DOTALL)
         if pattern.search(text):
