@@ -25,6 +25,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling, also when imported
 import local_cluster  # noqa: E402
+import local_controllers  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT_FILES = ("Pulumi.yaml", "__main__.py", "requirements.txt")
@@ -268,9 +269,13 @@ def offline_workspace(
     stack: str,
     kubeconfig: Path | None = None,
     mirror: Path | None = None,
+    store: local_controllers.StoreAccess | None = None,
+    config: dict | None = None,
 ) -> Workspace:
     """A throw-away copy of the project for `stack`, charts from the mirror, applying to the
-    local clusters in `kubeconfig` (render mode without one)."""
+    local clusters in `kubeconfig` (render mode without one). With `store` (the local
+    clusters' object store, `scripts/local-cluster up --controllers`), every bucket state
+    store is that store; `config` replaces top-level `idp:` keys of the stack file."""
     root = tmp / "project"
     copy_project(root)
     mirror = mirror or chart_mirror()
@@ -279,13 +284,16 @@ def offline_workspace(
             f"no chart mirror: set IDP_CHART_MIRROR to a folder filled by "
             f"scripts/mirror-charts (or place the charts at {SHARED_CHARTS})"
         )
-    (root / f"Pulumi.{stack}.yaml").write_text(
-        yaml.safe_dump(workspace_stack_file(stack, mirror, kubeconfig), sort_keys=False)
-    )
+    data = workspace_stack_file(stack, mirror, kubeconfig)
+    data["config"].update({f"idp:{key}": value for key, value in (config or {}).items()})
+    store_secrets = local_controllers.stack_store_config(data["config"], store) if store else {}
+    (root / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     workspace = Workspace(root, stack, engine_env(engine_bin, tmp / "state", tmp / "home"))
     install_plugins(engine_bin, workspace.env)
     workspace.init_stack()
     set_test_secrets(workspace)
+    for path, value in store_secrets.items():
+        workspace.pulumi("config", "set", "--secret", "--path", path, value)
     return workspace
 
 
@@ -354,8 +362,19 @@ def main() -> int:
                 f"with `scripts/local-cluster down {options.stack}`)",
                 file=sys.stderr,
             )
+        # Controllers started with `scripts/local-cluster up STACK --controllers` bring the
+        # object store the stack's bucket stores then use.
+        store = (
+            local_controllers.Controllers(local_cluster.Clusters(options.stack)).store()
+            if kubeconfig is not None
+            else None
+        )
         workspace = offline_workspace(
-            Path(tempfile.mkdtemp(prefix="idp-preview-")), engine_bin, options.stack, kubeconfig
+            Path(tempfile.mkdtemp(prefix="idp-preview-")),
+            engine_bin,
+            options.stack,
+            kubeconfig,
+            store=store,
         )
         print(f"workspace: {workspace.root} (charts from {chart_mirror()})", file=sys.stderr)
     result = workspace.pulumi(

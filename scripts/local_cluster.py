@@ -4,6 +4,7 @@ the pods on them (scripts/cluster-bootstrap.sh builds them all from Go modules).
 
     scripts/local-cluster up dev        # start one cluster per cluster of the stack
     scripts/local-cluster status prod
+    scripts/local-cluster up dev --controllers   # also MinIO, Flux and Kratix acting on them
     scripts/local-cluster down prod     # stop them; no process is left behind
 
 `up` writes one kubeconfig whose contexts carry the names the stack's `kubeconfig` targets
@@ -41,6 +42,9 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling, also when imported
+from local_controllers import Controllers, kratix_binary  # noqa: E402
+
 from components.cloud_resources import PACKAGE_API, PROVIDERS, RUNTIME_CONFIG_API
 from components.profiles import PROFILES, NodePool
 from promises.cloud import composite_apis
@@ -70,6 +74,11 @@ def run_bootstrap(script: str, what: str) -> Path:
 def bootstrap() -> Path:
     """The control plane's bin directory (built or reused by scripts/cluster-bootstrap.sh)."""
     return run_bootstrap("cluster-bootstrap.sh", "control plane")
+
+
+def controllers_bootstrap() -> Path:
+    """The controllers' bin directory (built or reused by scripts/controllers-bootstrap.sh)."""
+    return run_bootstrap("controllers-bootstrap.sh", "controllers")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,7 +131,8 @@ class Clusters:
     ):
         self.stack = stack
         self.workdir = workdir.resolve() / stack
-        self.clusters = stack_clusters(stack, stack_file)
+        self.stack_file = stack_file or REPO / f"Pulumi.{stack}.yaml"
+        self.clusters = stack_clusters(stack, self.stack_file)
         self._bin = bin_dir
 
     @property
@@ -134,6 +144,11 @@ class Clusters:
     @property
     def kubeconfig(self) -> Path:
         return self.workdir / "kubeconfig"
+
+    def cluster_kubeconfig(self, cluster: LocalCluster) -> Path:
+        """The kubeconfig of one cluster alone (its only context is current): what a
+        controller run as a local process reads."""
+        return self.workdir / f"{cluster.name}.kubeconfig"
 
     def env(self) -> dict:
         env = dict(os.environ)
@@ -290,6 +305,8 @@ class Clusters:
         return report
 
     def down(self) -> None:
+        # The controllers first: they would otherwise crash-loop against stopped clusters.
+        Controllers(self).down()
         for cluster in self.clusters:
             if (self.workdir / "kwok" / "clusters" / cluster.name).exists():
                 self.kwokctl("delete", "cluster", "--name", cluster.name, check=False)
@@ -478,17 +495,26 @@ def runtime_crds() -> list[dict]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("command", choices=["up", "down", "status", "store"])
     parser.add_argument("stack", nargs="?", default="dev")
+    parser.add_argument("prefix", nargs="?", default="", help="store: list keys under PREFIX")
     parser.add_argument(
         "--workdir",
         type=Path,
         default=Path(os.environ.get("IDP_LOCAL_CLUSTERS", DEFAULT_WORKDIR)),
         help="where the clusters keep their data (default .pulumi-local/clusters)",
     )
+    parser.add_argument(
+        "--controllers",
+        action="store_true",
+        help="up: also run the object store, Flux on every syncing cluster and Kratix "
+        "(IDP_KRATIX_BIN) as local processes (scripts/local_controllers.py)",
+    )
     options = parser.parse_args()
     clusters = Clusters(options.stack, options.workdir)
+    controllers = Controllers(clusters)
     if options.command == "up":
+        kratix = kratix_binary() if options.controllers else None
         path = clusters.up()
         for cluster in clusters.clusters:
             print(
@@ -496,10 +522,24 @@ def main() -> int:
                 f"{cluster.nodes.memory}",
                 file=sys.stderr,
             )
+        if options.controllers:
+            controllers = Controllers(clusters, controllers_bootstrap())
+            store = controllers.up(kratix)
+            print(
+                f"state store: http://{store.endpoint} (buckets {', '.join(store.buckets)}); "
+                f"controllers: {', '.join(p.name for p in controllers.processes())}"
+                + ("" if kratix else " (no Kratix: set IDP_KRATIX_BIN to run one)"),
+                file=sys.stderr,
+            )
         print(path)
     elif options.command == "status":
         for cluster, state in clusters.status():
             print(f"{cluster.context}\t{state}")
+        for name, state in controllers.status():
+            print(f"{name}\t{state}")
+    elif options.command == "store":
+        for key in controllers.objects(options.prefix):
+            print(key)
     else:
         clusters.down()
     return 0
