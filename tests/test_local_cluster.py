@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from components.profiles import PROFILES
-from tests.harness import REPO, run_program, stack_file_config, strings
+from tests.harness import REPO, reveal, run_program, stack_file_config, strings
 
 _spec = importlib.util.spec_from_file_location("local_cluster", REPO / "scripts" / "local_cluster.py")
 local_cluster = importlib.util.module_from_spec(_spec)
@@ -95,3 +95,45 @@ def test_every_crossplane_kind_the_program_applies_has_a_stand_in_crd():
     assert applied <= stand_ins, applied - stand_ins
     assert all(crd["metadata"]["labels"] == {local_cluster.STAND_IN_LABEL: "true"}
                for crd in local_cluster.runtime_crds())
+
+
+local_controllers = sys.modules["local_controllers"]
+STORE = local_controllers.StoreAccess("127.0.0.1:9000", "kratix-0a1b2c", "generated-secret",
+                                      "root-0a1b2c", "generated-root", ("kratix",))
+
+
+@pytest.mark.parametrize("stack, expected", [
+    ("dev", ["platform"]),
+    ("prod", ["prod-eu-west-1", "prod-us-east-1", "staging-eu-west-1"]),
+])
+def test_flux_runs_on_every_cluster_that_syncs_a_bucket_destination(stack, expected):
+    assert local_controllers.sync_clusters(REPO / f"Pulumi.{stack}.yaml") == expected
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_stack_reaches_the_local_store_as_an_external_bucket_with_its_keys(stack):
+    """The embedded (dev) and IAM (prod) stores both become the local MinIO with access keys:
+    the Kratix Secret, the BucketStateStore and every Flux Bucket Secret carry them."""
+    config = {f"idp:{k}": v for k, v in stack_file_config(stack).items()}
+    secrets = local_controllers.stack_store_config(config, STORE)
+    stores = [s["name"] for s in config["idp:stateStores"] if s["kind"] == "bucket"]
+    assert set(secrets) == {f"stateStoreCredentials.{name}.{key}" for name in stores
+                            for key in ("accessKeyID", "secretAccessKey")}
+    values = {k.split(":", 1)[1]: v for k, v in config.items()}
+    values["stateStoreCredentials"] = {
+        name: {"accessKeyID": STORE.access_key_id, "secretAccessKey": STORE.secret_access_key}
+        for name in stores}
+    registry = run_program(values, stack, secret_keys=["stateStoreCredentials"])
+    bucket_stores = [r for r in registry.all if r.inputs.get("kind") == "BucketStateStore"]
+    assert [s.inputs["spec"]["endpoint"] for s in bucket_stores] == [STORE.endpoint] * len(stores)
+    assert all(s.inputs["spec"]["authMethod"] == "accessKey" for s in bucket_stores)
+    flux_buckets = [r for r in registry.all if r.inputs.get("kind") == "Bucket"]
+    assert flux_buckets and all(b.inputs["spec"]["endpoint"] == STORE.endpoint and
+                                b.inputs["spec"]["provider"] == "generic"
+                                for b in flux_buckets)
+    # The one user's keys reach Kratix's Secret and every Flux Secret, under each one's names.
+    written = {key for r in registry.all if r.type == "kubernetes:core/v1:Secret"
+               for key, value in (reveal(r.inputs.get("stringData")) or {}).items()
+               if STORE.secret_access_key in set(strings(value))}
+    assert written == {"secretAccessKey", "secretkey"}
+    assert not any(r.inputs.get("metadata", {}).get("name") == "minio" for r in registry.all)
