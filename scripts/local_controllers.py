@@ -32,7 +32,7 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -382,12 +382,14 @@ class Controllers:
             self._save(state)
 
     def _leftover_loops(self) -> list[int]:
-        marker = f"idp-controller:{self.workdir}/"
-        found = []
-        for pid, cmdline in _command_lines():
-            if marker in cmdline:
-                found.append(os.getpgid(pid) if _exists(pid) else pid)
-        return found
+        """Process groups of controllers a lost state file no longer lists."""
+        groups = set()
+        for pid, _ in processes_under(str(self.workdir)):
+            try:
+                groups.add(os.getpgid(pid))
+            except OSError:
+                continue
+        return sorted(groups - {os.getpgid(0)})
 
     # -- the object store ----------------------------------------------------------------------
 
@@ -474,22 +476,21 @@ def stack_store_config(config: dict, store: StoreAccess) -> dict[str, str]:
     return secret_paths
 
 
-def _command_lines() -> Iterator[tuple[int, str]]:
+def processes_under(marker: str) -> list[tuple[int, str]]:
+    """(pid, command line) of every process whose command line or environment names `marker`
+    (a controller's kubeconfig is in its environment, its restart loop's name on its line)."""
+    found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            yield int(proc.name), (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            environ = (proc / "environ").read_bytes().decode(errors="replace")
         except OSError:
             continue
-
-
-def _exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except OSError:
-        return False
+        if marker in cmdline or marker in environ:
+            found.append((int(proc.name), cmdline))
+    return found
 
 
 def _group_alive(pgid: int) -> bool:
