@@ -166,8 +166,8 @@ class Controllers:
     # -- up ------------------------------------------------------------------------------------
 
     def up(self, kratix: Path | None = None) -> StoreAccess:
-        """Start the object store, Flux on every syncing cluster and Kratix (when given);
-        a second call keeps what runs."""
+        """Start the object store (and wait for it), Flux on every syncing cluster and Kratix
+        (when given); a second call keeps what runs."""
         if self.running:
             store = self.store()
             assert store is not None
@@ -183,7 +183,8 @@ class Controllers:
                 self._start_kratix(state, kratix, self.clusters.clusters[0])
         finally:
             self._save(state)
-        self.wait_healthy()
+        # Flux and Kratix come up once the stack has applied their CRDs (until then they exit
+        # and are restarted): callers that need them healthy wait with `wait_healthy`.
         return store
 
     def _spawn(self, state: dict, name: str, argv: list[str], env: dict, health: str) -> None:

@@ -161,6 +161,7 @@ def live(request, engine_bin, cluster_bin, controllers_bin, tmp_path_factory):
             tmp, engine_bin, stack, kubeconfig, store=store, config=loop_config(stack))
         state = Live(workspace, clusters, controllers, store, kratix is not None)
         state.up()
+        controllers.wait_healthy()
         yield state
     finally:
         clusters.down()
