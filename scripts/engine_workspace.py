@@ -164,7 +164,12 @@ class Workspace:
     env: dict
 
     def pulumi(
-        self, *args: str, check: bool = True, timeout: int = 900, capture: bool = True
+        self,
+        *args: str,
+        check: bool = True,
+        timeout: int = 900,
+        capture: bool = True,
+        input: str | None = None,
     ) -> subprocess.CompletedProcess:
         start = time.monotonic()
         result = subprocess.run(
@@ -172,6 +177,7 @@ class Workspace:
             cwd=self.root,
             env=self.env,
             capture_output=capture,
+            input=input,
             text=True,
             timeout=timeout,
             check=False,
@@ -293,7 +299,8 @@ def offline_workspace(
     workspace.init_stack()
     set_test_secrets(workspace)
     for path, value in store_secrets.items():
-        workspace.pulumi("config", "set", "--secret", "--path", path, value)
+        # On standard input: generated keys stay out of command lines and the step log.
+        workspace.pulumi("config", "set", "--secret", "--path", path, input=value)
     return workspace
 
 

@@ -249,6 +249,7 @@ class Controllers:
         home = self.workdir / f"flux-{cluster.cluster}"
         env = self._base_env(home)
         env.update({"KUBECONFIG": str(kubeconfig), "RUNTIME_NAMESPACE": FLUX_NAMESPACE})
+        (home / "artifacts").mkdir(parents=True, exist_ok=True)
         storage = free_port()
         health = free_port()
         self._spawn(

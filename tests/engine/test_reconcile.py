@@ -63,6 +63,7 @@ class Live:
         self.kratix = kratix
         self.by_name = {c.cluster: c for c in clusters.clusters}
         self.platform = clusters.clusters[0]
+        self._destinations: dict | None = None
 
     @property
     def stack_file(self) -> Path:
@@ -74,6 +75,7 @@ class Live:
     def up(self) -> None:
         self.workspace.pulumi("up", "--yes", "--skip-preview", *self.workspace.policy_args(),
                               timeout=3600)
+        self._destinations = None
 
     def kubectl(self, cluster, *args: str, **kwargs):
         return self.clusters.kubectl(cluster, *args, **kwargs)
@@ -84,9 +86,12 @@ class Live:
         return json.loads(listed.stdout)["items"] if listed.returncode == 0 else []
 
     def destinations(self) -> dict[str, dict]:
-        """The stack's destinations as its outputs state them (cluster, labels, paths)."""
-        outputs = json.loads(self.workspace.pulumi("stack", "output", "--json").stdout)
-        return outputs["destinations"]
+        """The stack's destinations as its outputs state them (cluster, labels, paths), as of
+        the last `up`."""
+        if self._destinations is None:
+            outputs = json.loads(self.workspace.pulumi("stack", "output", "--json").stdout)
+            self._destinations = outputs["destinations"]
+        return self._destinations
 
     def sync_now(self, cluster) -> None:
         """What `flux reconcile` does: ask every Bucket and Kustomization to run now."""
@@ -394,8 +399,20 @@ def set_destination(live, name: str, **settings) -> None:
     live.stack_file.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
+def misplaced(live) -> list[str]:
+    """WorkPlacements Kratix marked as no longer matching their destination."""
+    return sorted(w["metadata"]["name"] for w in live.items(live.platform,
+                                                            f"workplacements.{KRATIX}")
+                  if (w["metadata"].get("labels") or {}).get("kratix.io/misplaced") == "true")
+
+
 @needs_kratix
-def test_relabelling_destinations_moves_the_promises_dependencies(live):
+def test_relabelling_destinations_gives_the_new_match_its_dependencies(live):
+    """One `pulumi up` relabels two destinations: the one that now matches receives every
+    promise's dependencies. The one that no longer matches keeps them, as Kratix does: its
+    WorkPlacements are labelled kratix.io/misplaced and the Work reports
+    DestinationSelectorMismatch; deleting those WorkPlacements (docs/runbooks.md) empties its
+    folder and Flux prunes the objects."""
     if len(live.destinations()) < 2:
         # One destination: a relabel that leaves a promise without a match is refused before
         # anything is registered (the config check), so there is nothing to move to.
@@ -405,23 +422,42 @@ def test_relabelling_destinations_moves_the_promises_dependencies(live):
         assert refused.returncode != 0 and "matches no destination" in refused.stdout, \
             refused.stdout[-3000:]
         return
-    before = {k: v for k, v in placed(live).items()}
     gains, loses = "staging-eu-west-1", "prod-us-east-1"
+    before = placed(live)
+    assert all(not before[k][1] for k in before if k[1] == gains), before
     set_destination(live, gains, environment="prod")
     set_destination(live, loses, environment="staging")
     live.up()
     expected = {(p, d): e for p, d, e in promise_placement(live)}
-    assert any(expected[(p, gains)] and not before[(p, gains)][1] for p, _ in before
-               if (p, gains) in expected)
+    promises = {p for p, _ in expected}
+    assert not any(expected[(p, loses)] for p in promises)
 
-    def moved():
-        for cluster in live.clusters.clusters:
-            live.sync_now(cluster)
-        found = placed(live)
-        return found if all(found[k] == (e, e) for k, e in expected.items()) else None
+    def stage(wanted_on_loser: bool):
+        def check():
+            for cluster in live.clusters.clusters:
+                live.sync_now(cluster)
+            found = placed(live)
+            gained = all(found[(p, gains)] == (True, True) for p in promises)
+            kept = all(found[(p, loses)] == (wanted_on_loser,) * 2 for p in promises)
+            return found if gained and kept else None
+        return check
 
     try:
-        wait_for("dependencies moved with the labels", moved, timeout=300, every=5)
+        wait_for("the new match has every promise's dependencies; the old keeps them",
+                 stage(True), timeout=300, every=5)
+        marked = misplaced(live)
+        assert marked and all(f".{loses}-" in m for m in marked), marked
+        reasons = {w["metadata"]["name"]: next(
+            (c.get("reason") for c in (w.get("status") or {}).get("conditions") or []
+             if c.get("type") == "Ready"), None)
+            for w in live.items(live.platform, f"works.{KRATIX}")}
+        print(f"misplaced: {marked}; Works' Ready reason: {reasons}")
+        assert set(reasons.values()) == {"DestinationSelectorMismatch"}, reasons
+        live.kubectl(live.platform, "delete", f"workplacements.{KRATIX}", "-A",
+                     "-l", "kratix.io/misplaced=true")
+        wait_for("the old match's folder emptied and its objects pruned", stage(False),
+                 timeout=300, every=5)
+        assert misplaced(live) == []
     finally:
         report(live, {k: (expected[k], *placed(live)[k]) for k in expected})
 
@@ -453,16 +489,19 @@ def test_a_resource_request_starts_its_pipeline(live):
                    if p["metadata"]["name"] == "postgresql")
     pipeline = promise["spec"]["workflows"]["resource"]["configure"][0]
     assert pipeline["spec"]["containers"][0]["image"] in images, images
-    works = live.items(live.platform, f"works.{KRATIX}")
-    print(f"Works on the platform: {sorted(w['metadata']['name'] for w in works)}")
-    assert any("postgresql" in w["metadata"]["name"] for w in works)
+    # The promise's own Work (its static dependencies) is there; none comes from the request
+    # while its pipeline cannot write output.
+    works = sorted(w["metadata"]["name"] for w in live.items(live.platform, f"works.{KRATIX}"))
+    print(f"pipeline Job(s) {[j['metadata']['name'] for j in jobs]} in {namespace}; "
+          f"Works on the platform: {works}")
+    assert any(w.startswith("postgresql-static-deps") for w in works), works
 
 
 @needs_kratix
 def test_two_destinations_sharing_a_path_ship_one_clusters_work_to_the_other(live):
-    """The harm the config check and Kratix's webhook refuse (both off for an object applied
-    by hand, the webhook always here): staging's Destination pointed at prod-eu-west-1's
-    folder, a promise meant for staging alone lands on the prod cluster."""
+    """The harm the config check and Kratix's webhook refuse (the check does not see an object
+    changed by hand, the webhook never runs here): staging's Destination pointed at
+    prod-eu-west-1's folder, a promise meant for the staging cluster alone lands on prod."""
     destinations = live.destinations()
     if "staging-eu-west-1" not in destinations:
         pytest.skip("one destination: no second folder to share")
@@ -478,7 +517,7 @@ def test_two_destinations_sharing_a_path_ship_one_clusters_work_to_the_other(liv
         "apiVersion": f"{KRATIX}/v1alpha1", "kind": "Promise",
         "metadata": {"name": "staging-only", "labels": {"kratix.io/promise-version": "v0.1.0"}},
         "spec": {"dependencies": [marker],
-                 "destinationSelectors": [{"matchLabels": {"environment": "staging"}}]}}))
+                 "destinationSelectors": [{"matchLabels": {"cluster": "staging-eu-west-1"}}]}}))
     prod = live.by_name[destinations["prod-eu-west-1"]["cluster"]]
 
     def on_prod():
