@@ -410,9 +410,9 @@ def misplaced(live) -> list[str]:
 def test_relabelling_destinations_gives_the_new_match_its_dependencies(live):
     """One `pulumi up` relabels two destinations: the one that now matches receives every
     promise's dependencies. The one that no longer matches keeps them, as Kratix does: its
-    WorkPlacements are labelled kratix.io/misplaced and the Work reports
-    DestinationSelectorMismatch; deleting those WorkPlacements (docs/runbooks.md) empties its
-    folder and Flux prunes the objects."""
+    WorkPlacements are labelled kratix.io/misplaced and the Work is not Ready (Misplaced,
+    DestinationSelectorMismatch); deleting those WorkPlacements (docs/layers/kratix.md) empties
+    its folder and Flux prunes the objects."""
     if len(live.destinations()) < 2:
         # One destination: a relabel that leaves a promise without a match is refused before
         # anything is registered (the config check), so there is nothing to move to.
@@ -447,12 +447,13 @@ def test_relabelling_destinations_gives_the_new_match_its_dependencies(live):
                  stage(True), timeout=300, every=5)
         marked = misplaced(live)
         assert marked and all(f".{loses}-" in m for m in marked), marked
-        reasons = {w["metadata"]["name"]: next(
-            (c.get("reason") for c in (w.get("status") or {}).get("conditions") or []
-             if c.get("type") == "Ready"), None)
-            for w in live.items(live.platform, f"works.{KRATIX}")}
-        print(f"misplaced: {marked}; Works' Ready reason: {reasons}")
-        assert set(reasons.values()) == {"DestinationSelectorMismatch"}, reasons
+        conditions = {(c["type"], c.get("reason"))
+                      for w in live.items(live.platform, f"works.{KRATIX}")
+                      for c in (w.get("status") or {}).get("conditions") or []
+                      if c.get("status") == "False"}
+        print(f"misplaced: {marked}; the Works' False conditions: {sorted(conditions)}")
+        assert conditions == {("Ready", "Misplaced"),
+                              ("ScheduleSucceeded", "DestinationSelectorMismatch")}, conditions
         live.kubectl(live.platform, "delete", f"workplacements.{KRATIX}", "-A",
                      "-l", "kratix.io/misplaced=true")
         wait_for("the old match's folder emptied and its objects pruned", stage(False),
