@@ -529,3 +529,35 @@ def test_two_destinations_sharing_a_path_ship_one_clusters_work_to_the_other(liv
     wait_for("staging's promise on the prod cluster", on_prod, timeout=300, every=5)
     print(f"{prod.context} received the staging-only promise's ConfigMap through the shared "
           f"path {prod_path}")
+
+
+@needs_kratix
+def test_a_promise_without_a_version_label_cannot_satisfy_a_versioned_requirement(live):
+    """kratix-promise-version-label's harm: a promise that requires another at a version is
+    never fulfilled while the required one carries no kratix.io/promise-version label, and is
+    as soon as it does."""
+    def promise(name: str, labels: dict, spec: dict) -> str:
+        return yaml.safe_dump({"apiVersion": f"{KRATIX}/v1alpha1", "kind": "Promise",
+                               "metadata": {"name": name, "labels": labels}, "spec": spec})
+
+    live.kubectl(live.platform, "apply", "-f", "-", input=promise("unlabelled-base", {}, {}))
+    live.kubectl(live.platform, "apply", "-f", "-", input=promise(
+        "needs-base", {"kratix.io/promise-version": "v0.1.0"},
+        {"requiredPromises": [{"name": "unlabelled-base", "version": "v1.0.0"}]}))
+
+    def requirements(status: str):
+        def check():
+            needs = json.loads(live.kubectl(live.platform, "get", f"promises.{KRATIX}",
+                                            "needs-base", "-o", "json").stdout)
+            found = [c for c in (needs.get("status") or {}).get("conditions") or []
+                     if c["type"] == "RequirementsFulfilled"]
+            return found if found and found[0]["status"] == status else None
+        return check
+
+    unfulfilled = wait_for("needs-base unfulfilled", requirements("False"), timeout=120)
+    print(f"without the label: {unfulfilled[0].get('reason')}: {unfulfilled[0].get('message')}")
+    live.kubectl(live.platform, "label", f"promises.{KRATIX}", "unlabelled-base",
+                 "kratix.io/promise-version=v1.0.0")
+    wait_for("needs-base fulfilled once labelled", requirements("True"), timeout=120)
+    live.kubectl(live.platform, "delete", f"promises.{KRATIX}", "needs-base", "unlabelled-base",
+                 "--wait=false")
