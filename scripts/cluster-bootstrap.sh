@@ -19,19 +19,7 @@ KWOK_VERSION=0.8.0
 BOOTSTRAP=cluster-bootstrap
 . "$(dirname "${BASH_SOURCE[0]}")/bootstrap-lib.sh"
 
-SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "${1:-$SCRIPT_DIR/..}" && pwd)
-TOOLS=$ROOT/tools
-CACHE=${IDP_ENGINE_CACHE:-$HOME/.cache/idp-engine}
-NICE=${IDP_ENGINE_NICE:-15}
-if [ -z "${GO:-}" ]; then
-	if command -v go >/dev/null 2>&1; then GO=go; else GO=/usr/local/go/bin/go; fi
-fi
-command -v "$GO" >/dev/null 2>&1 || die "no go command found (set GO=...)"
-export GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off GOFLAGS=-mod=readonly
-export GOMODCACHE=${GOMODCACHE:-$CACHE/gomod} GOCACHE=${GOCACHE:-$CACHE/gocache}
-# As for the engine: the checksum database lacks some modules; the committed go.sum is checked.
-export GOSUMDB=off
+wrapper_module_setup "${1:-}"
 
 inputs_hash() {
 	(cd "$TOOLS" && find kube-control-plane etcd kwok -type f \( -name go.mod -o -name go.sum \
@@ -41,30 +29,7 @@ OUT=$CACHE/cluster-k8s-${KUBE_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}
 BIN=$OUT/bin
 mkdir -p "$BIN"
 
-BINARIES=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok kwokctl)
-all_done() {
-	local b
-	for b in "${BINARIES[@]}"; do [ -x "$BIN/$b" ] || return 1; done
-}
-if all_done; then
-	log "cache hit: $BIN"
-	printf '%s\n' "$BIN"
-	exit 0
-fi
-exec 9>"$OUT/.lock"
-flock 9
-
-# Build one command of a wrapper module into BIN (atomically: an interrupted build leaves nothing).
-build() {
-	local module=$1 package=$2 name=$3 ldflags=${4:-} start
-	[ -x "$BIN/$name" ] && return 0
-	log "building $name from $package"
-	start=$(date +%s)
-	(cd "$TOOLS/$module" && nice -n "$NICE" "$GO" build -trimpath -ldflags "-s -w $ldflags" \
-		-o "$BIN/.$name.tmp" "$package")
-	mv "$BIN/.$name.tmp" "$BIN/$name"
-	log "$name took $(($(date +%s) - start))s"
-}
+reuse_or_lock kube-apiserver kube-controller-manager kube-scheduler etcd kwok kwokctl
 
 # Helper charts read the cluster's version from /version (kubeVersion constraints): stamp it.
 version_flags="-X k8s.io/component-base/version.gitVersion=v$KUBE_VERSION \

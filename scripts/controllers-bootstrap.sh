@@ -24,19 +24,7 @@ KUSTOMIZE_CONTROLLER_VERSION=1.6.0
 BOOTSTRAP=controllers-bootstrap
 . "$(dirname "${BASH_SOURCE[0]}")/bootstrap-lib.sh"
 
-SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "${1:-$SCRIPT_DIR/..}" && pwd)
-TOOLS=$ROOT/tools
-CACHE=${IDP_ENGINE_CACHE:-$HOME/.cache/idp-engine}
-NICE=${IDP_ENGINE_NICE:-15}
-if [ -z "${GO:-}" ]; then
-	if command -v go >/dev/null 2>&1; then GO=go; else GO=/usr/local/go/bin/go; fi
-fi
-command -v "$GO" >/dev/null 2>&1 || die "no go command found (set GO=...)"
-export GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off GOFLAGS=-mod=readonly
-export GOMODCACHE=${GOMODCACHE:-$CACHE/gomod} GOCACHE=${GOCACHE:-$CACHE/gocache}
-# As for the engine: the checksum database lacks some modules; the committed go.sum is checked.
-export GOSUMDB=off
+wrapper_module_setup "${1:-}"
 
 MODULES=(minio flux-source-controller flux-kustomize-controller)
 inputs_hash() {
@@ -47,30 +35,9 @@ OUT=$CACHE/controllers-minio-${MINIO_RELEASE#RELEASE.}_source-${SOURCE_CONTROLLE
 BIN=$OUT/bin
 mkdir -p "$BIN"
 
-BINARIES=(minio source-controller kustomize-controller)
-all_done() {
-	local b
-	for b in "${BINARIES[@]}"; do [ -x "$BIN/$b" ] || return 1; done
-}
-if all_done; then
-	log "cache hit: $BIN"
-	printf '%s\n' "$BIN"
-	exit 0
-fi
-exec 9>"$OUT/.lock"
-flock 9
-
-# Build one command of a wrapper module into BIN (atomically: an interrupted build leaves nothing).
-build() {
-	local module=$1 package=$2 name=$3 ldflags=${4:-} start
-	[ -x "$BIN/$name" ] && return 0
-	log "building $name from $package (a few minutes on 2 cores, cold)"
-	start=$(date +%s)
-	(cd "$TOOLS/$module" && nice -n "$NICE" "$GO" build -trimpath -ldflags "-s -w $ldflags" \
-		-o "$BIN/.$name.tmp" "$package")
-	mv "$BIN/.$name.tmp" "$BIN/$name"
-	log "$name took $(($(date +%s) - start))s"
-}
+# Cold, each takes minutes on 2 cores: say so, not silence.
+BUILD_HINT="a few minutes on 2 cores, cold"
+reuse_or_lock minio source-controller kustomize-controller
 
 # MinIO reports its release (and compares it for update notices) from these variables.
 minio_time=${MINIO_RELEASE#RELEASE.}

@@ -251,40 +251,32 @@ class Controllers:
         env.update({"KUBECONFIG": str(kubeconfig), "RUNTIME_NAMESPACE": FLUX_NAMESPACE})
         (home / "artifacts").mkdir(parents=True, exist_ok=True)
         storage = free_port()
-        health = free_port()
-        self._spawn(
-            state,
-            f"source-controller-{cluster.cluster}",
-            [
-                str(self.bin / "source-controller"),
-                "--watch-all-namespaces",
+        own_flags = {
+            "source-controller": [
                 f"--storage-path={home / 'artifacts'}",
                 f"--storage-addr=127.0.0.1:{storage}",
                 # kustomize-controller downloads artifacts from this address.
                 f"--storage-adv-addr=127.0.0.1:{storage}",
-                f"--metrics-addr=127.0.0.1:{free_port()}",
-                f"--health-addr=127.0.0.1:{health}",
-                "--enable-leader-election=false",
-                "--events-addr=",
             ],
-            env,
-            f"http://127.0.0.1:{health}/readyz",
-        )
-        health = free_port()
-        self._spawn(
-            state,
-            f"kustomize-controller-{cluster.cluster}",
-            [
-                str(self.bin / "kustomize-controller"),
-                "--watch-all-namespaces",
-                f"--metrics-addr=127.0.0.1:{free_port()}",
-                f"--health-addr=127.0.0.1:{health}",
-                "--enable-leader-election=false",
-                "--events-addr=",
-            ],
-            env,
-            f"http://127.0.0.1:{health}/readyz",
-        )
+            "kustomize-controller": [],
+        }
+        for controller, flags in own_flags.items():
+            health = free_port()
+            self._spawn(
+                state,
+                f"{controller}-{cluster.cluster}",
+                [
+                    str(self.bin / controller),
+                    "--watch-all-namespaces",
+                    *flags,
+                    f"--metrics-addr=127.0.0.1:{free_port()}",
+                    f"--health-addr=127.0.0.1:{health}",
+                    "--enable-leader-election=false",
+                    "--events-addr=",
+                ],
+                env,
+                f"http://127.0.0.1:{health}/readyz",
+            )
 
     def _start_kratix(self, state: dict, binary: Path, cluster: "LocalCluster") -> None:
         from components.charts import IMAGES
