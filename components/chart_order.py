@@ -15,9 +15,11 @@ role after the destroy has removed it (seen on a prod worker: `kyverno:backgroun
 left behind). So each role an aggregated role of the same chart selects is annotated to depend on
 it: applied after it, deleted before it.
 
-Helm runs it as `python3 components/chart_order.py NAMESPACE` from the project directory
-(manifests on stdin, out on stdout); NAMESPACE is the release's, where the provider puts
-objects that name none.
+Helm runs it as `python3 components/chart_order.py NAMESPACE [--crds=without|only]` from the
+project directory (manifests on stdin, out on stdout); NAMESPACE is the release's, where the
+provider puts objects that name none. With `--crds=without` the chart's CustomResourceDefinitions
+are left out (the CRD stack applies them, docs/stacks.md); with `--crds=only` nothing else is
+passed on (that stack's own charts). Helm hands a post-renderer the CRDs of `crds/` too.
 """
 
 from __future__ import annotations
@@ -151,13 +153,42 @@ def parse(text: str) -> dict | None:
     return loaded if isinstance(loaded, dict) else None
 
 
+# A document's own kind is the unindented `kind:` line; nested ones are indented.
+CRD_KIND = re.compile(r"^kind:\s*CustomResourceDefinition\s*$", re.MULTILINE)
+CRD_MODES = ("without", "only")
+
+
+def is_crd(text: str) -> bool:
+    return bool(CRD_KIND.search(text))
+
+
+def crd_mode(arguments: list[str]) -> str | None:
+    """`--crds=without|only` from the arguments, or None (every document passes)."""
+    for argument in arguments:
+        if argument.startswith("--crds="):
+            mode = argument.removeprefix("--crds=")
+            if mode not in CRD_MODES:
+                sys.exit(f"components/chart_order.py: --crds must be one of {CRD_MODES}")
+            return mode
+    return None
+
+
 def dump(document: dict) -> str:
     return yaml.dump(document, Dumper=Dumper, sort_keys=False)
 
 
 def main() -> int:
-    namespace = sys.argv[1] if len(sys.argv) > 1 else "default"
+    positional = [a for a in sys.argv[1:] if not a.startswith("--")]
+    namespace = positional[0] if positional else "default"
+    mode = crd_mode(sys.argv[1:])
     texts = split_documents(sys.stdin.read())
+    if mode == "only":
+        for text in texts:
+            if is_crd(text):
+                sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return 0
+    if mode == "without":
+        texts = [text for text in texts if not is_crd(text)]
     parsed = [parse(text) for text in texts]
     before = [dump(d) if d else "" for d in parsed]
     order([d for d in parsed if d], namespace)

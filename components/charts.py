@@ -207,6 +207,9 @@ class ResolvedChart:
     """`idp:charts.<key>.values`: laid over the layer's own values by `install_chart`."""
     crd_descriptions: bool = False
     """`idp:crdDescriptions`: keep the field descriptions of the chart's CRDs."""
+    crds: str | None = None
+    """`without`: the chart's CRDs are left to the CRD stack (`idp:crdStack`); `only`: that
+    stack's install of the chart; None: all of it (components/chart_order.py)."""
 
     def chart_args(self) -> dict:
         args: dict = {"chart": self.chart}
@@ -276,14 +279,21 @@ def install_chart(
         namespace=namespace,
         values=values,
         # Workloads after the ServiceAccounts they run as (components/chart_order.py).
-        post_renderer=k8s.helm.v4.PostRendererArgs(
-            command="python3", args=[ORDER_POST_RENDERER, namespace]
-        ),
+        post_renderer=post_renderer(namespace, chart.crds),
         **chart.chart_args(),
         opts=pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(depends_on=waits_for, transforms=transforms)
         ),
     )
+
+
+def post_renderer(
+    namespace: str, crds: str | None, script: str = ORDER_POST_RENDERER
+) -> k8s.helm.v4.PostRendererArgs:
+    """components/chart_order.py for a release in `namespace`, with the chart's CRDs kept,
+    left out (`without`) or alone (`only`)."""
+    args = [script, namespace] + ([f"--crds={crds}"] if crds else [])
+    return k8s.helm.v4.PostRendererArgs(command="python3", args=args)
 
 
 CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"

@@ -281,6 +281,13 @@ class StackConfig:
         "CRDs most of the state every update step rewrites (docs/performance.md)",
         default=False,
     )
+    crd_stack: bool = setting(
+        "crdStack",
+        "the charts' CustomResourceDefinitions in a stack of their own (crds/), applied before "
+        "this one by scripts/up; false installs them with their charts, in this stack's state "
+        "(docs/stacks.md)",
+        default=True,
+    )
     await_service_endpoints: bool = setting(
         "awaitServiceEndpoints",
         "wait for every Service to publish endpoints; false where pods get no routable address "
@@ -357,7 +364,11 @@ class StackConfig:
         resolved = charts.resolve_chart(
             key, self.chart_mirror, override.version, override.repository, base_dir, override.values
         )
-        return dataclasses.replace(resolved, crd_descriptions=self.crd_descriptions)
+        return dataclasses.replace(
+            resolved,
+            crd_descriptions=self.crd_descriptions,
+            crds="without" if self.crd_stack else None,
+        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
     scripts/ci drift STACK [--issue]  pulumi preview --refresh --expect-no-changes; exit 3 on drift;
                                       with --issue, opens or updates one issue carrying the
                                       summary (and closes it once the stack is clean again)
-    scripts/ci up STACK               pulumi up --yes with both policy packs
+    scripts/ci up STACK               the CRD stack's up, then the platform's with both packs
     scripts/ci comment STACK FILE     the sticky PR comment of STACK: edits the comment carrying
                                       the stack's marker, or adds it (needs GH_TOKEN, PR_NUMBER)
     scripts/ci kubeconfig             writes $IDP_KUBECONFIG (a kubeconfig, from a repository
@@ -33,6 +33,9 @@ from typing import Any, Iterable
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
+
+from stacks import StacksError  # noqa: E402
 
 from review import COMMENT_LIMIT, load, marker, render  # noqa: E402
 from review.__main__ import blocking, job_log_url  # noqa: E402
@@ -152,11 +155,14 @@ def cmd_drift(options: argparse.Namespace) -> int:
 
 
 def cmd_up(options: argparse.Namespace) -> int:
+    """The CRD stack, then the platform stack with both packs (scripts/stacks.py)."""
     ws = workspace(options.stack, options.offline)
-    result = ws.pulumi(
-        "up", "--yes", "--diff", *ws.policy_args(), check=False, capture=False, timeout=3600
-    )
-    return int(result.returncode)
+    try:
+        ws.environment(on_output=print).up()
+    except StacksError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_kubeconfig(options: argparse.Namespace) -> int:

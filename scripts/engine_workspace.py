@@ -20,17 +20,19 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling, also when imported
 import local_cluster  # noqa: E402
 import local_controllers  # noqa: E402
+import stacks  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT_FILES = ("Pulumi.yaml", "__main__.py", "requirements.txt")
 SHARED_CHARTS = REPO.parent / "shared" / "charts"
-PROJECT_DIRS = ("components", "policies", "promises")
+PROJECT_DIRS = ("components", "crds", "policies", "promises")
 POLICY_PACKS = ("kratix", "platform")
 # The engine settings docs/performance.md recommends, as KEY=VALUE lines (a user sources it).
 FAST_PATH_ENV = REPO / "scripts" / "fast-path.env"
@@ -203,6 +205,22 @@ class Workspace:
     def policy_args(self, config_stack: str | None = None) -> list[str]:
         return policy_args(self.root, config_stack or self.stack)
 
+    def environment(
+        self, *, policies: bool = True, on_output: Callable[[str], None] | None = None
+    ) -> stacks.Environment:
+        """This stack and its CRD stack, as `scripts/up`, `preview` and `destroy` run them."""
+        found = shutil.which("pulumi", path=self.env.get("PATH"))
+        args = self.policy_args() if policies else []
+        return stacks.Environment(
+            self.root,
+            self.stack,
+            self.env,
+            engine_root=Path(found).parent.parent if found else None,
+            policy_packs=args[1::4],
+            policy_pack_configs=args[3::4],
+            on_output=on_output,
+        )
+
     def init_stack(self) -> None:
         subprocess.run(
             ["pulumi", "stack", "select", "--create", self.stack, "--non-interactive"],
@@ -265,7 +283,10 @@ def copy_project(destination: Path, extra_dirs: tuple[str, ...] = ()) -> None:
         shutil.copy2(REPO / name, destination / name)
     for name in PROJECT_DIRS + extra_dirs:
         shutil.copytree(
-            REPO / name, destination / name, ignore=shutil.ignore_patterns("__pycache__")
+            REPO / name,
+            destination / name,
+            ignore=shutil.ignore_patterns("__pycache__", "Pulumi.*.yaml"),
+            dirs_exist_ok=True,
         )
 
 
@@ -338,7 +359,7 @@ def reachable_contexts(stack: str) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["preview"])
+    parser.add_argument("command", choices=["preview", "up", "destroy"])
     parser.add_argument("stack", nargs="?", default="dev")
     parser.add_argument(
         "--render",
@@ -347,7 +368,10 @@ def main() -> int:
         "clusters (charts that call `lookup` or need a newer kubeVersion "
         "cannot render)",
     )
-    options, extra = parser.parse_known_args()
+    parser.add_argument(
+        "--crds-only", action="store_true", help="up: only the CRD stack (docs/stacks.md)"
+    )
+    options = parser.parse_args()
     engine_bin = bootstrap()
     if not options.render and reachable_contexts(options.stack):
         # The user's own clusters: the committed stack as it is, charts from its sources.
@@ -358,36 +382,41 @@ def main() -> int:
         )
         install_plugins(engine_bin, workspace.env)
         workspace.init_stack()
-        print(f"previewing {options.stack} against your clusters", file=sys.stderr)
+        print(f"{options.command}: {options.stack} against your clusters", file=sys.stderr)
     else:
         kubeconfig = None
+        clusters = local_cluster.Clusters(options.stack)
         if not options.render:
-            clusters = local_cluster.Clusters(options.stack)
             kubeconfig = clusters.up()
             print(
-                f"previewing {options.stack} against local clusters ({kubeconfig}; stop them "
-                f"with `scripts/local-cluster down {options.stack}`)",
+                f"{options.command}: {options.stack} against local clusters ({kubeconfig}; "
+                f"stop them with `scripts/local-cluster down {options.stack}`)",
                 file=sys.stderr,
             )
         # Controllers started with `scripts/local-cluster up STACK --controllers` bring the
         # object store the stack's bucket stores then use.
-        store = (
-            local_controllers.Controllers(local_cluster.Clusters(options.stack)).store()
-            if kubeconfig is not None
-            else None
+        store = local_controllers.Controllers(clusters).store() if kubeconfig else None
+        # Against local clusters the workspace (and its state) lives with them, so `up` and
+        # a later `destroy` meet the same stacks; a render is thrown away.
+        where = (
+            clusters.workdir / "workspace"
+            if kubeconfig
+            else Path(tempfile.mkdtemp(prefix="idp-preview-"))
         )
-        workspace = offline_workspace(
-            Path(tempfile.mkdtemp(prefix="idp-preview-")),
-            engine_bin,
-            options.stack,
-            kubeconfig,
-            store=store,
-        )
+        workspace = offline_workspace(where, engine_bin, options.stack, kubeconfig, store=store)
         print(f"workspace: {workspace.root} (charts from {chart_mirror()})", file=sys.stderr)
-    result = workspace.pulumi(
-        "preview", "--diff", *workspace.policy_args(), *extra, check=False, capture=False
-    )
-    return result.returncode
+    environment = workspace.environment(on_output=print)
+    try:
+        if options.command == "preview":
+            environment.preview(apply_missing_crds=workspace.root != REPO)
+        elif options.command == "up":
+            environment.up(crds_only=options.crds_only)
+        else:
+            environment.destroy()
+    except stacks.StacksError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

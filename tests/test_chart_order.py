@@ -40,8 +40,10 @@ def test_a_workload_depends_on_its_charts_service_account_in_the_release_namespa
 def test_helm_runs_it_from_the_project_directory_on_every_chart():
     registry = run_program(stack_file_config("dev"), "dev")
     for chart in registry.of_type("kubernetes:helm.sh/v4:Chart"):
+        # The CRDs are the CRD stack's (idp:crdStack, on by default).
         assert chart.get("postRenderer") == {
-            "command": "python3", "args": [charts.ORDER_POST_RENDERER, chart.get("namespace")]}
+            "command": "python3",
+            "args": [charts.ORDER_POST_RENDERER, chart.get("namespace"), "--crds=without"]}
     manifests = yaml.safe_dump_all([deployment("web", "web"), account("web")])
     result = subprocess.run([sys.executable, charts.ORDER_POST_RENDERER, "apps"], cwd=REPO,
                             input=manifests, capture_output=True, text=True, check=True)
@@ -89,3 +91,25 @@ def test_roles_that_aggregate_each_other_get_no_dependency_cycle():
     a, b = {"role": "a"}, {"role": "b"}
     docs = order([cluster_role("a", a, b), cluster_role("b", b, a)], "security")
     assert all(DEPENDS_ON not in d["metadata"].get("annotations", {}) for d in docs)
+
+
+CRD = "---\n# Source: crds/a.yaml\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: as.example.com\n"
+NOT_A_CRD = "---\n# Source: templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  kind: CustomResourceDefinition\n"
+
+
+def post_render(*args: str, manifests: str) -> str:
+    return subprocess.run([sys.executable, charts.ORDER_POST_RENDERER, "apps", *args], cwd=REPO,
+                          input=manifests, capture_output=True, text=True, check=True).stdout
+
+
+def test_the_crd_stack_gets_the_crds_alone_and_the_platform_everything_else():
+    both = CRD + NOT_A_CRD  # the ConfigMap only mentions the kind, indented: not a CRD
+    assert post_render("--crds=only", manifests=both) == CRD
+    assert post_render("--crds=without", manifests=both) == NOT_A_CRD
+    assert post_render(manifests=both) == both
+
+
+def test_an_unknown_crd_mode_is_refused():
+    result = subprocess.run([sys.executable, charts.ORDER_POST_RENDERER, "apps", "--crds=some"],
+                            cwd=REPO, input=CRD, capture_output=True, text=True)
+    assert result.returncode != 0 and "--crds must be one of" in result.stderr

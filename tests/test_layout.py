@@ -97,7 +97,7 @@ def test_shared_modules_import_no_layer():
 
 def test_every_components_module_is_a_layers_or_shared():
     shared = {"__init__", "cert_manager", "chart_order", "charts", "clusters", "config",
-              "configschema", "dashboards", "formats", "layer", "naming", "profiles", "sync",
+              "configschema", "crd_stack", "dashboards", "formats", "layer", "naming", "profiles", "sync",
               "topology"}
     modules = {path.stem for path in (REPO / "components").glob("*.py")}
     assert modules == shared | set(LAYER_OF)

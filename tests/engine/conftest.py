@@ -83,32 +83,31 @@ APPLY_STACKS = os.environ.get("IDP_APPLY_STACKS", "dev prod").split()
 @contextlib.contextmanager
 def fresh_workspace(stack: str, tmp: Path, engine_bin: Path, cluster_bin: Path):
     """A throw-away copy of `stack` bound to fresh local clusters built like the stack's own,
-    nothing applied yet; the clusters are deleted afterwards."""
+    only its CRD stack applied (`scripts/up STACK --crds-only`: the platform's previews read
+    their kinds from the clusters); the clusters are deleted afterwards."""
     clusters = local_cluster.Clusters(stack, tmp / "clusters", bin_dir=cluster_bin)
     try:
         kubeconfig = clusters.up()
-        yield engine_workspace.offline_workspace(tmp, engine_bin, stack, kubeconfig), clusters
+        workspace = engine_workspace.offline_workspace(tmp, engine_bin, stack, kubeconfig)
+        workspace.environment(on_output=None).up(crds_only=True)
+        yield workspace, clusters
     finally:
         clusters.down()
 
 
 @pytest.fixture(scope="module", params=APPLY_STACKS)
 def applied(request, engine_bin, cluster_bin, tmp_path_factory):
-    """`pulumi up` of the stack, both policy packs, to fresh local clusters; torn down after."""
+    """`scripts/up STACK` (the CRD stack, then the platform with both policy packs) to fresh
+    local clusters, checkpoints on as for every user; torn down after."""
     with fresh_workspace(request.param, tmp_path_factory.mktemp(f"apply-{request.param}"),
                          engine_bin, cluster_bin) as (workspace, clusters):
-        # Throw-away stacks: the state is written once at the end of each run instead of after
-        # every step (the DIY backend rewrites the whole state, 10-26 MB here, each time: most
-        # of an up's time, see docs/performance.md). Never the default for real stacks.
-        workspace.env.update({"PULUMI_SKIP_CHECKPOINTS": "true",
-                              "PULUMI_DIY_BACKEND_DISABLE_CHECKPOINT_BACKUPS": "true"})
+        # The platform's first preview, as `scripts/preview` runs it after the CRD stack's.
         first_preview = workspace.pulumi("preview", *workspace.policy_args(),
                                          timeout=1800)
         workspace.first_preview = first_preview
         start = time.monotonic()
-        up = workspace.pulumi("up", "--yes", "--skip-preview", *workspace.policy_args(),
-                              timeout=3600)
-        yield Applied(workspace, clusters, time.monotonic() - start, up.stdout)
+        up_output = workspace.environment(on_output=None).up()
+        yield Applied(workspace, clusters, time.monotonic() - start, up_output)
 
 
 def rendered_documents(directory: Path) -> list[dict]:

@@ -210,8 +210,12 @@ def test_tenancy_is_enforced_by_the_api_server(applied):
 
 
 def test_destroy_leaves_nothing_of_ours_and_up_succeeds_again(applied):
+    """`scripts/destroy STACK`: the platform, then the CRD stack, whose CRDs prod retains."""
     workspace = applied.workspace
-    workspace.pulumi("destroy", "--yes", "--skip-preview", timeout=3600)
+    crds_before = {cluster.context: crd_names(applied, cluster)
+                   for cluster in applied.clusters.clusters}
+    workspace.environment(on_output=None).destroy()
+    retains = applied.stack == "prod"
     leftovers = []
     for cluster in applied.clusters.clusters:
         for ns in applied.live(cluster, "namespaces"):
@@ -226,6 +230,8 @@ def test_destroy_leaves_nothing_of_ours_and_up_succeeds_again(applied):
                     continue  # the API server's own groups
                 if local_cluster.STAND_IN_LABEL in (item["metadata"].get("labels") or {}):
                     continue  # the harness's own (scripts/local_cluster.py), not the stack's
+                if retains and kind == "customresourcedefinitions":
+                    continue  # prod's CRD stack retains them: checked below
                 leftovers.append(f"{cluster.context} {kind} {name}")
         for kind in ("clusterroles", "clusterrolebindings"):
             for item in applied.live(cluster, kind):
@@ -234,7 +240,18 @@ def test_destroy_leaves_nothing_of_ours_and_up_succeeds_again(applied):
                                                          "cluster-admin"):
                     leftovers.append(f"{cluster.context} {kind} {item['metadata']['name']}")
     assert leftovers == [], "\n".join(leftovers)
-    workspace.pulumi("up", "--yes", "--skip-preview", *workspace.policy_args(), timeout=3600)
+    if retains:
+        # Deleting a CRD deletes every object of its kind: prod's stay, all of them.
+        for cluster in applied.clusters.clusters:
+            before = crds_before[cluster.context]
+            assert before and crd_names(applied, cluster) >= before, cluster.context
+    workspace.environment(on_output=None).up()
+
+
+def crd_names(applied, cluster) -> set[str]:
+    """The CRDs in a cluster that the stacks applied (not the local cluster's stand-ins)."""
+    return {item["metadata"]["name"] for item in applied.live(cluster, "customresourcedefinitions")
+            if local_cluster.STAND_IN_LABEL not in (item["metadata"].get("labels") or {})}
 
 
 # -- what the tests read ---------------------------------------------------------------------

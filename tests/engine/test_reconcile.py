@@ -73,8 +73,9 @@ class Live:
         return yaml.safe_load(self.stack_file.read_text())["config"]
 
     def up(self) -> None:
-        self.workspace.pulumi("up", "--yes", "--skip-preview", *self.workspace.policy_args(),
-                              timeout=3600)
+        """`scripts/up STACK`: the CRD stack (nothing to change after the first), then the
+        platform with both packs."""
+        self.workspace.environment(on_output=None).up()
         self._destinations = None
 
     def kubectl(self, cluster, *args: str, **kwargs):
