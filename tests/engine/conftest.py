@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
 import sys
 import time
@@ -71,8 +72,9 @@ class Applied:
         return self.clusters.kubectl(cluster, *args, **kwargs)
 
     def live(self, cluster, kinds: str) -> list[dict]:
-        listed = self.kubectl(cluster, "get", kinds, "-A", "-o", "yaml").stdout
-        return yaml.safe_load(listed)["items"]
+        # JSON, not YAML: CRD schemas hold values YAML reads as tags (`- =`).
+        listed = self.kubectl(cluster, "get", kinds, "-A", "-o", "json").stdout
+        return json.loads(listed)["items"]
 
 
 # The stacks the engine tier applies, one after the other: both shipped stacks (prod: four
