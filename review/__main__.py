@@ -47,6 +47,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--title", default="Pulumi preview", help="headline text")
     p.add_argument(
+        "--crds",
+        metavar="CRDS_JSON",
+        help="the CRD stack's `pulumi preview --json` (crds/, docs/stacks.md): its CRD "
+        "changes, by kind and version, head the same comment",
+    )
+    p.add_argument(
         "--log",
         metavar="FILE",
         help="the preview's standard error: its tail is quoted if the preview failed "
@@ -85,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         if options.limit < 1000:
             raise ReviewError("--limit must be at least 1000 characters")
         preview = load(read(options.preview_json))
+        crds = load(read(options.crds)) if options.crds else None
         log_tail = None
         if options.log and Path(options.log).exists():
             log_tail = Path(options.log).read_text(encoding="utf-8", errors="replace")[-4000:]
@@ -96,13 +103,15 @@ def main(argv: list[str] | None = None) -> int:
             log_url=options.log_url or job_log_url(dict(os.environ)),
             log_tail=log_tail,
             limit=options.limit,
+            crds=crds,
         )
     except ReviewError as error:
         print(f"review: error: {error}", file=sys.stderr)
         return 2
     except OSError as error:
         print(
-            f"review: error: cannot read {options.preview_json}: {error.strerror or error}",
+            f"review: error: cannot read {error.filename or options.preview_json}: "
+            f"{error.strerror or error}",
             file=sys.stderr,
         )
         return 2
@@ -110,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"review: error: {options.preview_json} is not UTF-8 text", file=sys.stderr)
         return 2
     sys.stdout.write(markdown)
-    return 1 if options.check and blocking(preview) else 0
+    failed = blocking(preview) or (crds is not None and crds.failed)
+    return 1 if options.check and failed else 0
 
 
 if __name__ == "__main__":

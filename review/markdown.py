@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
+from review.crds import crd_section
 from review.layers import LAYERS
 from review.preview import (
     MISSING,
@@ -492,8 +493,13 @@ def _render(
     log_url: str | None,
     log_tail: str | None,
     detail: Mapping[str, Any],
+    crds: Preview | None = None,
 ) -> str:
     lines = [marker(stack), *headline(preview, stack, title), ""]
+    if crds is not None:
+        lines += risks_section(crds)
+        lines += crd_section(crds, stack, cluster_of, detail, failure_section(crds, log_url, None))
+        lines += [f"#### Platform stack `{stack}`", ""]
     lines += failure_section(preview, log_url, log_tail)
     lines += risks_section(preview)
     lines += [policy_line(preview), ""]
@@ -530,15 +536,17 @@ def render(
     log_url: str | None = None,
     log_tail: str | None = None,
     limit: int = COMMENT_LIMIT,
+    crds: Preview | None = None,
 ) -> str:
-    """The Markdown summary of `preview`, at most `limit` characters."""
+    """The Markdown summary of `preview`, at most `limit` characters; with `crds`, the CRD
+    stack's preview (docs/stacks.md) in the same comment, above the platform's."""
     stack = stack or preview.stack or "stack"
     if remediation is None:
         remediation = {}
     lookup = remediation.get if isinstance(remediation, Mapping) else remediation
     text = ""
     for detail in DETAIL_LEVELS:
-        text = _render(preview, stack, title, lookup, log_url, log_tail, detail)
+        text = _render(preview, stack, title, lookup, log_url, log_tail, detail, crds)
         if len(text) <= limit:
             return text
     return _cut(text, limit, log_url)

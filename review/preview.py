@@ -112,6 +112,41 @@ class PropertyChange:
 
 
 @dataclasses.dataclass(frozen=True)
+class CrdShape:
+    """What a reviewer needs of a CustomResourceDefinition: its kind and versions, not its
+    schema."""
+
+    group: str
+    kind: str
+    versions: tuple[str, ...]  # in the CRD's order; served-only ones marked "(not served)"
+    storage: str | None
+
+    @classmethod
+    def of(cls, inputs: Any) -> "CrdShape | None":
+        spec = inputs.get("spec") if isinstance(inputs, Mapping) else None
+        if not isinstance(spec, Mapping):
+            return None
+        names = spec.get("names")
+        if not isinstance(names, Mapping):
+            names = {}
+        versions: list[str] = []
+        storage: str | None = None
+        for version in spec.get("versions") or []:
+            if not isinstance(version, Mapping) or not isinstance(version.get("name"), str):
+                continue
+            name = version["name"]
+            versions.append(name if version.get("served", True) else f"{name} (not served)")
+            if version.get("storage"):
+                storage = name
+        return cls(
+            group=str(spec.get("group") or ""),
+            kind=str(names.get("kind") or ""),
+            versions=tuple(versions),
+            storage=storage,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
 class Change:
     """What the preview intends for one resource (one logical step)."""
 
@@ -125,6 +160,8 @@ class Change:
     namespace: str | None = None
     object_name: str | None = None
     unknowns: int = 0  # input values known only after apply
+    crd_before: CrdShape | None = None  # a CustomResourceDefinition's kind and versions
+    crd_after: CrdShape | None = None
 
     @property
     def name(self) -> str:
@@ -349,6 +386,9 @@ def _change(
                 )
             )
     namespace, name = _metadata(new_inputs or old_inputs, old_outputs)
+    is_crd = str(type_ or new.get("type") or old.get("type") or urn_type(urn)).endswith(
+        ":CustomResourceDefinition"
+    )
     return Change(
         urn=urn,
         op=op,
@@ -360,6 +400,8 @@ def _change(
         namespace=namespace,
         object_name=name,
         unknowns=count_unknowns(new_inputs) if op in ("create", "update", "replace") else 0,
+        crd_before=CrdShape.of(old_inputs or old_outputs) if is_crd else None,
+        crd_after=CrdShape.of(new_inputs) if is_crd and op != "delete" else None,
     )
 
 

@@ -1,6 +1,7 @@
 """What the shipped GitHub workflows run, one command per job step (`scripts/ci ...`).
 
-    scripts/ci preview STACK          pulumi preview --diff --json with both policy packs and the
+    scripts/ci preview STACK          the CRD stack's pulumi preview --diff --json, then the
+                                      platform's with both policy packs and the
                                       stack's policy config; writes .review/preview-STACK.jsonl,
                                       .review/preview-STACK.log and the summary
                                       .review/review-STACK.md (also to $GITHUB_STEP_SUMMARY);
@@ -35,7 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from stacks import StacksError  # noqa: E402
+from stacks import CrdsBehind, CrdsMissing, StacksError  # noqa: E402
 
 from review import COMMENT_LIMIT, load, marker, render  # noqa: E402
 from review.__main__ import blocking, job_log_url  # noqa: E402
@@ -80,10 +81,41 @@ def workspace(stack: str, offline: bool) -> Any:
     return ws
 
 
+def crd_preview(ws: Any, extra: Iterable[str], offline: bool) -> Preview | None:
+    """The CRD stack's preview (docs/stacks.md), for the same comment; None when the stack
+    keeps its CRDs in the platform stack. On throw-away local clusters the CRD stack is then
+    applied, since the platform's preview reads its kinds from the clusters."""
+    environment = ws.environment(policies=False, on_output=None)
+    if not environment.crds_apart:
+        return None
+    crds = type(ws)(ws.root / "crds", ws.stack, ws.env)
+    crds.init_stack()
+    result = crds.pulumi("preview", "--diff", "--json", *extra, check=False)
+    (OUT / f"preview-{ws.stack}-crds.jsonl").write_text(result.stdout or "")
+    sys.stderr.write(result.stderr or "")
+    preview = load(result.stdout or "")
+    if preview.failed or environment.renders_only:
+        return preview
+    try:
+        environment.require_current_crds(environment.crd_stack())
+    except CrdsMissing:
+        if not offline:
+            raise
+        print("ci: applying the CRD stack to the throw-away local clusters first", file=sys.stderr)
+        environment.up(crds_only=True)
+    except CrdsBehind as behind:
+        print(
+            f"ci: note: {behind}; the platform's preview is against the CRDs the clusters hold now",
+            file=sys.stderr,
+        )
+    return preview
+
+
 def run_preview(
     stack: str, extra: Iterable[str], offline: bool, title: str
-) -> tuple[int, Preview | None, str]:
-    """Preview as an engine-event stream (the form with policy findings) and summarise it."""
+) -> tuple[int, Preview | None, Preview | None, str]:
+    """Preview both stacks as engine-event streams (the form with policy findings) and
+    summarise them in one comment: the CRD stack's CRD changes first, then the platform's."""
     OUT.mkdir(exist_ok=True)
     events, log, summary = (
         OUT / f"preview-{stack}.jsonl",
@@ -92,15 +124,19 @@ def run_preview(
     )
     ws = workspace(stack, offline)
     ws.env["PULUMI_ENABLE_STREAMING_JSON_PREVIEW"] = "true"
-    result = ws.pulumi("preview", "--diff", "--json", *extra, *ws.policy_args(), check=False)
-    events.write_text(result.stdout or "")
-    log.write_text(result.stderr or "")
-    sys.stderr.write(result.stderr or "")
+    log_url = job_log_url(dict(os.environ))
     preview: Preview | None = None
+    crds: Preview | None = None
+    code = 0
     try:
+        crds = crd_preview(ws, extra, offline)
+        result = ws.pulumi("preview", "--diff", "--json", *extra, *ws.policy_args(), check=False)
+        events.write_text(result.stdout or "")
+        log.write_text(result.stderr or "")
+        sys.stderr.write(result.stderr or "")
+        code = result.returncode or int(bool(crds and crds.failed))
         preview = load(result.stdout or "")
         fixes = remediations(REPO / "policies")
-        log_url = job_log_url(dict(os.environ))
 
         def summarise(limit: int) -> str:
             assert preview is not None
@@ -112,15 +148,16 @@ def run_preview(
                 log_url=log_url,
                 log_tail=result.stderr,
                 limit=limit,
+                crds=crds,
             )
 
         markdown = summarise(COMMENT_LIMIT)
         full = summarise(sys.maxsize)  # the job log, where a cut comment points, gets it whole
-    except ReviewError as error:
-        tail = "\n".join((result.stderr or "").strip().splitlines()[-12:])[-1500:]
-        markdown = full = (
-            f"{marker(stack)}\n### ❌ failed: {title} of `{stack}`\n\n{error}"
-            f"\n\n```text\n{tail.replace('```', chr(39) * 3)}\n```\n"
+    except (ReviewError, StacksError) as error:
+        code = 1
+        tail = "\n".join((log.read_text() if log.exists() else "").strip().splitlines()[-12:])
+        markdown = full = f"{marker(stack)}\n### ❌ failed: {title} of `{stack}`\n\n{error}" + (
+            f"\n\n```text\n{tail[-1500:].replace('```', chr(39) * 3)}\n```\n" if tail else "\n"
         )
     summary.write_text(markdown)
     print(full)
@@ -128,15 +165,15 @@ def run_preview(
     if step_summary:
         with open(step_summary, "a", encoding="utf-8") as handle:
             handle.write(markdown + "\n")
-    return result.returncode, preview, markdown
+    return code, preview, crds, markdown
 
 
-def has_changes(preview: Preview) -> bool:
-    return any(change.op != "same" for change in preview.changes)
+def has_changes(*previews: Preview | None) -> bool:
+    return any(change.op != "same" for preview in previews if preview for change in preview.changes)
 
 
 def cmd_preview(options: argparse.Namespace) -> int:
-    code, preview, _ = run_preview(options.stack, [], options.offline, "Pulumi preview")
+    code, preview, _crds, _ = run_preview(options.stack, [], options.offline, "Pulumi preview")
     if preview is None or code != 0 or blocking(preview):
         return 1
     return 0
@@ -144,14 +181,17 @@ def cmd_preview(options: argparse.Namespace) -> int:
 
 def cmd_drift(options: argparse.Namespace) -> int:
     extra = ["--expect-no-changes"] + ([] if options.no_refresh else ["--refresh"])
-    code, preview, markdown = run_preview(options.stack, extra, options.offline, "Drift check")
-    drifted = preview is not None and has_changes(preview)
+    code, preview, crds, markdown = run_preview(
+        options.stack, extra, options.offline, "Drift check"
+    )
+    drifted = preview is not None and has_changes(preview, crds)
     if options.issue:
         drift_issue(options.stack, markdown if drifted else None)
     if drifted:
         print(f"ci: drift in stack {options.stack}", file=sys.stderr)
         return DRIFT
-    return 0 if code == 0 and preview is not None and not preview.failed else 1
+    crds_failed = crds is not None and crds.failed
+    return 0 if code == 0 and preview is not None and not preview.failed and not crds_failed else 1
 
 
 def cmd_up(options: argparse.Namespace) -> int:

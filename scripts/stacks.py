@@ -135,7 +135,7 @@ class Environment:
                 "preview",
                 lambda: crds.preview(on_output=self.on_output, diff=diff, color="never"),
             )
-            if not self._renders_only():
+            if not self.renders_only:
                 try:
                     self.require_current_crds(crds)
                 except CrdsBehind as behind:
@@ -205,7 +205,9 @@ class Environment:
             f"({'; '.join(stale) or 'charts removed'}); apply it first: `{command}`"
         )
 
-    def _renders_only(self) -> bool:
+    @property
+    def renders_only(self) -> bool:
+        """Every cluster of the stack renders to files (nothing to read kinds from)."""
         path = self.project_dir / f"Pulumi.{self.stack}.yaml"
         clusters = ((yaml.safe_load(path.read_text()) or {}).get("config") or {}).get(
             "idp:clusters"

@@ -280,3 +280,86 @@ def test_the_cli_reads_standard_input(monkeypatch, capsys):
 def test_cli_script_is_executable():
     assert (REPO / "scripts" / "review").stat().st_mode & 0o111
     assert Path(REPO / "review" / "__main__.py").exists()
+
+
+# -- the CRD stack's preview in the same comment (docs/stacks.md) ---------------------------
+
+CRDS = "urn:pulumi:dev::idp-crds::"
+CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+CRD_PROVIDER = f"{CRDS}idp:platform:CrdSet$pulumi:providers:kubernetes::platform::33333333"
+
+
+def crd(kind: str, group: str, *versions: str, storage: str | None = None,
+        schema: str = "object") -> dict:
+    storage = storage or versions[-1]
+    return k8s(f"{kind.lower()}s.{group}", spec={
+        "group": group, "names": {"kind": kind, "plural": f"{kind.lower()}s"},
+        "versions": [{"name": v, "served": True, "storage": v == storage,
+                      "schema": {"openAPIV3Schema": {"type": schema,
+                                                     "description": "LONG SCHEMA TEXT"}}}
+                     for v in versions]})
+
+
+def crd_step(op: str, kind: str, old: dict | None, new: dict | None,
+             detailed: dict | None = None) -> dict:
+    chain = f"idp:platform:CrdSet$kubernetes:helm.sh/v4:Chart${CRD_TYPE}"
+    return step_event(op, f"{CRDS}{chain}::chart:{kind.lower()}", type_=CRD_TYPE, old=old,
+                      new=new, detailed=detailed, provider=CRD_PROVIDER)
+
+
+def platform_preview():
+    return load(stream(step_event(
+        "create", urn("idp:platform:StateStore$kubernetes:core/v1:Namespace", "ns"),
+        new=k8s("statestore"))))
+
+
+def test_crd_changes_head_the_comment_by_kind_and_version_without_their_schemas():
+    crds = load(stream(
+        crd_step("update", "Promise", crd("Promise", "platform.kratix.io", "v1alpha1"),
+                 crd("Promise", "platform.kratix.io", "v1alpha1", "v1"),
+                 {"spec.versions[1]": "add"}),
+        crd_step("update", "ServiceMonitor", crd("ServiceMonitor", "monitoring.coreos.com", "v1"),
+                 crd("ServiceMonitor", "monitoring.coreos.com", "v1", schema="array"),
+                 {"spec.versions[0].schema.openAPIV3Schema.type": "update"}),
+        crd_step("create", "Certificate", None, crd("Certificate", "cert-manager.io", "v1")),
+        crd_step("delete", "Old", crd("Old", "example.io", "v1beta1"), None),
+    ))
+    markdown = render(platform_preview(), stack="dev", crds=crds)
+    section = markdown[markdown.index("#### CRD stack"):markdown.index("#### Platform stack")]
+    assert "CRD stack `idp-crds/dev`: 1 to create, 2 to update, 1 to delete" in section
+    assert ("| platform | ~ | Promise | platform.kratix.io | **v1alpha1** → v1alpha1, **v1** "
+            "| version v1 added; storage version v1alpha1 → v1 |") in section
+    assert "| ServiceMonitor | monitoring.coreos.com | **v1** | schema of v1 |" in section
+    assert "| platform | + | Certificate | cert-manager.io | **v1** | new kind |" in section
+    assert "| platform | - | Old | example.io | **v1beta1** | **deleted" in section
+    # The delete is a risk, called out above everything else; no schema text anywhere.
+    assert markdown.index("> [!CAUTION]") < markdown.index("#### CRD stack")
+    assert "LONG SCHEMA TEXT" not in markdown and "openAPIV3Schema" not in markdown
+    assert "#### Platform stack `dev`" in markdown and "1 to create" in markdown
+
+
+def test_crd_creates_too_many_for_the_comment_are_counted_per_cluster_and_group():
+    crds = load(stream(*(crd_step("create", f"Kind{i}", None, crd(f"Kind{i}", "big.io", "v1"))
+                         for i in range(400))))
+    markdown = render(platform_preview(), stack="dev", crds=crds, limit=20_000)
+    assert len(markdown) <= 20_000
+    assert "CRD stack `idp-crds/dev`: 400 to create" in markdown
+    assert "New kinds: platform big.io (400)." in markdown
+
+
+def test_an_unchanged_crd_stack_says_so_and_a_failed_one_fails_the_check(tmp_path, capsys):
+    same = load(stream(crd_step("same", "Promise", crd("Promise", "platform.kratix.io", "v1"),
+                                crd("Promise", "platform.kratix.io", "v1"))))
+    assert "CRD stack `idp-crds/dev`: no changes (1 unchanged)" in render(
+        platform_preview(), stack="dev", crds=same)
+    platform = tmp_path / "platform.json"
+    platform.write_text(stream(step_event(
+        "create", urn("idp:platform:StateStore$kubernetes:core/v1:Namespace", "ns"),
+        new=k8s("statestore"))))
+    failed = tmp_path / "crds.json"
+    failed.write_text(stream(crd_step("create", "Promise", None,
+                                      crd("Promise", "platform.kratix.io", "v1")),
+                             result="failed"))
+    assert main([str(platform), "--stack", "dev", "--check"]) == 0
+    assert main([str(platform), "--stack", "dev", "--check", "--crds", str(failed)]) == 1
+    assert "CRD stack `idp-crds/dev`: ❌ failed" in capsys.readouterr().out
