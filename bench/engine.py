@@ -265,10 +265,39 @@ class Subject:
     """Something the cycle runs: the stack or a floor, in its own workspace."""
 
     def __init__(self, name: str, workspace, clusters_dir: Path, change, revert,
-                 setup=None, teardown=None):
+                 setup=None, teardown=None, crds=None):
         self.name, self.workspace, self.clusters_dir = name, workspace, clusters_dir
         self.change, self.revert = change, revert
         self.setup, self.teardown = setup, teardown
+        self.crds = crds  # the CRD stack's workspace (docs/stacks.md): run as scripts/up does
+
+    def measure(self, step: str, variant: str, args: tuple[str, ...], packs: list[str],
+                measured: dict) -> dict:
+        """One step as the user's command runs it. With a CRD stack: its step first (without
+        the packs, which it does not run), then the platform's; `destroy` the other way round.
+        Before the platform's first preview the CRD stack is applied untimed, as scripts/preview
+        does on fresh local clusters (against real clusters it is applied once, ever), and
+        removed again before the `up` from empty; the CRD stack's first preview is counted
+        once, from the plain variant (it is the same command in both)."""
+        if self.crds is None:
+            return timed(self.workspace, self.clusters_dir, *args)
+        crd_args = tuple(a for a in args if a not in packs)
+        if step == "first_preview" and variant != "plain" and "first_preview" in measured.get(
+                "plain", {}):
+            crds = measured["plain"]["first_preview"]["parts"]["crds"]
+        elif step != "destroy":
+            crds = timed(self.crds, self.clusters_dir, *crd_args)
+        if step == "first_preview":
+            self.crds.pulumi("up", "--yes", "--skip-preview", timeout=STEP_TIMEOUT)
+        platform = timed(self.workspace, self.clusters_dir, *args)
+        if step == "destroy":
+            crds = timed(self.crds, self.clusters_dir, *crd_args)
+        return both_stacks(crds, platform)
+
+    def before_up(self) -> None:
+        """The CRD stack applied for the first previews goes: the `up` starts from nothing."""
+        if self.crds is not None:
+            self.crds.pulumi("destroy", "--yes", "--skip-preview", timeout=STEP_TIMEOUT)
 
     def cycle(self, steps: tuple[str, ...], variants: tuple[str, ...], policies: list[str],
               after_up=None, cleanup: bool = True) -> dict[str, dict]:
@@ -285,24 +314,43 @@ class Subject:
             if step in ("first_preview", "noop_preview"):
                 args = ("preview", *packs)
             elif step in ("up", "change_up"):
+                if step == "up":
+                    self.before_up()
                 if step == "change_up":
                     self.change()  # each change_up flips it: a one-line change every time
                 args = ("up", "--yes", "--skip-preview", *packs)
                 ran_up = True
             elif step == "destroy":
                 args = ("destroy", "--yes", "--skip-preview")
-            measured.setdefault(variant, {})[step] = timed(self.workspace, self.clusters_dir,
-                                                           *args)
+            measured.setdefault(variant, {})[step] = self.measure(step, variant, args, packs,
+                                                                  measured)
             print(f"  {self.name} {variant} {step}: {measured[variant][step]}", flush=True)
             if step == "up" and after_up is not None:
                 after_up()
         if "destroy" not in steps and ran_up and cleanup:
             # The next cycle starts from nothing again (not timed).
             self.workspace.pulumi("destroy", "--yes", "--skip-preview", timeout=STEP_TIMEOUT)
+            self.before_up()
+        elif not ran_up and self.crds is not None and cleanup:
+            self.before_up()  # the CRD stack the first previews applied
         self.revert()
         if self.teardown:
             self.teardown()
         return measured
+
+
+def both_stacks(crds: dict, platform: dict) -> dict:
+    """One step of both stacks: their sums (state: both files after the step), each kept."""
+    summed = {k: round(crds[k] + platform[k], 2) for k in ("wall", "cpu", "cluster_cpu")}
+    changes = dict(platform["changes"])
+    for what, count in crds["changes"].items():
+        changes[what] = changes.get(what, 0) + count
+    processes = dict(platform["processes"])
+    for kind, cpu in crds["processes"].items():
+        processes[kind] = round(processes.get(kind, 0) + cpu, 2)
+    return {**summed, "state_mb": platform["state_mb"], "load": platform["load"],
+            "changes": changes, "processes": processes,
+            "parts": {"crds": crds, "platform": platform}}
 
 
 def stack_file(workspace) -> Path:
@@ -417,10 +465,26 @@ def unsecret(value):
     return value
 
 
-def exported_manifests(workspace) -> dict[str, dict]:
-    """Per provider of the stack: its settings and the inputs of every object it applied."""
-    exported = json.loads(workspace.pulumi("stack", "export", "--show-secrets").stdout)
-    resources = exported["deployment"]["resources"]
+def crd_workspace(workspace):
+    """The CRD stack beside the platform stack (None when the stack keeps its CRDs in it)."""
+    if not workspace.environment(policies=False).crds_apart:
+        return None
+    crds = engine_workspace.Workspace(workspace.root / "crds", workspace.stack, workspace.env)
+    crds.init_stack()
+    return crds
+
+
+def exported_resources(workspace) -> list[dict]:
+    return json.loads(workspace.pulumi("stack", "export", "--show-secrets").stdout)[
+        "deployment"].get("resources") or []
+
+
+def exported_manifests(workspace, crds=None) -> dict[str, dict]:
+    """Per provider of the stack (and of its CRD stack: the same cluster's providers share a
+    context): its settings and the inputs of every object it applied."""
+    resources = exported_resources(workspace)
+    if crds is not None:
+        resources += exported_resources(crds)
     providers, objects = {}, {}
     for res in resources:
         if res["type"] == "pulumi:providers:kubernetes":
@@ -440,8 +504,11 @@ def exported_manifests(workspace) -> dict[str, dict]:
     clusters = {}
     for index, (provider, objs) in enumerate(sorted(objects.items())):
         settings = providers.get(provider, {})
-        name = settings.get("context") or f"cluster{index}"
-        clusters[name.replace("/", "-")] = {"provider": settings, "objects": objs}
+        name = (settings.get("context") or f"cluster{index}").replace("/", "-")
+        cluster = clusters.setdefault(name, {"provider": settings, "objects": []})
+        # A CRD stack's objects go first, as they are applied first.
+        crds_first = any(o.get("kind") == "CustomResourceDefinition" for o in objs)
+        cluster["objects"] = objs + cluster["objects"] if crds_first else cluster["objects"] + objs
     return clusters
 
 
@@ -521,12 +588,13 @@ def bench_stack(stack: str, engine_bin: Path, cluster_bin: Path, repeats: int,
         with_config(workspace, settings or {})
         policies = workspace.policy_args()
         change, revert = stack_file_editor(workspace)
-        subject = Subject("stack", workspace, clusters_dir, change, revert)
+        crds = crd_workspace(workspace)
+        subject = Subject("stack", workspace, clusters_dir, change, revert, crds=crds)
         manifests: dict = {}
 
         def capture():
             if not manifests:
-                manifests.update(exported_manifests(workspace))
+                manifests.update(exported_manifests(workspace, crds))
                 footprints[stack] = footprint.stack_footprint(stack, clusters)
 
         samples: dict[str, list] = {}

@@ -73,7 +73,11 @@ def ratio(value, base):
 
 
 def figure(run: dict | None) -> str:
-    return f"{run['cpu']} / {run['wall']}" if run else "-"
+    if not run:
+        return "-"
+    crds = (run.get("parts") or {}).get("crds")
+    share = f" (CRD stack {crds['cpu']} / {crds['wall']})" if crds else ""
+    return f"{run['cpu']} / {run['wall']}{share}"
 
 
 def total_cpu(run: dict | None):

@@ -67,6 +67,11 @@ def median_run(runs: list) -> dict:
             k: round(statistics.median((s.get("processes") or {}).get(k, 0) for s in steps), 2)
             for k in kinds}
         merged[step]["changes"] = steps[-1]["changes"]
+        if all("parts" in s for s in steps):  # both stacks: each one's share too
+            merged[step]["parts"] = {
+                part: {"cpu": round(statistics.median(step_cpu(s["parts"][part]) for s in steps), 2),
+                       "wall": round(statistics.median(s["parts"][part]["wall"] for s in steps), 2)}
+                for part in steps[0]["parts"]}
     return merged
 
 

@@ -170,3 +170,20 @@ def test_the_fast_path_settings_parse_and_never_default_the_state_losing_shortcu
     assert (home / "logs").is_file()  # the automatic debug log has nowhere to go
     assert all(env[key] == value for key, value in settings.items()
                if key not in engine_workspace.os.environ)
+
+
+def test_a_step_of_both_stacks_sums_them_keeps_each_and_the_report_shows_the_crd_share():
+    def run(wall, changes, processes):
+        return {"wall": wall, "cpu": wall / 2, "cluster_cpu": 1.0, "state_mb": 2.0,
+                "load": 1.5, "changes": changes, "processes": processes}
+    crds = run(10.0, {"to create": 65}, {"engine (pulumi CLI)": 4.0})
+    platform = run(30.0, {"to create": 460}, {"engine (pulumi CLI)": 12.0,
+                                               "policy packs": 3.0})
+    step = engine.both_stacks(crds, platform)
+    assert (step["wall"], step["cpu"], step["cluster_cpu"]) == (40.0, 20.0, 2.0)
+    assert step["changes"] == {"to create": 525}
+    assert step["processes"] == {"engine (pulumi CLI)": 16.0, "policy packs": 3.0}
+    assert step["parts"] == {"crds": crds, "platform": platform}
+    medians = engine.results.median_run([{"up": step}])
+    assert medians["up"]["parts"]["crds"] == {"cpu": 5.0, "wall": 10.0}
+    assert report.figure(medians["up"]) == "20.0 / 40.0 (CRD stack 5.0 / 10.0)"
