@@ -15,6 +15,7 @@ Not a layer: the kernel beside `compose`, imported by `crds/__main__.py` and the
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import subprocess
 import sys
@@ -339,7 +340,25 @@ def compose_crds(config: StackConfig, plan: list[PlannedChart], stack: str) -> d
             ),
         )
         outputs[cluster.name] = crd_set.charts
-    return {"charts": outputs}
+    return {"charts": outputs, "plan": plan_fingerprint(plan, config)}
+
+
+def plan_fingerprint(plan: list[PlannedChart], config: StackConfig) -> str:
+    """What the CRD stack applies, as one digest: every planned chart with its values, and the
+    options that shape the CRDs. The same digest as the one exported means nothing to apply."""
+    document = {
+        "charts": sorted(
+            (dataclasses.asdict(chart) for chart in plan),
+            key=lambda chart: (chart["cluster"], chart["release"]),
+        ),
+        "crdDescriptions": config.crd_descriptions,
+        "retain": config.profile == "prod",
+        "targets": {
+            cluster.name: dataclasses.asdict(cluster.target) for cluster in config.clusters
+        },
+    }
+    encoded = json.dumps(document, sort_keys=True, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()[:16]
 
 
 def chart_versions(plan: list[PlannedChart]) -> dict[str, dict[str, str]]:

@@ -14,6 +14,32 @@ timed() {
 	log "$what took $(($(date +%s) - start))s"
 }
 
+# about NAME: how long building NAME took on a fresh 2-core machine (empty Go caches, the
+# bootstraps of a first `scripts/preview` one after the other), for the progress lines; a new
+# user sees what is building and roughly for how long instead of silence.
+about() {
+	local seconds
+	case $1 in
+	pulumi) seconds=523 ;;
+	pulumi-resource-kubernetes) seconds=669 ;;
+	pulumi-language-python) seconds=15 ;;
+	random-genschema) seconds=75 ;;
+	pulumi-resource-random) seconds=5 ;;
+	etcd) seconds=115 ;;
+	kwok) seconds=205 ;;
+	kwokctl) seconds=30 ;;
+	kube-scheduler) seconds=345 ;;
+	kube-controller-manager) seconds=263 ;;
+	kube-apiserver) seconds=15 ;;
+	*) return 0 ;;
+	esac
+	if [ "$seconds" -ge 90 ]; then
+		printf 'about %s min cold on 2 cores' $(((seconds + 30) / 60))
+	else
+		printf 'under %s min cold' $(((seconds + 59) / 60))
+	fi
+}
+
 # wrapper_module_setup [REPO_ROOT]: ROOT, TOOLS, CACHE, NICE and GO for the bootstraps that
 # build wrapper modules under tools/, and the Go environment they all build in.
 wrapper_module_setup() {
@@ -52,9 +78,10 @@ reuse_or_lock() {
 # build MODULE PACKAGE NAME [LDFLAGS]: one command of a wrapper module into BIN, atomically (an
 # interrupted build leaves nothing); skipped when a waiting run finds it built.
 build() {
-	local module=$1 package=$2 name=$3 ldflags=${4:-} start
+	local module=$1 package=$2 name=$3 ldflags=${4:-} start hint
 	[ -x "$BIN/$name" ] && return 0
-	log "building $name from $package${BUILD_HINT:+ ($BUILD_HINT)}"
+	hint=${BUILD_HINT:-$(about "$name")}
+	log "building $name from $package${hint:+ ($hint)}"
 	start=$(date +%s)
 	(cd "$TOOLS/$module" && nice -n "$NICE" "$GO" build -trimpath -ldflags "-s -w $ldflags" \
 		-o "$BIN/.$name.tmp" "$package")

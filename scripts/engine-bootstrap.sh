@@ -135,6 +135,9 @@ if command -v flock >/dev/null 2>&1; then
 	fi
 fi
 
+log "first run with these pins: building the engine from Go modules into $OUT (about 22 min" \
+	"cold on 2 cores, downloads included; every later run reuses it)"
+
 # --- 3. Check that the module proxy serves every pinned module ---------------
 # Run outside any module so that only the named module@version is fetched.
 PROBE_DIR=$(mktemp -d)
@@ -192,11 +195,11 @@ build_engine() {
 	local src ld sdkdir
 	src=$(stage pulumi-engine)
 	ld="-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
-	log "building pulumi $PULUMI_VERSION"
+	log "building pulumi $PULUMI_VERSION ($(about pulumi))"
 	(cd "$src" && timed "pulumi build" gobuild -tags osusergo,grpcnotrace -ldflags "$ld" \
 		-o "$BIN/.pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
 	mv "$BIN/.pulumi.tmp" "$BIN/pulumi"
-	log "building pulumi-language-python"
+	log "building pulumi-language-python ($(about pulumi-language-python))"
 	(cd "$src" && timed "pulumi-language-python build" gobuild \
 		-ldflags "-s -w -X main.hostVersion=$PULUMI_VERSION" \
 		-o "$BIN/.pulumi-language-python.tmp" ./cmd/pulumi-language-python)
@@ -222,7 +225,7 @@ schema["version"] = version
 mapping = json.loads((src / "terraform-mapping.json").read_text())
 (dst / "terraform-mapping-embed.json").write_text(json.dumps(mapping))
 PY
-	log "building pulumi-resource-kubernetes $K8S_VERSION"
+	log "building pulumi-resource-kubernetes $K8S_VERSION ($(about pulumi-resource-kubernetes))"
 	(cd "$src" && timed "pulumi-resource-kubernetes build" gobuild \
 		-ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$K8S_VERSION" \
 		-o "$PROVIDERS/.pulumi-resource-kubernetes.tmp" .)
@@ -233,11 +236,11 @@ PY
 build_random() {
 	local src
 	src=$(stage pulumi-resource-random)
-	log "generating random provider schema"
+	log "generating random provider schema ($(about random-genschema))"
 	(cd "$src" && timed "random schema generator build" gobuild -tags genschema \
 		-ldflags "-X main.providerVersion=$RANDOM_VERSION" -o "$OUT/random-genschema" .)
 	"$OUT/random-genschema" >"$src/schema-embed.json"
-	log "building pulumi-resource-random $RANDOM_VERSION"
+	log "building pulumi-resource-random $RANDOM_VERSION ($(about pulumi-resource-random))"
 	(cd "$src" && timed "pulumi-resource-random build" gobuild \
 		-ldflags "-s -w -X main.providerVersion=$RANDOM_VERSION" \
 		-o "$PROVIDERS/.pulumi-resource-random.tmp" .)

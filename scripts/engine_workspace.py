@@ -371,6 +371,17 @@ def main() -> int:
     parser.add_argument(
         "--crds-only", action="store_true", help="up: only the CRD stack (docs/stacks.md)"
     )
+    parser.add_argument(
+        "--crds",
+        action="store_true",
+        help="up: apply the CRD stack even when it last applied the same charts and values",
+    )
+    parser.add_argument(
+        "--clear-pending",
+        action="store_true",
+        help="up: first forget the operations an interrupted run left pending, after reading "
+        "the clusters again (docs/operations.md)",
+    )
     options = parser.parse_args()
     engine_bin = bootstrap()
     if not options.render and reachable_contexts(options.stack):
@@ -410,7 +421,11 @@ def main() -> int:
         if options.command == "preview":
             environment.preview(apply_missing_crds=workspace.root != REPO)
         elif options.command == "up":
-            environment.up(crds_only=options.crds_only)
+            environment.up(
+                crds_only=options.crds_only,
+                clear_pending=options.clear_pending,
+                force_crds=options.crds,
+            )
         else:
             environment.destroy()
     except stacks.StacksError as error:

@@ -23,7 +23,15 @@ from pulumi import automation as auto
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from components.crd_stack import CRD_PROJECT_DIR, chart_versions, plan_charts  # noqa: E402
+from components.configschema import ConfigError  # noqa: E402
+from components.crd_stack import (  # noqa: E402
+    CRD_PROJECT_DIR,
+    PlannedChart,
+    chart_versions,
+    load_platform_config,
+    plan_charts,
+    plan_fingerprint,
+)
 
 # (stack, command, wall seconds, exit code) of every stack command run in this process.
 STEP_TIMES: list[tuple[str, str, float, int]] = []
@@ -39,6 +47,14 @@ class CrdsBehind(StacksError):
 
 class CrdsMissing(StacksError):
     """The CRD stack was never applied."""
+
+
+class PendingOperations(StacksError):
+    """An interrupted run left operations pending in a stack's state (docs/operations.md)."""
+
+
+class StackLocked(StacksError):
+    """Another run holds the stack's lock, or a killed one left it behind."""
 
 
 @dataclasses.dataclass
@@ -81,16 +97,17 @@ class Environment:
         code = 0
         try:
             return step()
-        except auto.errors.ConcurrentUpdateError as error:
-            code = 1
-            raise StacksError(
-                f"{label} stack '{self.stack}' is being updated by another run (the backend's "
-                f"lock is held). Wait for it, or, if that run was killed, clear the lock with "
-                f"`pulumi cancel --stack {self.stack}` (Pulumi Cloud) or by removing the lock "
-                f"file named in this message (a file backend):\n{_tail(error)}"
-            ) from None
         except auto.errors.CommandError as error:
             code = 1
+            text = str(error)
+            if isinstance(error, auto.errors.ConcurrentUpdateError) or "currently locked" in text:
+                raise StackLocked(
+                    f"{label} stack '{self.stack}' is locked: another run is updating it, or a "
+                    f"run that was killed left its lock behind. Wait for the other run; if none "
+                    f"is running, clear the lock with `pulumi cancel --yes --stack {self.stack}` "
+                    f"in {self._dir(label)} and run this again (docs/operations.md). The "
+                    f"backend said:\n{_tail(error, 6)}"
+                ) from None
             raise StacksError(
                 f"{label} stack '{self.stack}': `pulumi {command}` failed:\n{_tail(error)}"
             ) from None
@@ -101,16 +118,78 @@ class Environment:
 
     # -----------------------------------------------------------------------------------------
 
-    def up(self, *, crds_only: bool = False) -> str:
-        """The CRD stack's up, then the platform's with the packs; the platform's output."""
+    def _dir(self, label: str) -> Path:
+        return self.project_dir / CRD_PROJECT_DIR if label == "CRD" else self.project_dir
+
+    def settle_pending(self, label: str, stack: auto.Stack, clear: bool) -> None:
+        """Refuse a stack an interrupted run left with pending operations, or, with `clear`,
+        read the clusters again and forget its pending creates (docs/operations.md)."""
+        deployment = stack.export_stack().deployment or {}
+        pending = deployment.get("pending_operations") or []
+        if not pending:
+            return
+        listed = "\n".join(
+            f"  {op.get('type')}: {(op.get('resource') or {}).get('urn')}" for op in pending[:10]
+        ) + (f"\n  ... and {len(pending) - 10} more" if len(pending) > 10 else "")
+        if not clear:
+            raise PendingOperations(
+                f"{label} stack '{self.stack}' has {len(pending)} operation(s) left pending by "
+                f"a run that was interrupted while they were in flight:\n{listed}\n"
+                f"Their objects may or may not be in the clusters. `scripts/up {self.stack} "
+                f"--clear-pending` reads the clusters again and forgets the pending creates "
+                f"(`pulumi refresh --clear-pending-creates`), then applies: server-side apply "
+                f"takes over an object that exists and creates one that does not. A run "
+                f"that was killed also leaves its lock: clear it first with `pulumi cancel "
+                f"--yes --stack {self.stack}` in {self._dir(label)} (docs/operations.md)."
+            )
+        print(
+            f"{label} stack '{self.stack}': clearing {len(pending)} pending operation(s) "
+            "(refresh --clear-pending-creates)",
+            file=sys.stderr,
+        )
+        self._run(
+            label,
+            "refresh --clear-pending-creates",
+            lambda: stack.refresh(
+                on_output=self.on_output, color="never", clear_pending_creates=True
+            ),
+        )
+
+    def up(
+        self, *, crds_only: bool = False, clear_pending: bool = False, force_crds: bool = False
+    ) -> str:
+        """The CRD stack's up, then the platform's with the packs; the platform's output.
+        The CRD stack's up is left out when it last applied exactly what it would apply now
+        (same charts, values and options: its `plan` output), unless `force_crds` or
+        `crds_only`. A stack with pending operations is refused, or cleared first with
+        `clear_pending`."""
         output = ""
         if self.crds_apart:
             crds = self.crd_stack()
-            self._run("CRD", "up", lambda: crds.up(on_output=self.on_output, color="never"))
-            self.require_current_crds(crds)
+            self.settle_pending("CRD", crds, clear_pending)
+            plan: list[PlannedChart] | None = None
+            wanted = None
+            try:
+                plan = plan_charts(self.project_dir, self.stack)
+                wanted = plan_fingerprint(plan, load_platform_config(self.project_dir, self.stack))
+            except (ConfigError, FileNotFoundError, RuntimeError):
+                pass  # the CRD stack's own run below says what is wrong, as `pulumi up` would
+            applied = crds.outputs().get("plan")
+            current = wanted is not None and applied is not None and applied.value == wanted
+            if current and not (force_crds or crds_only):
+                print(
+                    f"CRD stack '{self.stack}': current (it applied these charts, values and "
+                    f"options last: plan {wanted}), not run; `scripts/up {self.stack} --crds` "
+                    "applies it anyway",
+                    file=sys.stderr,
+                )
+            else:
+                self._run("CRD", "up", lambda: crds.up(on_output=self.on_output, color="never"))
+            self.require_current_crds(crds, plan)
         if crds_only:
             return output
         platform = self.platform_stack()
+        self.settle_pending("platform", platform, clear_pending)
         result = self._run(
             "platform",
             "up",
@@ -181,10 +260,12 @@ class Environment:
 
     # -----------------------------------------------------------------------------------------
 
-    def require_current_crds(self, crds: auto.Stack) -> None:
+    def require_current_crds(
+        self, crds: auto.Stack, plan: list[PlannedChart] | None = None
+    ) -> None:
         """Refuse the platform stack when its CRD stack is missing or older than its charts."""
         applied = crds.outputs().get("charts")
-        wanted = chart_versions(plan_charts(self.project_dir, self.stack))
+        wanted = chart_versions(plan or plan_charts(self.project_dir, self.stack))
         found = applied.value if applied is not None else None
         if found == wanted:
             return

@@ -12,6 +12,7 @@ import yaml
 
 from components import charts
 from components.crd_stack import (
+    plan_fingerprint,
     CHART_TYPE,
     POST_RENDERER_FROM_CRD_PROJECT,
     SECRET_STAND_IN,
@@ -134,14 +135,22 @@ def test_retained_marks_crds_only():
 
 @dataclasses.dataclass
 class AppliedCrdStack:
-    """An `auto.Stack` stand-in: only the outputs the check reads."""
+    """An `auto.Stack` stand-in: the outputs the commands read, and the `up`s they ask for."""
 
     charts: dict | None
+    plan: str | None = None
+    ups: int = 0
 
     def outputs(self) -> dict:
         from pulumi import automation as auto
 
-        return {} if self.charts is None else {"charts": auto.OutputValue(self.charts, False)}
+        found = {} if self.charts is None else {"charts": auto.OutputValue(self.charts, False)}
+        if self.plan is not None:
+            found["plan"] = auto.OutputValue(self.plan, False)
+        return found
+
+    def up(self, **_options) -> None:
+        self.ups += 1
 
 
 def environment(monkeypatch, wanted: list[PlannedChart]) -> stacks.Environment:
@@ -173,3 +182,40 @@ def test_the_platform_stack_keeps_its_crds_when_asked(tmp_path):
     assert stacks.Environment(REPO, "dev", {}).crds_apart
     (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  idp:crdStack: false\n")
     assert not stacks.Environment(tmp_path, "dev", {}).crds_apart
+
+
+def test_the_plan_digest_moves_with_what_shapes_the_crds_and_is_exported():
+    config = parse_stack_file("dev")
+    plan = [planned("platform", "kratix-controller")]
+    digest = plan_fingerprint(plan, config)
+    assert plan_fingerprint(list(plan), config) == digest
+    assert plan_fingerprint([planned("platform", "kratix-controller", "1.0.1")], config) != digest
+    other_values = [dataclasses.replace(plan[0], values={"crds": {"keep": False}})]
+    assert plan_fingerprint(other_values, config) != digest
+    described = dataclasses.replace(config, crd_descriptions=not config.crd_descriptions)
+    assert plan_fingerprint(plan, described) != digest
+
+    registry = run_program(stack_file_config("dev"), "dev",
+                           program=lambda: compose_crds(config, plan, "dev"))
+    assert registry.outputs["plan"] == digest
+
+
+def test_up_leaves_the_crd_stack_out_when_it_applied_this_plan_last(monkeypatch):
+    wanted = [planned("platform", "gitops-argocd")]
+    env = environment(monkeypatch, wanted)
+    digest = plan_fingerprint(wanted, parse_stack_file("dev"))
+    platform = AppliedCrdStack(None)
+    monkeypatch.setattr(env, "settle_pending", lambda *_: None)
+    monkeypatch.setattr(env, "platform_stack", lambda: platform)
+
+    def up_with(applied: AppliedCrdStack, **options) -> int:
+        monkeypatch.setattr(env, "crd_stack", lambda: applied)
+        env.up(**options)
+        return applied.ups
+
+    current = chart_versions(wanted)
+    assert up_with(AppliedCrdStack(current, digest)) == 0
+    assert up_with(AppliedCrdStack(current, digest), force_crds=True) == 1
+    assert up_with(AppliedCrdStack(current, "an older plan")) == 1
+    assert up_with(AppliedCrdStack(current, None)) == 1  # applied before the digest existed
+    assert platform.ups == 4

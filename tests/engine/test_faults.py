@@ -1,0 +1,139 @@
+"""An `up` interrupted in the middle (docs/operations.md), dev on fresh local clusters,
+checkpoints on as for every user: the CLI killed with SIGKILL (a machine or CI runner gone),
+and stopped with SIGINT (Ctrl-C). `scripts/up` then refuses the stack with a message naming
+the recovery, the recovery converges, and afterwards nothing is created twice and nothing the
+provider applied is left outside the state."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import time
+from collections import Counter
+
+import pytest
+
+from tests.engine.conftest import engine_workspace, fresh_workspace
+
+pytestmark = pytest.mark.engine
+
+stacks = engine_workspace.stacks
+# Interrupt once this many resources are in the checkpoint: well inside dev's ~460, with
+# creates in flight (the engine runs them in parallel).
+INTERRUPT_AT = 150
+
+
+@pytest.fixture(params=["SIGKILL", "SIGINT"])
+def interrupted(request, engine_bin, cluster_bin, tmp_path):
+    """The platform's `up` (as scripts/up runs it: with both packs) interrupted halfway."""
+    with fresh_workspace("dev", tmp_path, engine_bin, cluster_bin) as (workspace, clusters):
+        log = (tmp_path / "interrupted-up.log").open("w")
+        process = subprocess.Popen(
+            ["pulumi", "up", "--yes", "--skip-preview", *workspace.policy_args(),
+             "--stack", "dev", "--non-interactive"],
+            cwd=workspace.root, env=workspace.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        try:
+            reached = wait_for_checkpoint(workspace, process, INTERRUPT_AT)
+            if request.param == "SIGKILL":
+                os.kill(process.pid, signal.SIGKILL)  # the CLI alone: `kill -9 <pid>`
+            else:
+                os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the terminal's whole group
+            code = process.wait(timeout=600)
+        finally:
+            if request.param == "SIGKILL":
+                time.sleep(3)  # the machine is gone: its plugins go too
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            log.close()
+        yield request.param, workspace, clusters, reached, code
+
+
+def wait_for_checkpoint(workspace, process, resources: int) -> int:
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the up ended (exit {process.returncode}) before it could be "
+                        f"interrupted at {resources} resources")
+        found = len(checkpoint(workspace).get("resources") or [])
+        if found >= resources:
+            return found
+        time.sleep(0.5)
+    pytest.fail(f"the up did not reach {resources} resources in 15 minutes")
+
+
+def checkpoint(workspace) -> dict:
+    """The platform stack's deployment as the local backend last wrote it."""
+    path = (workspace.root.parent / "state" / ".pulumi" / "stacks" / "idp" / "dev.json")
+    try:
+        return json.loads(path.read_text()).get("checkpoint", {}).get("latest") or {}
+    except (OSError, ValueError):
+        return {}  # not written yet, or being replaced
+
+
+def test_an_interrupted_up_is_refused_then_converges_with_the_documented_commands(interrupted):
+    how, workspace, clusters, reached, code = interrupted
+    assert code != 0, f"the up exited 0 after {how}"
+    pending = checkpoint(workspace).get("pending_operations") or []
+    environment = workspace.environment(on_output=None)
+    if how == "SIGKILL":
+        # Killed with creates in flight: the state says which, and the lock is left behind.
+        assert pending, "a killed up left no pending operations"
+        with pytest.raises(stacks.PendingOperations) as refused:
+            environment.up()
+        message = str(refused.value)
+        assert "scripts/up dev --clear-pending" in message and "pulumi cancel" in message
+        assert pending[0]["resource"]["urn"] in message
+        with pytest.raises(stacks.StackLocked) as locked:
+            environment.up(clear_pending=True)
+        assert "pulumi cancel --yes --stack dev" in str(locked.value)
+        workspace.pulumi("cancel", "--yes")
+    else:
+        # Ctrl-C lets the operations in flight finish: nothing pending, no lock left.
+        assert not pending, pending
+    environment.up(clear_pending=True)
+
+    state = checkpoint(workspace)
+    assert not state.get("pending_operations")
+    urns = Counter(r["urn"] for r in state["resources"])
+    assert [u for u, n in urns.items() if n > 1] == [], "created twice"
+    assert len(state["resources"]) > reached
+    # Converged: both stacks preview with no changes.
+    workspace.pulumi("preview", "--expect-no-changes", *workspace.policy_args())
+    crds = engine_workspace.Workspace(workspace.root / "crds", "dev", workspace.env)
+    crds.pulumi("preview", "--expect-no-changes")
+    assert orphans(workspace, clusters, state) == []
+
+
+def orphans(workspace, clusters, state) -> list[str]:
+    """Objects in the clusters that the provider applied (a `pulumi-kubernetes-*` field
+    manager) and neither stack's state holds, of the kinds the stacks hold."""
+    crd_state = json.loads(engine_workspace.Workspace(
+        workspace.root / "crds", "dev", workspace.env).pulumi(
+            "stack", "export").stdout)["deployment"].get("resources") or []
+    held, kinds = set(), set()
+    for res in [*state["resources"], *crd_state]:
+        token = res["type"].split(":")
+        if token[0] != "kubernetes" or len(token) != 3 or token[1].startswith(("helm.sh", "yaml")):
+            continue
+        group = token[1].rsplit("/", 1)[0] if "/" in token[1] else ""
+        group = "" if group == "core" else group
+        meta = (res.get("outputs") or {}).get("metadata") or {}
+        held.add((group, token[2], meta.get("namespace") or "", meta.get("name")))
+        kinds.add(f"{token[2]}.{group}" if group else token[2])
+    found = []
+    for cluster in clusters.clusters:
+        listed = clusters.kubectl(cluster, "get", ",".join(sorted(kinds)), "-A", "-o", "json")
+        for item in json.loads(listed.stdout)["items"]:
+            managers = {f.get("manager", "") for f in item["metadata"].get("managedFields") or []}
+            if not any(m.startswith("pulumi-kubernetes") for m in managers):
+                continue
+            group = item["apiVersion"].rsplit("/", 1)[0] if "/" in item["apiVersion"] else ""
+            key = (group, item["kind"], item["metadata"].get("namespace") or "",
+                   item["metadata"]["name"])
+            if key not in held:
+                found.append(f"{cluster.context}: {'/'.join(filter(None, key))}")
+    return found
