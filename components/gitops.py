@@ -223,7 +223,8 @@ def secrets_values(manager: str, profile: SizeProfile) -> dict:
         return {
             "fullnameOverride": SEALED_SECRETS_CONTROLLER,
             "resources": footprint.resources(),
-            "pdb": {"enabled": profile.highly_available},
+            # No PodDisruptionBudget: the chart runs exactly one replica (the key holder), and a
+            # budget of one available pod would block every node drain.
         }
     return {
         "installCRDs": True,

@@ -8,7 +8,8 @@ A key is read when it is
 - inside a map the chart hands on whole (its default is an empty map or list, or a template
   passes it through `toYaml`, merges it
   or ranges over it), e.g. `resources`, `podAnnotations`, `securityContext`;
-- or named by the chart's templates (`.Values.a.b` or, inside `with`/`range`, `.b`).
+- or named by the chart's templates at its whole path: `.Values.a.b` (or deeper), or
+  `.Values.a` bound as a context (`with`, `range`, an `include`) and `.b` read from there.
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ _HANDED_ON = re.compile(r"(?=(?:toYaml|tpl|toJson|deepCopy|omit|merge\w*|range\s
                         r"\s+\(?\s*([$\w.]*))")
 _WITH_THEN_TOYAML = re.compile(r"(?=with\s+([$\w.]*)\s*-?}}[^{]{0,80}{{-?[^}]{0,40}"
                                r"(?:toYaml\s+\.|\.\s*\|\s*toYaml))")
+
+
+# A reference to values: `.Values.a.b`, `$.Values.a`, `$root.Values.a`, or a relative `.a.b`.
+_REFERENCE = re.compile(r"(?<![\w)\]])((?:\$\w*)?(?:\.[A-Za-z_][\w]*)+)")
+# `dig "b" "c" <default> .Values.a`: read as `.Values.a.b.c`.
+_DIG = re.compile(r'dig((?:\s+"[\w-]+")+)\s+(?:"[^"]*"|\(\w+\)|\w+)\s+(\$?\w*\.Values(?:\.\w+)*)')
+# `index .Values.a "b" "c"`: read as `.Values.a.b.c`.
+_INDEX = re.compile(r'index\s+(\$?\w*\.Values(?:\.[\w]+)*)((?:\s+"[\w-]+")+)')
 
 
 def load_yaml(text: str) -> Any:
@@ -83,9 +92,37 @@ class Chart:
         return frozenset(m.group(1) for pattern in (_HANDED_ON, _WITH_THEN_TOYAML)
                          for m in pattern.finditer(self.template_text))
 
-    def names_in_templates(self, key: str) -> bool:
-        return f'"{key}"' in self.template_text or \
-            re.search(rf"\.{re.escape(key)}\b", self.template_text) is not None
+    @functools.cached_property
+    def references(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The value paths the templates name: absolute (`.Values.a.b`, `$.Values.a.b`,
+        `index .Values.a "b"` as `a.b`) and relative to a context (`.b.c` inside a `with`, a
+        `range`, or a template `include`d with part of the values)."""
+        text = _INDEX.sub(lambda m: m.group(1) + "".join(
+            f".{key}" for key in re.findall(r'"([\w-]+)"', m.group(2))), self.template_text)
+        text = _DIG.sub(lambda m: m.group(2) + "".join(
+            f".{key}" for key in re.findall(r'"([\w-]+)"', m.group(1))), text)
+        absolute, relative = set(), set()
+        for match in _REFERENCE.finditer(text):
+            reference = match.group(1)
+            if ".Values." in reference:
+                absolute.add(reference.split(".Values.", 1)[1])
+            elif reference.startswith("."):
+                relative.add(reference[1:])
+        return frozenset(absolute), frozenset(relative)
+
+    def reads_path(self, path: tuple[str, ...]) -> bool:
+        """A template reads `path` whole: `.Values.<path>` (or deeper), or a prefix of it as a
+        context and the rest from there (`with .Values.a` ... `.b.c`)."""
+        absolute, relative = self.references
+        dotted = ".".join(path)
+
+        def named(found: frozenset[str], wanted: str) -> bool:
+            return wanted in found or any(r.startswith(wanted + ".") for r in found)
+
+        if named(absolute, dotted):
+            return True
+        return any(named(absolute, ".".join(path[:cut])) and named(relative, ".".join(path[cut:]))
+                   for cut in range(1, len(path)))
 
     def hands_on_whole(self, path: tuple[str, ...]) -> bool:
         """A template passes `.…<key>` on whole (toYaml, tpl, a merge, a range over it), so
@@ -124,7 +161,7 @@ def _unread(chart: Chart, values: Mapping[str, Any], defaults: Any,
             yield from _unread(chart, value, default, here)
         elif known:
             continue  # a scalar, a list, or a map whose default is empty: handed on whole
-        elif chart.names_in_templates(str(key)):
+        elif chart.reads_path(here):
             continue
         else:
             yield ".".join(here)

@@ -63,6 +63,18 @@ def test_the_check_catches_a_misspelled_key_and_accepts_maps_handed_on_whole():
                                        "storagee": {}}}) == ["loki.storagee"]
 
 
+def test_a_key_counts_as_read_only_at_the_whole_path_a_template_reads():
+    # `.enabled` is read all over sealed-secrets, but its budget switch is `pdb.create`.
+    sealed = chart_at(CHART_MIRROR / "sealed-secrets")
+    assert unread_keys(sealed, {"pdb": {"enabled": True}}) == ["pdb.enabled"]
+    assert unread_keys(sealed, {"pdb": {"create": True}}) == []
+    # loki reads its bucket names with `dig "storage" "bucketNames" "chunks" "" .Values.loki`.
+    loki = chart_at(CHART_MIRROR / "loki")
+    assert unread_keys(loki, {"loki": {"storage": {"bucketNames": {"chunks": "c"}}}}) == []
+    assert unread_keys(loki, {"loki": {"storage": {"bucketNamez": {"chunks": "c"}}}}) == [
+        "loki.storage.bucketNamez"]
+
+
 @pytest.mark.parametrize("key", sorted(charts.CHARTS))
 def test_each_pin_matches_the_chart_mirror(key):
     source = charts.CHARTS[key]
