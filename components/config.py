@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 from typing import Any, Mapping, Optional, get_origin
 
 import pulumi
+import yaml
 
 from components import charts, naming
 from components import formats as fmt
@@ -533,6 +535,64 @@ def _check_clusters(config: StackConfig, problems: Problems) -> None:
             )
         if target.mode == "kubeconfig" and target.render_dir:
             problems.add(f"{key}[{i}].target.renderDir", "applies only to mode render")
+        if target.mode == "kubeconfig":
+            problem = kubeconfig_problem(target)
+            if problem:
+                problems.add(f"{key}[{i}].target", problem)
+
+
+def ambient_kubeconfigs() -> list[Path]:
+    """The kubeconfig files kubectl and the provider read when a cluster names none."""
+    ambient = os.environ.get("KUBECONFIG")
+    paths = (
+        [Path(p).expanduser() for p in ambient.split(os.pathsep) if p]
+        if ambient
+        else [Path("~/.kube/config").expanduser()]
+    )
+    return [p for p in paths if p.is_file()]
+
+
+def kubeconfig_problem(target: ClusterTarget) -> str | None:
+    """What is wrong with the kubeconfig a cluster names, found before anything registers: a
+    file that does not exist, or a context it does not hold. The ambient kubeconfig
+    (KUBECONFIG, ~/.kube/config) is checked only where there is one (the provider says the
+    rest)."""
+    given = target.kubeconfig
+    if given and ("\n" in given or given.lstrip().startswith(("apiVersion", "{"))):
+        sources = [("the kubeconfig contents given", given)]
+    else:
+        if given:
+            paths = [Path(given).expanduser()]
+            missing = [p for p in paths if not p.is_file()]
+            if missing:
+                return (
+                    f"kubeconfig file '{given}' does not exist; point kubeconfig at the file "
+                    "your cluster's credentials are in (or leave it out for KUBECONFIG)"
+                )
+        else:
+            paths = ambient_kubeconfigs()
+        sources = [(f"kubeconfig '{p}'", p.read_text(errors="replace")) for p in paths]
+    if not target.context or not sources:
+        return None
+    contexts: list[str] = []
+    for where, text in sources:
+        try:
+            document = yaml.safe_load(text) or {}
+        except yaml.YAMLError:
+            return f"{where} is not valid YAML; fix it, or point kubeconfig at another file"
+        if not isinstance(document, Mapping):
+            return f"{where} is not a kubeconfig (a mapping with contexts)"
+        contexts += [
+            str(c.get("name")) for c in document.get("contexts") or [] if isinstance(c, Mapping)
+        ]
+    if target.context in contexts:
+        return None
+    where = " and ".join(w for w, _ in sources)
+    held = ", ".join(sorted(set(contexts))) or "none"
+    return (
+        f"context '{target.context}' is not in {where} (its contexts: {held}); set context to "
+        "one of them, or add it (`kubectl config set-context`)"
+    )
 
 
 def _check_teams(config: StackConfig, problems: Problems) -> None:

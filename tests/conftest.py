@@ -8,6 +8,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import pytest  # noqa: E402  (after the path set-up above)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_ambient_kubeconfig():
+    """The shipped stacks name contexts of the ambient kubeconfig, which the config check reads
+    where there is one: the tests never see the developer's own (a test sets one to use it)."""
+    from components import config
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(config, "ambient_kubeconfigs", lambda: [])
+        yield
+
+
 @pytest.fixture(scope="session")
 def dev():
     """What the shipped dev stack registers under mocks."""

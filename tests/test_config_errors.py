@@ -389,3 +389,51 @@ def test_main_reports_a_config_error_once_and_exits_with_the_shown_message_code(
                                             program=program)
     assert isinstance(error, SystemExit) and error.code == USER_ERROR_SHOWN_EXIT_CODE
     assert registry.all == []
+
+
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443"}}]
+users: [{name: u, user: {}}]
+contexts:
+- {name: idp-dev-platform, context: {cluster: c, user: u}}
+- {name: kind-other, context: {cluster: c, user: u}}
+"""
+
+
+def with_target(target: dict) -> dict:
+    return edit(DEV, lambda c: c["clusters"][0].update(target=target))
+
+
+def test_a_kubeconfig_that_does_not_exist_or_lacks_the_context_is_refused(tmp_path, monkeypatch):
+    missing = with_target({"mode": "kubeconfig", "kubeconfig": str(tmp_path / "nope"),
+                           "context": "idp-dev-platform"})
+    message = expect_config_error(missing)
+    assert f"idp:clusters[0].target: kubeconfig file '{tmp_path / 'nope'}' does not exist" \
+        in message
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(KUBECONFIG)
+    wrong = with_target({"mode": "kubeconfig", "kubeconfig": str(kubeconfig),
+                         "context": "idp-dev-platfrom"})
+    assert (f"idp:clusters[0].target: context 'idp-dev-platfrom' is not in kubeconfig "
+            f"'{kubeconfig}' (its contexts: idp-dev-platform, kind-other); set context to one "
+            "of them") in expect_config_error(wrong)
+    # The same from KUBECONFIG, and from contents given inline.
+    from components import config
+
+    monkeypatch.setattr(config, "ambient_kubeconfigs", lambda: [kubeconfig])
+    ambient = with_target({"mode": "kubeconfig", "context": "nowhere"})
+    assert "context 'nowhere' is not in kubeconfig" in expect_config_error(ambient)
+    inline = with_target({"mode": "kubeconfig", "kubeconfig": KUBECONFIG, "context": "nowhere"})
+    assert "context 'nowhere' is not in the kubeconfig contents given" in \
+        expect_config_error(inline)
+
+
+def test_a_kubeconfig_holding_the_context_is_accepted(tmp_path):
+    from components.config import ClusterTarget, kubeconfig_problem
+
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(KUBECONFIG)
+    assert kubeconfig_problem(ClusterTarget("kubeconfig", str(kubeconfig),
+                                            "idp-dev-platform")) is None
+    assert kubeconfig_problem(ClusterTarget("kubeconfig", KUBECONFIG, "kind-other")) is None

@@ -507,12 +507,14 @@ def test_chart_version_override():
 # -- kubeconfig target -------------------------------------------------------------------------
 
 
-def test_kubeconfig_target_applies_with_server_side_apply():
+def test_kubeconfig_target_applies_with_server_side_apply(tmp_path):
+    kubeconfig = tmp_path / "dev"
+    kubeconfig.write_text("contexts: [{name: kind-idp, context: {cluster: c, user: u}}]\n")
     config = stack_config("dev", lambda c: c["clusters"][0].update(target={
-        "mode": "kubeconfig", "kubeconfig": "~/.kube/dev", "context": "kind-idp"}))
+        "mode": "kubeconfig", "kubeconfig": str(kubeconfig), "context": "kind-idp"}))
     registry = run_program(config, "dev")
     provider = registry.named("platform", PROVIDER)
-    assert provider.get("kubeconfig") == "~/.kube/dev"
+    assert provider.get("kubeconfig") == str(kubeconfig)
     assert provider.get("context") == "kind-idp"
     assert provider.get("renderYamlToDirectory") is None
     assert registry.outputs["clusters"]["platform"]["target"] == {"mode": "kubeconfig",
