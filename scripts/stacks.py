@@ -108,6 +108,9 @@ class Environment:
                     f"in {self._dir(label)} and run this again (docs/operations.md). The "
                     f"backend said:\n{_tail(error, 6)}"
                 ) from None
+            known = self.explain(label, text)
+            if known:
+                raise StacksError(f"{known}\nThe engine said:\n{_tail(error, 4)}") from None
             raise StacksError(
                 f"{label} stack '{self.stack}': `pulumi {command}` failed:\n{_tail(error)}"
             ) from None
@@ -118,13 +121,60 @@ class Environment:
 
     # -----------------------------------------------------------------------------------------
 
+    def _outputs(self, crds: auto.Stack) -> dict:
+        return self._run("CRD", "stack output", crds.outputs)  # type: ignore[return-value]
+
+    def state_file(self, label: str) -> str:
+        """Where a file backend keeps the stack (docs/operations.md), for the messages."""
+        backend = self.env.get("PULUMI_BACKEND_URL", "")
+        project = "idp-crds" if label == "CRD" else "idp"
+        if backend.startswith("file://"):
+            return f"{backend.removeprefix('file://')}/.pulumi/stacks/{project}/{self.stack}.json"
+        return f"the backend's copy of {project}/{self.stack}"
+
+    def explain(self, label: str, text: str) -> str | None:
+        """One paragraph for the engine errors a user can fix: what is wrong and the fix."""
+        where = f"{label} stack '{self.stack}'"
+        if "incorrect passphrase" in text:
+            return (
+                f"{where}: PULUMI_CONFIG_PASSPHRASE is not the passphrase this stack's secrets "
+                f"were set with (the encryptionsalt in {self._dir(label)}/Pulumi.{self.stack}"
+                ".yaml). Set the right one, or PULUMI_CONFIG_PASSPHRASE_FILE to a file holding "
+                "it. Nothing was read from the clusters or applied."
+            )
+        if any(
+            mark in text
+            for mark in ("failed to load checkpoint", "snapshot integrity error", "deserializ")
+        ) or ("panic:" in text and "snapshot" in text.lower()):
+            state = self.state_file(label)
+            return (
+                f"{where}: its state ({state}) is damaged (truncated or edited by hand) and "
+                f"cannot be read. Nothing was applied and the file was left as it is. Restore "
+                f"the previous version the backend keeps beside it (`cp {state}.bak {state}`) "
+                f"or your own backup, or repair it (`pulumi state repair`; `pulumi stack "
+                f"export` / `import` for a fix by hand), then `pulumi refresh` to read the "
+                f"clusters again (docs/operations.md)."
+            )
+        if any(
+            mark in text
+            for mark in ("connection refused", "no such host", "i/o timeout", "unreachable")
+        ):
+            return (
+                f"{where}: a cluster it applies to does not answer (the first lines below name "
+                f"it). Check that the cluster is up and that its kubeconfig context points at "
+                f"it (`kubectl --context <context> get --raw /readyz`); nothing more was applied "
+                f"and a re-run carries on from where this one stopped."
+            )
+        return None
+
     def _dir(self, label: str) -> Path:
         return self.project_dir / CRD_PROJECT_DIR if label == "CRD" else self.project_dir
 
     def settle_pending(self, label: str, stack: auto.Stack, clear: bool) -> None:
         """Refuse a stack an interrupted run left with pending operations, or, with `clear`,
         read the clusters again and forget its pending creates (docs/operations.md)."""
-        deployment = stack.export_stack().deployment or {}
+        exported = self._run(label, "stack export", stack.export_stack)
+        deployment = getattr(exported, "deployment", None) or {}
         pending = deployment.get("pending_operations") or []
         if not pending:
             return
@@ -174,7 +224,7 @@ class Environment:
                 wanted = plan_fingerprint(plan, load_platform_config(self.project_dir, self.stack))
             except (ConfigError, FileNotFoundError, RuntimeError):
                 pass  # the CRD stack's own run below says what is wrong, as `pulumi up` would
-            applied = crds.outputs().get("plan")
+            applied = self._outputs(crds).get("plan")
             current = wanted is not None and applied is not None and applied.value == wanted
             if current and not (force_crds or crds_only):
                 print(
@@ -264,7 +314,7 @@ class Environment:
         self, crds: auto.Stack, plan: list[PlannedChart] | None = None
     ) -> None:
         """Refuse the platform stack when its CRD stack is missing or older than its charts."""
-        applied = crds.outputs().get("charts")
+        applied = self._outputs(crds).get("charts")
         wanted = chart_versions(plan or plan_charts(self.project_dir, self.stack))
         found = applied.value if applied is not None else None
         if found == wanted:

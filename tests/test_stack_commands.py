@@ -1,0 +1,66 @@
+"""What scripts/up, preview and destroy (scripts/stacks.py) say when the engine fails for a
+reason the user can fix: one paragraph naming the stack, what is wrong and the fix, instead of
+the engine's raw error (the messages below are the engine's own, pulumi 3.259). The faults
+themselves are provoked against local clusters in tests/engine/test_faults.py."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from pulumi import automation as auto
+
+from tests.harness import REPO
+
+sys.path.insert(0, str(REPO / "scripts"))
+import stacks  # noqa: E402
+
+ENGINE_SAID = {
+    "passphrase": "error: getting stack configuration: get stack secrets manager: "
+                  "incorrect passphrase",
+    "truncated": "error: failed to load checkpoint: place 1: unexpected end of JSON input",
+    "integrity": "error: The Pulumi CLI encountered a snapshot integrity error. This is a bug!",
+    "unreachable": 'error: configured Kubernetes cluster is unreachable: unable to load schema '
+                   'information from the API server: Get "https://127.0.0.1:1/openapi/v2": '
+                   'dial tcp 127.0.0.1:1: connect: connection refused',
+    "locked": "error: the stack is currently locked by 1 lock(s). Either wait for the other "
+              "process(es) to end or delete the lock file with `pulumi cancel`.",
+}
+
+
+def environment() -> stacks.Environment:
+    return stacks.Environment(REPO, "dev", {"PULUMI_BACKEND_URL": "file:///srv/state"})
+
+
+def failing(text: str):
+    def step():
+        raise auto.errors.CommandError(auto.CommandResult(stdout="", stderr=text, code=255))
+    return step
+
+
+@pytest.mark.parametrize("fault,words", [
+    ("passphrase", "platform stack 'dev': PULUMI_CONFIG_PASSPHRASE is not the passphrase this "
+                   "stack's secrets were set with"),
+    ("truncated", "platform stack 'dev': its state (/srv/state/.pulumi/stacks/idp/dev.json) is "
+                  "damaged (truncated or edited by hand) and cannot be read. Nothing was applied"),
+    ("integrity", "`cp /srv/state/.pulumi/stacks/idp/dev.json.bak /srv/state/.pulumi/stacks/idp/"
+                  "dev.json`"),
+    ("unreachable", "platform stack 'dev': a cluster it applies to does not answer"),
+])
+def test_an_engine_failure_the_user_can_fix_is_one_paragraph_with_the_fix(fault, words):
+    with pytest.raises(stacks.StacksError) as raised:
+        environment()._run("platform", "up", failing(ENGINE_SAID[fault]))
+    message = str(raised.value)
+    assert words in message, message
+    assert ENGINE_SAID[fault].splitlines()[0][:60] in message  # the engine's words follow
+
+
+def test_a_locked_stack_names_the_command_that_clears_a_stale_lock():
+    with pytest.raises(stacks.StackLocked, match=r"pulumi cancel --yes --stack dev"):
+        environment()._run("CRD", "up", failing(ENGINE_SAID["locked"]))
+
+
+def test_any_other_failure_keeps_the_engine_error_with_the_stack_and_command():
+    with pytest.raises(stacks.StacksError, match=r"platform stack 'dev': `pulumi preview` "
+                                                 r"failed:\n(.|\n)*something else"):
+        environment()._run("platform", "preview", failing("error: something else"))
