@@ -12,10 +12,12 @@ by the same name in both projects; the backend and secrets provider are the user
 from __future__ import annotations
 
 import dataclasses
+import socket
 import sys
 import time
+import urllib.parse
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import yaml
 from pulumi import automation as auto
@@ -23,6 +25,7 @@ from pulumi import automation as auto
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from components.config import ClusterTarget, ambient_kubeconfigs  # noqa: E402
 from components.configschema import ConfigError  # noqa: E402
 from components.crd_stack import (  # noqa: E402
     CRD_PROJECT_DIR,
@@ -167,6 +170,40 @@ class Environment:
             )
         return None
 
+    def check_inputs(self) -> None:
+        """Before either stack runs: the platform stack's config (the model the program
+        validates with: every problem at once, each with its key), then every cluster it
+        applies to answering at the address its kubeconfig gives. Nothing runs otherwise."""
+        try:
+            config = load_platform_config(self.project_dir, self.stack)
+        except ConfigError as error:
+            raise StacksError(
+                f"platform stack '{self.stack}' (Pulumi.{self.stack}.yaml): {error}\n"
+                "Nothing was run."
+            ) from None
+        except FileNotFoundError as error:
+            raise StacksError(str(error)) from None
+        silent = []
+        for cluster in config.clusters:
+            if cluster.target.mode != "kubeconfig":
+                continue
+            server = kubeconfig_server(cluster.target)
+            if server is None:
+                continue  # the config check has said what is missing, or the provider will
+            problem = unanswered(server)
+            if problem:
+                silent.append(
+                    f"cluster '{cluster.name}' (context {cluster.target.context or 'current'}, "
+                    f"{server}): {problem}"
+                )
+        if silent:
+            raise StacksError(
+                f"platform stack '{self.stack}': a cluster it applies to does not answer:\n  "
+                + "\n  ".join(silent)
+                + "\nCheck that the cluster is up and that its kubeconfig context points at it "
+                "(`kubectl --context <context> get --raw /readyz`). Nothing was run."
+            )
+
     def _dir(self, label: str) -> Path:
         return self.project_dir / CRD_PROJECT_DIR if label == "CRD" else self.project_dir
 
@@ -214,6 +251,7 @@ class Environment:
         `crds_only`. A stack with pending operations is refused, or cleared first with
         `clear_pending`."""
         output = ""
+        self.check_inputs()
         if self.crds_apart:
             crds = self.crd_stack()
             self.settle_pending("CRD", crds, clear_pending)
@@ -257,6 +295,7 @@ class Environment:
         CRD stack applied once (render mode excepted): refused until then, or, with
         `apply_missing_crds` (throw-away local clusters), applied first. When the CRD stack has
         changes still to apply, the platform's preview is against the CRDs the clusters hold."""
+        self.check_inputs()
         if self.crds_apart:
             crds = self.crd_stack()
             self._run(
@@ -298,6 +337,7 @@ class Environment:
 
     def destroy(self) -> None:
         """The platform stack first, its CRDs last (prod's stay in the clusters: retained)."""
+        self.check_inputs()
         platform = self.platform_stack()
         self._run(
             "platform", "destroy", lambda: platform.destroy(on_output=self.on_output, color="never")
@@ -344,6 +384,48 @@ class Environment:
             "idp:clusters"
         ) or []
         return all((c.get("target") or {}).get("mode", "render") == "render" for c in clusters)
+
+
+def kubeconfig_server(target: ClusterTarget) -> str | None:
+    """The API server URL of the target's context (its kubeconfig's current one without a
+    context), or None when the kubeconfig cannot say."""
+    given = target.kubeconfig
+    if given and ("\n" in given or given.lstrip().startswith(("apiVersion", "{"))):
+        texts = [given]
+    else:
+        paths = [Path(given).expanduser()] if given else ambient_kubeconfigs()
+        texts = [p.read_text(errors="replace") for p in paths if p.is_file()]
+    contexts: dict[Any, Any] = {}
+    clusters: dict[Any, Any] = {}
+    current = None
+    for text in texts:
+        try:
+            document = yaml.safe_load(text) or {}
+        except yaml.YAMLError:
+            return None
+        if not isinstance(document, dict):
+            return None
+        current = current or document.get("current-context")
+        for entry in document.get("contexts") or []:
+            contexts.setdefault(entry.get("name"), entry.get("context") or {})
+        for entry in document.get("clusters") or []:
+            clusters.setdefault(entry.get("name"), entry.get("cluster") or {})
+    context = contexts.get(target.context or current) or {}
+    server = (clusters.get(context.get("cluster")) or {}).get("server")
+    return str(server) if server else None
+
+
+def unanswered(server: str, timeout: float = 5.0) -> str | None:
+    """Why nothing answers at the server's address (a TCP connection), or None."""
+    parsed = urllib.parse.urlsplit(server)
+    if not parsed.hostname:
+        return None
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parsed.hostname, port), timeout=timeout):
+            return None
+    except OSError as error:
+        return error.strerror or str(error)
 
 
 def _tail(error: Exception, lines: int = 30) -> str:

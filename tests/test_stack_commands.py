@@ -64,3 +64,44 @@ def test_any_other_failure_keeps_the_engine_error_with_the_stack_and_command():
     with pytest.raises(stacks.StacksError, match=r"platform stack 'dev': `pulumi preview` "
                                                  r"failed:\n(.|\n)*something else"):
         environment()._run("platform", "preview", failing("error: something else"))
+
+
+def test_a_cluster_that_does_not_answer_is_named_before_anything_runs(tmp_path):
+    import socket
+
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen()
+    port = listening.getsockname()[1]
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(f"""
+clusters:
+- {{name: up, cluster: {{server: "https://127.0.0.1:{port}"}}}}
+- {{name: down, cluster: {{server: "https://127.0.0.1:1"}}}}
+contexts:
+- {{name: idp-dev-platform, context: {{cluster: down, user: u}}}}
+- {{name: other, context: {{cluster: up, user: u}}}}
+""")
+    project = tmp_path / "project"
+    project.mkdir()
+    stack_file = (REPO / "Pulumi.dev.yaml").read_text().replace(
+        "mode: kubeconfig", f"mode: kubeconfig\n        kubeconfig: {kubeconfig}")
+    (project / "Pulumi.dev.yaml").write_text(stack_file)
+    from components.config import ClusterTarget
+
+    assert stacks.kubeconfig_server(ClusterTarget("kubeconfig", str(kubeconfig), "other")) == \
+        f"https://127.0.0.1:{port}"
+    assert stacks.unanswered(f"https://127.0.0.1:{port}") is None
+    listening.close()
+    with pytest.raises(stacks.StacksError) as refused:
+        stacks.Environment(project, "dev", {}).check_inputs()
+    assert ("cluster 'platform' (context idp-dev-platform, https://127.0.0.1:1): Connection "
+            "refused") in str(refused.value)
+    assert "Nothing was run." in str(refused.value)
+
+
+def test_a_stack_config_error_is_refused_before_anything_runs(tmp_path):
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  idp:topology: sideways\n")
+    with pytest.raises(stacks.StacksError, match=r"platform stack 'dev' \(Pulumi.dev.yaml\): "
+                                                 r"invalid stack config"):
+        stacks.Environment(tmp_path, "dev", {}).check_inputs()

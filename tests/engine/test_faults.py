@@ -7,14 +7,18 @@ provider applied is left outside the state."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.engine.conftest import engine_workspace, fresh_workspace
 
@@ -137,3 +141,130 @@ def orphans(workspace, clusters, state) -> list[str]:
             if key not in held:
                 found.append(f"{cluster.context}: {'/'.join(filter(None, key))}")
     return found
+
+
+# -- damaged or wrong inputs at the edges: refused, nothing applied, the state unchanged ------
+
+
+@pytest.fixture(scope="module")
+def ready(engine_bin, cluster_bin, tmp_path_factory):
+    """dev's CRD stack applied to fresh local clusters, the platform stack not yet."""
+    tmp = tmp_path_factory.mktemp("faults-inputs")
+    with fresh_workspace("dev", tmp, engine_bin, cluster_bin) as (workspace, clusters):
+        yield workspace, clusters
+
+
+def state_digests(workspace) -> dict[str, str]:
+    stacks_dir = workspace.root.parent / "state" / ".pulumi" / "stacks"
+    return {str(p.relative_to(stacks_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(stacks_dir.rglob("*.json"))}
+
+
+def live_namespaces(clusters) -> set[str]:
+    return {f"{c.context}/{n}" for c in clusters.clusters for n in clusters.kubectl(
+        c, "get", "namespaces", "-o", "jsonpath={.items[*].metadata.name}").stdout.split()}
+
+
+@contextlib.contextmanager
+def stack_file_edited(workspace, edit):
+    path = workspace.root / "Pulumi.dev.yaml"
+    before = path.read_text()
+    data = yaml.safe_load(before)
+    edit(data["config"])
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    try:
+        yield
+    finally:
+        path.write_text(before)
+
+
+def mirror_copy(tmp_path, edit) -> Path:
+    """The chart mirror as symlinks, one chart changed by `edit(directory)`."""
+    mirror = engine_workspace.chart_mirror()
+    copy = tmp_path / "mirror"
+    copy.mkdir()
+    for chart in mirror.iterdir():
+        (copy / chart.name).symlink_to(chart)
+    edit(copy)
+    return copy
+
+
+def without_kratix(copy: Path) -> None:
+    (copy / "kratix").unlink()
+
+
+def kratix_at_another_version(copy: Path) -> None:
+    (copy / "kratix").unlink()
+    shutil.copytree(engine_workspace.chart_mirror() / "kratix", copy / "kratix")
+    chart = copy / "kratix" / "Chart.yaml"
+    data = yaml.safe_load(chart.read_text())
+    data["version"] = "0.0.1"
+    chart.write_text(yaml.safe_dump(data))
+
+
+def dead_kubeconfig(tmp_path, kubeconfig: str) -> str:
+    """The same kubeconfig with every server moved to a port nothing listens on."""
+    data = yaml.safe_load(Path(kubeconfig).read_text())
+    for cluster in data["clusters"]:
+        cluster["cluster"]["server"] = "https://127.0.0.1:1"
+    dead = tmp_path / "dead-kubeconfig"
+    dead.write_text(yaml.safe_dump(data))
+    return str(dead)
+
+
+def set_target(key: str, value):
+    def edit(config):
+        for cluster in config["idp:clusters"]:
+            cluster["target"][key] = value(cluster["target"]) if callable(value) else value
+    return edit
+
+
+FAULTS = {
+    "wrong passphrase": (None, "PULUMI_CONFIG_PASSPHRASE is not the passphrase this stack's "
+                               "secrets were set with"),
+    "truncated state": (None, "is damaged (truncated or edited by hand) and cannot be read"),
+    "context not in the kubeconfig": (
+        set_target("context", "idp-dev-elsewhere"),
+        "context 'idp-dev-elsewhere' is not in kubeconfig"),
+    "cluster that does not answer": ("dead", "a cluster it applies to does not answer"),
+    "mirror without a pinned chart": ("without", "has neither kratix-"),
+    "mirror at another version": ("another", "holds kratix 0.0.1, but"),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_a_wrong_or_damaged_input_is_one_clear_error_and_changes_nothing(ready, fault, tmp_path):
+    workspace, clusters = ready
+    edit, words = FAULTS[fault]
+    digests, namespaces = state_digests(workspace), live_namespaces(clusters)
+    env = dict(workspace.env)
+    state = workspace.root.parent / "state" / ".pulumi" / "stacks" / "idp" / "dev.json"
+    saved = state.read_bytes()
+    if fault == "wrong passphrase":
+        env["PULUMI_CONFIG_PASSPHRASE"] = "not-the-passphrase"
+    elif fault == "truncated state":
+        state.write_bytes(saved[: len(saved) // 2])
+        digests = state_digests(workspace)
+    mirror = {"without": without_kratix, "another": kratix_at_another_version}
+    if edit == "dead":
+        edit = set_target("kubeconfig", lambda target: dead_kubeconfig(tmp_path,
+                                                                       target["kubeconfig"]))
+    elif edit in mirror:
+        copy = mirror_copy(tmp_path, mirror[edit])
+        edit = lambda config: config.__setitem__("idp:chartMirror", str(copy))  # noqa: E731
+    environment = stacks.Environment(workspace.root, "dev", env,
+                                     engine_root=workspace.environment().engine_root,
+                                     on_output=None)
+    try:
+        with stack_file_edited(workspace, edit or (lambda config: None)):
+            with pytest.raises(stacks.StacksError) as refused:
+                environment.up()
+        after = state_digests(workspace)  # the damaged file too, before it is put back
+    finally:
+        state.write_bytes(saved)
+    message = str(refused.value)
+    assert words in message, message
+    assert "Traceback" not in message, message
+    assert after == digests, "a state file changed"
+    assert live_namespaces(clusters) == namespaces, "something was applied"
+    print(f"{fault}: {message.splitlines()[0][:200]}")
