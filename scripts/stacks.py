@@ -12,6 +12,8 @@ by the same name in both projects; the backend and secrets provider are the user
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import socket
 import sys
 import time
@@ -207,9 +209,53 @@ class Environment:
     def _dir(self, label: str) -> Path:
         return self.project_dir / CRD_PROJECT_DIR if label == "CRD" else self.project_dir
 
+    def lock_holders(self, label: str) -> list[dict[str, Any]]:
+        """The locks a file backend holds for the stack (`pid`, `username`, `hostname`,
+        `timestamp`, and `running`: whether that process is alive, when it is on this host)."""
+        backend = self.env.get("PULUMI_BACKEND_URL", "")
+        if not backend.startswith("file://"):
+            return []  # Pulumi Cloud and buckets: the engine's own refusal says who holds it
+        project = "idp-crds" if label == "CRD" else "idp"
+        locks = Path(backend.removeprefix("file://")) / ".pulumi" / "locks"
+        holders = []
+        for path in sorted(locks.glob(f"**/{project}/{self.stack}/*.json")):
+            try:
+                holder = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            holder["running"] = holder.get("hostname") != socket.gethostname() or _alive(
+                int(holder.get("pid") or 0)
+            )
+            holders.append(holder)
+        return holders
+
+    def refuse_if_locked(self, label: str) -> None:
+        """Refuse at once a stack another run holds, naming it, or one a killed run left
+        locked, with the command that clears the lock."""
+        holders = self.lock_holders(label)
+        if not holders:
+            return
+        who = "; ".join(
+            f"pid {h.get('pid')} of {h.get('username')}@{h.get('hostname')} since "
+            f"{h.get('timestamp')}" + ("" if h["running"] else " (no longer running)")
+            for h in holders
+        )
+        if any(h["running"] for h in holders):
+            raise StackLocked(
+                f"{label} stack '{self.stack}' is being updated by another run ({who}): wait "
+                "for it to end. Two runs of one stack never go at once (docs/operations.md)."
+            )
+        raise StackLocked(
+            f"{label} stack '{self.stack}' is locked by a run that was killed ({who}). Clear "
+            f"the lock with `pulumi cancel --yes --stack {self.stack}` in {self._dir(label)}, "
+            "then run this again (docs/operations.md)."
+        )
+
     def settle_pending(self, label: str, stack: auto.Stack, clear: bool) -> None:
         """Refuse a stack an interrupted run left with pending operations, or, with `clear`,
-        read the clusters again and forget its pending creates (docs/operations.md)."""
+        read the clusters again and forget its pending creates (docs/operations.md). A stack
+        another run holds is refused first (its running update has operations pending too)."""
+        self.refuse_if_locked(label)
         exported = self._run(label, "stack export", stack.export_stack)
         deployment = getattr(exported, "deployment", None) or {}
         pending = deployment.get("pending_operations") or []
@@ -225,9 +271,8 @@ class Environment:
                 f"Their objects may or may not be in the clusters. `scripts/up {self.stack} "
                 f"--clear-pending` reads the clusters again and forgets the pending creates "
                 f"(`pulumi refresh --clear-pending-creates`), then applies: server-side apply "
-                f"takes over an object that exists and creates one that does not. A run "
-                f"that was killed also leaves its lock: clear it first with `pulumi cancel "
-                f"--yes --stack {self.stack}` in {self._dir(label)} (docs/operations.md)."
+                f"takes over an object that exists and creates one that does not "
+                f"(docs/operations.md)."
             )
         print(
             f"{label} stack '{self.stack}': clearing {len(pending)} pending operation(s) "
@@ -252,6 +297,8 @@ class Environment:
         `clear_pending`."""
         output = ""
         self.check_inputs()
+        for label in ("CRD", "platform") if self.crds_apart else ("platform",):
+            self.refuse_if_locked(label)
         if self.crds_apart:
             crds = self.crd_stack()
             self.settle_pending("CRD", crds, clear_pending)
@@ -338,6 +385,8 @@ class Environment:
     def destroy(self) -> None:
         """The platform stack first, its CRDs last (prod's stay in the clusters: retained)."""
         self.check_inputs()
+        for label in ("platform", "CRD") if self.crds_apart else ("platform",):
+            self.refuse_if_locked(label)
         platform = self.platform_stack()
         self._run(
             "platform", "destroy", lambda: platform.destroy(on_output=self.on_output, color="never")
@@ -426,6 +475,18 @@ def unanswered(server: str, timeout: float = 5.0) -> str | None:
             return None
     except OSError as error:
         return error.strerror or str(error)
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _tail(error: Exception, lines: int = 30) -> str:

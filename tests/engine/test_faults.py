@@ -42,6 +42,14 @@ def interrupted(request, engine_bin, cluster_bin, tmp_path):
             start_new_session=True)
         try:
             reached = wait_for_checkpoint(workspace, process, INTERRUPT_AT)
+            # A second run meanwhile is refused at once, naming the one holding the stack.
+            start = time.monotonic()
+            with pytest.raises(stacks.StackLocked) as second:
+                workspace.environment(on_output=None).up()
+            refused_in = time.monotonic() - start
+            assert "platform stack 'dev' is being updated by another run (pid " in str(
+                second.value)
+            assert refused_in < 60, f"the second run took {refused_in:.0f}s to be refused"
             if request.param == "SIGKILL":
                 os.kill(process.pid, signal.SIGKILL)  # the CLI alone: `kill -9 <pid>`
             else:
@@ -84,17 +92,19 @@ def test_an_interrupted_up_is_refused_then_converges_with_the_documented_command
     pending = checkpoint(workspace).get("pending_operations") or []
     environment = workspace.environment(on_output=None)
     if how == "SIGKILL":
-        # Killed with creates in flight: the state says which, and the lock is left behind.
+        # Killed with creates in flight: its lock is left behind, and the state says which
+        # operations were in flight. Each refusal names the next command.
         assert pending, "a killed up left no pending operations"
+        with pytest.raises(stacks.StackLocked) as locked:
+            environment.up()
+        assert "locked by a run that was killed" in str(locked.value)
+        assert "pulumi cancel --yes --stack dev" in str(locked.value)
+        workspace.pulumi("cancel", "--yes")
         with pytest.raises(stacks.PendingOperations) as refused:
             environment.up()
         message = str(refused.value)
-        assert "scripts/up dev --clear-pending" in message and "pulumi cancel" in message
+        assert "scripts/up dev --clear-pending" in message
         assert pending[0]["resource"]["urn"] in message
-        with pytest.raises(stacks.StackLocked) as locked:
-            environment.up(clear_pending=True)
-        assert "pulumi cancel --yes --stack dev" in str(locked.value)
-        workspace.pulumi("cancel", "--yes")
     else:
         # Ctrl-C lets the operations in flight finish: nothing pending, no lock left.
         assert not pending, pending
