@@ -246,10 +246,13 @@ def chart_mirror() -> Path | None:
     return SHARED_CHARTS if SHARED_CHARTS.is_dir() else None
 
 
-def workspace_stack_file(stack: str, mirror: Path | None, kubeconfig: Path | None) -> dict:
-    """The committed stack file with charts from `mirror` and every cluster either applied
-    through `kubeconfig` (the contexts local_cluster names) or, without one, rendered."""
-    data = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())
+def workspace_stack_file(
+    stack: str, mirror: Path | None, kubeconfig: Path | None, source: Path = REPO
+) -> dict:
+    """The committed stack file (of the project at `source`) with charts from `mirror` and
+    every cluster either applied through `kubeconfig` (the contexts local_cluster names) or,
+    without one, rendered."""
+    data = yaml.safe_load((source / f"Pulumi.{stack}.yaml").read_text())
     contexts = {c.cluster: c.context for c in local_cluster.stack_clusters(stack)}
     for cluster in data["config"]["idp:clusters"]:
         cluster["target"] = (
@@ -277,13 +280,17 @@ def workspace_stack_file(stack: str, mirror: Path | None, kubeconfig: Path | Non
     return data
 
 
-def copy_project(destination: Path, extra_dirs: tuple[str, ...] = ()) -> None:
+def copy_project(
+    destination: Path, extra_dirs: tuple[str, ...] = (), source: Path = REPO
+) -> None:
     destination.mkdir(parents=True, exist_ok=True)
     for name in PROJECT_FILES:
-        shutil.copy2(REPO / name, destination / name)
+        shutil.copy2(source / name, destination / name)
     for name in PROJECT_DIRS + extra_dirs:
+        if not (source / name).is_dir():
+            continue  # an older release without it (crds/ came later)
         shutil.copytree(
-            REPO / name,
+            source / name,
             destination / name,
             ignore=shutil.ignore_patterns("__pycache__", "Pulumi.*.yaml"),
             dirs_exist_ok=True,
@@ -298,20 +305,21 @@ def offline_workspace(
     mirror: Path | None = None,
     store: local_controllers.StoreAccess | None = None,
     config: dict | None = None,
+    source: Path = REPO,
 ) -> Workspace:
     """A throw-away copy of the project for `stack`, charts from the mirror, applying to the
     local clusters in `kubeconfig` (render mode without one). With `store` (the local
     clusters' object store, `scripts/local-cluster up --controllers`), every bucket state
     store is that store; `config` replaces top-level `idp:` keys of the stack file."""
     root = tmp / "project"
-    copy_project(root)
+    copy_project(root, source=source)
     mirror = mirror or chart_mirror()
     if mirror is None:
         raise SystemExit(
             f"no chart mirror: set IDP_CHART_MIRROR to a folder filled by "
             f"scripts/mirror-charts (or place the charts at {SHARED_CHARTS})"
         )
-    data = workspace_stack_file(stack, mirror, kubeconfig)
+    data = workspace_stack_file(stack, mirror, kubeconfig, source)
     data["config"].update({f"idp:{key}": value for key, value in (config or {}).items()})
     store_secrets = local_controllers.stack_store_config(data["config"], store) if store else {}
     (root / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))

@@ -27,6 +27,7 @@ from pulumi import automation as auto
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from components.charts import CRD_TYPE  # noqa: E402
 from components.config import ClusterTarget, ambient_kubeconfigs  # noqa: E402
 from components.configschema import ConfigError  # noqa: E402
 from components.crd_stack import (  # noqa: E402
@@ -209,6 +210,45 @@ class Environment:
     def _dir(self, label: str) -> Path:
         return self.project_dir / CRD_PROJECT_DIR if label == "CRD" else self.project_dir
 
+    def hand_over_crds(self, platform: auto.Stack) -> None:
+        """A platform stack applied before the CRD stack existed holds its charts' CRDs in its
+        own state; its `up` would now delete them (and with them every object of their
+        kinds). The CRD stack has just applied the same CRDs (server-side apply shares them),
+        so the platform stack forgets its copies first: they stay in the clusters."""
+        exported = self._run("platform", "stack export", platform.export_stack)
+        version = getattr(exported, "version", None)
+        deployment = dict(getattr(exported, "deployment", None) or {})
+        resources = deployment.get("resources") or []
+        handed = {r["urn"] for r in resources if r.get("type") == CRD_TYPE}
+        if not handed:
+            return
+        print(
+            f"platform stack '{self.stack}': handing {len(handed)} CRDs over to the CRD stack "
+            "(they stay in the clusters; the platform stack's state forgets them)",
+            file=sys.stderr,
+        )
+        kept = []
+        for resource in resources:
+            if resource["urn"] in handed:
+                continue
+            resource = dict(resource)
+            if resource.get("dependencies"):
+                resource["dependencies"] = [u for u in resource["dependencies"] if u not in handed]
+            if resource.get("propertyDependencies"):
+                resource["propertyDependencies"] = {
+                    key: [u for u in urns if u not in handed]
+                    for key, urns in resource["propertyDependencies"].items()
+                }
+            if resource.get("deletedWith") in handed:
+                resource.pop("deletedWith")
+            kept.append(resource)
+        deployment["resources"] = kept
+        self._run(
+            "platform",
+            "stack import",
+            lambda: platform.import_stack(auto.Deployment(version=version, deployment=deployment)),
+        )
+
     def lock_holders(self, label: str) -> list[dict[str, Any]]:
         """The locks a file backend holds for the stack (`pid`, `username`, `hostname`,
         `timestamp`, and `running`: whether that process is alive, when it is on this host)."""
@@ -325,6 +365,8 @@ class Environment:
             return output
         platform = self.platform_stack()
         self.settle_pending("platform", platform, clear_pending)
+        if self.crds_apart:
+            self.hand_over_crds(platform)
         result = self._run(
             "platform",
             "up",

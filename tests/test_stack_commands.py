@@ -105,3 +105,37 @@ def test_a_stack_config_error_is_refused_before_anything_runs(tmp_path):
     with pytest.raises(stacks.StacksError, match=r"platform stack 'dev' \(Pulumi.dev.yaml\): "
                                                  r"invalid stack config"):
         stacks.Environment(tmp_path, "dev", {}).check_inputs()
+
+
+def test_a_platform_stack_from_before_the_crd_stack_forgets_its_crds_instead_of_deleting_them():
+    crd = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+    chart = "urn:pulumi:dev::idp::kubernetes:helm.sh/v4:Chart::argo"
+    crd_urn = f"urn:pulumi:dev::idp::kubernetes:helm.sh/v4:Chart${crd}::argo:apps"
+    app = "urn:pulumi:dev::idp::kubernetes:argoproj.io/v1alpha1:Application::root"
+    resources = [
+        {"urn": chart, "type": "kubernetes:helm.sh/v4:Chart", "custom": False},
+        {"urn": crd_urn, "type": crd, "parent": chart},
+        {"urn": app, "type": "kubernetes:argoproj.io/v1alpha1:Application",
+         "dependencies": [chart, crd_urn], "propertyDependencies": {"spec": [crd_urn]},
+         "deletedWith": crd_urn},
+    ]
+
+    class Platform:
+        imported = None
+
+        def export_stack(self):
+            return auto.Deployment(version=3, deployment={"manifest": {}, "resources": resources})
+
+        def import_stack(self, state):
+            Platform.imported = state
+
+    environment().hand_over_crds(Platform())
+    kept = Platform.imported.deployment["resources"]
+    assert [r["urn"] for r in kept] == [chart, app]
+    assert kept[1]["dependencies"] == [chart] and kept[1]["propertyDependencies"] == {"spec": []}
+    assert "deletedWith" not in kept[1]
+    assert Platform.imported.version == 3
+    Platform.imported = None
+    resources[:] = [r for r in resources if r["urn"] != crd_urn]
+    environment().hand_over_crds(Platform())
+    assert Platform.imported is None  # nothing to hand over: the state is left alone
