@@ -152,6 +152,11 @@ class AppliedCrdStack:
     def up(self, **_options) -> None:
         self.ups += 1
 
+    def export_stack(self):
+        from pulumi import automation as auto
+
+        return auto.Deployment(version=3, deployment={"resources": []})
+
 
 def environment(monkeypatch, wanted: list[PlannedChart]) -> stacks.Environment:
     monkeypatch.setattr(stacks, "plan_charts", lambda *_: wanted)
