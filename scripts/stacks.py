@@ -39,6 +39,9 @@ from components.crd_stack import (  # noqa: E402
     plan_fingerprint,
 )
 
+# The Kubernetes provider's switch for server-side apply conflicts (pulumi-kubernetes v4).
+FORCE_CONFLICTS = "PULUMI_K8S_ENABLE_PATCH_FORCE"
+
 # (stack, command, wall seconds, exit code) of every stack command run in this process.
 STEP_TIMES: list[tuple[str, str, float, int]] = []
 
@@ -326,6 +329,11 @@ class Environment:
                 on_output=self.on_output, color="never", clear_pending_creates=True
             ),
         )
+        # The objects whose create was in flight were applied by the killed run under another
+        # field manager name (the provider draws one per resource), so applying them again
+        # conflicts on every field the program sets. This stack's next `up` takes those
+        # fields over: the program's values, as it declares them.
+        stack.workspace.env_vars = {**stack.workspace.env_vars, FORCE_CONFLICTS: "true"}
 
     def up(
         self, *, crds_only: bool = False, clear_pending: bool = False, force_crds: bool = False
@@ -532,5 +540,13 @@ def _alive(pid: int) -> bool:
 
 
 def _tail(error: Exception, lines: int = 30) -> str:
-    text = str(error).strip().splitlines()
-    return "\n".join(text[-lines:])
+    """The engine's diagnostics (the errors, each with its resource) when it printed them,
+    else the last lines of its output."""
+    text = str(error).strip()
+    if "Diagnostics:" in text:
+        section = text[text.index("Diagnostics:") :]
+        for end in ("\nOutputs:", "\nResources:"):
+            if end in section:
+                section = section[: section.index(end)]
+        return "\n".join(section.strip().splitlines()[: max(lines, 40)])
+    return "\n".join(text.splitlines()[-lines:])
