@@ -33,8 +33,10 @@ def _plain(value: Any) -> Any:
         if sig == rpc._special_secret_sig:
             return {"<secret>": _plain(value.get("value"))}
         if sig is not None:
-            return {"<special>": sig, **{k: _plain(v) for k, v in value.items()
-                                         if k != rpc._special_sig_key}}
+            return {
+                "<special>": sig,
+                **{k: _plain(v) for k, v in value.items() if k != rpc._special_sig_key},
+            }
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
