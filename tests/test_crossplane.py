@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from components import charts, cloud_resources, naming
-from components.cloud_resources import (AWS_CREDENTIALS_SECRET, CROSSPLANE_NAMESPACE,
-                                        IRSA_ANNOTATION, PACKAGE_CONTAINER, PATCH_FUNCTION,
-                                        PROVIDERS, aws_credentials_file)
+from components import charts, naming
+from components.crossplane import component as cloud_resources
+from components.crossplane.component import AWS_CREDENTIALS_SECRET, IRSA_ANNOTATION, PACKAGE_CONTAINER, PATCH_FUNCTION, PROVIDERS, aws_credentials_file
+from components.naming import CROSSPLANE_NAMESPACE
 from components.topology import platform_namespaces
 from promises.cloud import cloud_promises, composite_apis
 from promises.definition import BACKEND_LABEL

@@ -10,9 +10,11 @@ import re
 import pytest
 import yaml
 
-from components import dashboards, dora, naming
-from components.finops import KUBECOST_LABEL_CONCEPTS, KUBECOST_NAMESPACE
-from components.security_baseline import REQUIRED_POD_LABELS
+from components import dashboards, naming
+from components.finops import dora
+from components.finops.component import KUBECOST_LABEL_CONCEPTS
+from components.naming import KUBECOST_NAMESPACE
+from components.security.component import REQUIRED_POD_LABELS
 from policies.platform import cost_labels
 from tests.harness import (Registry, run_program, run_program_capturing, stack_config,
                            stack_file_config)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from components import charts, gitops
+from components import charts
+from components.gitops import component as gitops
 from tests.harness import Registry, is_secret, reveal, run_program, stack_config
 from tests.node_validators import run_validator
 

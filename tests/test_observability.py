@@ -9,10 +9,10 @@ import re
 
 import pytest
 
-from components import charts, dashboards, naming, observability
-from components.observability import (AGENT_NAME, ENDPOINTS, GATEWAY_NAME, OTLP_GRPC_PORT,
-                                      OTLP_HTTP_PORT)
-from components.observability_content import PRODUCED_METRICS
+from components import charts, dashboards, naming
+from components.observability import component as observability
+from components.observability.component import AGENT_NAME, ENDPOINTS, GATEWAY_NAME, OTLP_GRPC_PORT, OTLP_HTTP_PORT
+from components.observability.content import PRODUCED_METRICS
 from tests.harness import REPO, Registry, run_program, stack_config
 from tests.test_config_errors import DEV, PROD, edit, expect_config_error
 

@@ -7,11 +7,11 @@ import json
 import pytest
 import yaml
 
-from components import charts, portal
-from components.catalog import PLATFORM_GROUP, PLATFORM_SYSTEM
-from components.portal import (CATALOG_FILE, GOLDEN_PATHS, READERS_GROUP, SECRETS,
-                               SECRETS_MOUNT)
-from components.config import offered_promises
+from components import charts
+from components.portal import component as portal
+from components.portal.catalog import PLATFORM_GROUP, PLATFORM_SYSTEM
+from components.portal.component import CATALOG_FILE, GOLDEN_PATHS, READERS_GROUP, SECRETS, SECRETS_MOUNT
+from components.promises.settings import offered_promises
 from components.topology import platform_namespaces
 from tests.node_validators import EntityReport
 from tests.harness import (REPO, is_secret, parse_stack_file, reveal, run_program,
@@ -59,9 +59,9 @@ def test_the_portal_is_one_component_on_the_platform_cluster(stack, request):
 
 
 def load_config(stack: str):
-    from components.config import parse_stack_config
+    from components.topology import config_model
     raw = stack_file_config(stack)
-    return parse_stack_config(raw, frozenset({"idp:portalCredentials"}), REPO)
+    return config_model().parse(raw, frozenset({"idp:portalCredentials"}), REPO)
 
 
 def test_dev_fits_its_budget_on_sqlite_and_prod_runs_two_replicas_on_postgres(dev, prod):

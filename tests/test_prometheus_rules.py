@@ -17,8 +17,10 @@ from typing import Sequence
 import pytest
 import yaml
 
-from components import dora, naming
-from components.observability_content import alert_groups
+from components import naming
+from components.finops import dora
+from components.observability.content import alert_groups
+from components.observability.settings import SETTINGS as OBSERVABILITY
 from tests.harness import parse_stack_file
 from tests.validator_binaries import run
 
@@ -106,7 +108,7 @@ def _alert_test(alertname: str, eval_time: str, firing: Sequence[dict], series: 
 
 
 def _settings():
-    return parse_stack_file("prod").observability
+    return OBSERVABILITY.of(parse_stack_file("prod"))
 
 
 def alert_tests() -> list[dict]:
@@ -371,7 +373,7 @@ def _trace_pod_monitor(name: str):
 
 def _trace_self_telemetry(registry) -> bool:
     """Every collector scrapes its own telemetry port into its metrics pipeline."""
-    from components.observability import COLLECTOR_METRICS_PORT
+    from components.observability.component import COLLECTOR_METRICS_PORT
 
     for config in _collector_configs(registry).values():
         scrape = config["receivers"]["prometheus/self"]["config"]["scrape_configs"][0]
@@ -395,7 +397,7 @@ TRACES = {
 
 
 def test_every_declared_metric_source_is_one_the_prod_stack_deploys(prod):
-    from components.observability_content import PRODUCED_METRICS
+    from components.observability.content import PRODUCED_METRICS
 
     assert set(TRACES) == set(PRODUCED_METRICS)
     for source, metrics in PRODUCED_METRICS.items():
@@ -421,8 +423,8 @@ def test_dora_sources_are_the_argocd_controller_scrape_and_the_notifications(pro
 
 def test_grafana_links_read_only_produced_metrics(dev):
     from components import dashboards
-    from components.observability import grafana_datasources
-    from components.observability_content import PRODUCED_METRICS
+    from components.observability.component import grafana_datasources
+    from components.observability.content import PRODUCED_METRICS
 
     produced = frozenset().union(*PRODUCED_METRICS.values())
     queries = [q["query"] for source in grafana_datasources()
@@ -458,7 +460,7 @@ def _dashboards(registry) -> dict[str, dict]:
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_promtool_parses_every_dashboard_and_data_source_query(stack, request, tmp_path):
     from components import dashboards
-    from components.observability import grafana_datasources
+    from components.observability.component import grafana_datasources
 
     registry = request.getfixturevalue(stack)
     models = _dashboards(registry)

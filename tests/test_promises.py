@@ -11,8 +11,9 @@ import pytest
 import yaml
 from pulumi_policy import ResourceValidationPolicy
 
-from components import charts, promise as promise_layer
-from components.config import promise_destinations
+from components import charts
+from components.promises import component as promise_layer
+from components.promises.settings import promise_destinations
 from components.topology import platform_namespaces
 from policies.kratix import POLICIES
 from policies.lib.promises import PROMISE

@@ -8,14 +8,18 @@ import runpy
 import pulumi_kubernetes as k8s
 import pytest
 
-from components import charts, flux, kratix_platform, state_store
+from components import charts
+from components.gitops import flux
+from components.kratix import component as kratix_platform
+from components.state_stores import component as state_store
 from components.charts import crd_without_descriptions
-from components.config import crossplane_clusters, offered_promises
+from components.crossplane.settings import crossplane_clusters
+from components.promises.settings import offered_promises
 from components.profiles import PROFILES
-from components.gitops import clusters_syncing_buckets
-from components.security_baseline import environments_by_cluster
-from components.state_store import StateStore as StateStoreComponent
-from components.state_store import StateStoreArgs
+from components.gitops.layer import clusters_syncing_buckets
+from components.security.component import environments_by_cluster
+from components.state_stores.component import StateStore as StateStoreComponent
+from components.state_stores.component import StateStoreArgs
 from tests.harness import (REPO, Registry, is_secret, parse_stack_file, parse_test_config,
                            reveal, run_program, run_program_capturing, stack_config,
                            stack_file_config)
@@ -83,15 +87,15 @@ def test_each_stack_registers_what_its_config_declares(stack, request):
     assert count(STATE_STORE) == len(config.state_stores)
     assert count(DESTINATION) == len(config.destinations) == \
         count("kubernetes:platform.kratix.io/v1alpha1:Destination")
-    assert count(GITOPS) == int(config.gitops.enabled)
-    assert count(FLUX) == (len(clusters_syncing_buckets(config)) if config.gitops.enabled else 0)
-    assert count(SECURITY) == (clusters if config.security.enabled else 0)
-    assert count(OBSERVABILITY) == int(config.observability.enabled)
+    assert count(GITOPS) == int(config.switched_on("gitops"))
+    assert count(FLUX) == (len(clusters_syncing_buckets(config)) if config.switched_on("gitops") else 0)
+    assert count(SECURITY) == (clusters if config.switched_on("security") else 0)
+    assert count(OBSERVABILITY) == int(config.switched_on("observability"))
     assert count(PROMISE) == len(offered_promises(config)) == \
         count("kubernetes:platform.kratix.io/v1alpha1:Promise")
-    assert count(COST) == (clusters if config.finops.enabled else 0)
-    assert count(DELIVERY) == int(config.finops.enabled and config.gitops.enabled)
-    assert count(PORTAL) == int(config.portal.enabled)
+    assert count(COST) == (clusters if config.switched_on("finops") else 0)
+    assert count(DELIVERY) == int(config.switched_on("finops") and config.switched_on("gitops"))
+    assert count(PORTAL) == int(config.switched_on("portal"))
     assert count(CLOUD) == len(crossplane_clusters(config))
     # Every team namespace gets its quota, default limits, role binding and four policies.
     team_namespaces = sum(len(cluster["teamNamespaces"])
@@ -553,7 +557,7 @@ def test_dev_keeps_the_chart_single_replica(dev):
 
 
 def test_flux_runs_only_the_controllers_a_bucket_sync_needs(dev, prod):
-    from components.flux import UNUSED_CONTROLLERS
+    from components.gitops.flux import UNUSED_CONTROLLERS
 
     chart = dev.named("flux-platform-controllers")
     assert chart.get("chart") == "flux2" and chart.get("version") == charts.CHARTS["flux2"].version
