@@ -373,7 +373,7 @@ def _trace_pod_monitor(name: str):
 
 def _trace_self_telemetry(registry) -> bool:
     """Every collector scrapes its own telemetry port into its metrics pipeline."""
-    from components.observability.component import COLLECTOR_METRICS_PORT
+    from components.observability.names import COLLECTOR_METRICS_PORT
 
     for config in _collector_configs(registry).values():
         scrape = config["receivers"]["prometheus/self"]["config"]["scrape_configs"][0]
@@ -423,7 +423,7 @@ def test_dora_sources_are_the_argocd_controller_scrape_and_the_notifications(pro
 
 def test_grafana_links_read_only_produced_metrics(dev):
     from components import dashboards
-    from components.observability.component import grafana_datasources
+    from components.observability.backends import grafana_datasources
     from components.observability.content import PRODUCED_METRICS
 
     produced = frozenset().union(*PRODUCED_METRICS.values())
@@ -460,7 +460,7 @@ def _dashboards(registry) -> dict[str, dict]:
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_promtool_parses_every_dashboard_and_data_source_query(stack, request, tmp_path):
     from components import dashboards
-    from components.observability.component import grafana_datasources
+    from components.observability.backends import grafana_datasources
 
     registry = request.getfixturevalue(stack)
     models = _dashboards(registry)

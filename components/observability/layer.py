@@ -5,12 +5,12 @@ from __future__ import annotations
 from components.config import StackConfig
 from components.layer import Layer, Topology, switch
 from components.observability.component import (
-    NAMESPACE,
     ObservabilityCharts,
     ObservabilityStack,
     ObservabilityStackArgs,
     WorkerTelemetry,
 )
+from components.observability.names import NAMESPACE
 from components.observability.settings import SETTINGS, telemetry_gateway
 
 # -- the layer: idp:observability ------------------------------------------------------------------
