@@ -9,10 +9,10 @@ from components.gitops.component import (
     ArgoCDAppOfApps,
     ArgoCDAppOfAppsArgs,
     ArgoCDCluster,
-    KratixDestinationSync,
     cluster_config,
     in_cluster_config,
 )
+from components.gitops.destination_sync import KratixDestinationSync
 from components.gitops.flux import FluxBucketAgent, FluxBucketAgentArgs
 from components.gitops.settings import REPOSITORY_CREDENTIALS, SETTINGS
 from components.layer import Layer, Topology, switch
