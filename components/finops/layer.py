@@ -10,7 +10,8 @@ from components.finops.component import (
     CostAllocationArgs,
     allocation_query,
 )
-from components.finops.dora import DeliveryMetrics, DeliveryMetricsArgs, argocd_values, dora_summary
+from components.finops.dora import DeliveryMetrics, DeliveryMetricsArgs, dora_summary
+from components.finops.dora_notifications import argocd_values
 from components.finops.settings import SETTINGS
 from components.layer import ChartAddition, Layer, Topology
 from components.naming import KUBECOST_NAMESPACE
