@@ -12,7 +12,7 @@ import pytest
 from components import charts, dashboards, naming
 from components.observability.sizes import SIZES
 from components.observability.names import AGENT_NAME, ENDPOINTS, GATEWAY_NAME, OTLP_GRPC_PORT, OTLP_HTTP_PORT
-from components.observability.content import PRODUCED_METRICS
+from components.observability.metrics import PRODUCED_METRICS
 from tests.harness import REPO, Registry, run_program, stack_config
 from tests.test_config_errors import DEV, PROD, edit, expect_config_error
 

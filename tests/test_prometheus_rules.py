@@ -19,7 +19,7 @@ import yaml
 
 from components import naming
 from components.finops import dora_content, dora_names, dora_notifications
-from components.observability.content import alert_groups
+from components.observability.alerts import alert_groups
 from components.observability.settings import SETTINGS as OBSERVABILITY
 from tests.harness import parse_stack_file
 from tests.validator_binaries import run
@@ -383,7 +383,7 @@ def _trace_self_telemetry(registry) -> bool:
     return True
 
 
-# How to find each declared source (observability_content.PRODUCED_METRICS) in what the stack
+# How to find each declared source (components/observability/metrics.py, PRODUCED_METRICS) in what the stack
 # deploys: a new source needs an entry here.
 TRACES = {
     "otel-gateway spanmetrics connector": _trace_spanmetrics,
@@ -397,7 +397,7 @@ TRACES = {
 
 
 def test_every_declared_metric_source_is_one_the_prod_stack_deploys(prod):
-    from components.observability.content import PRODUCED_METRICS
+    from components.observability.metrics import PRODUCED_METRICS
 
     assert set(TRACES) == set(PRODUCED_METRICS)
     for source, metrics in PRODUCED_METRICS.items():
@@ -424,7 +424,7 @@ def test_dora_sources_are_the_argocd_controller_scrape_and_the_notifications(pro
 def test_grafana_links_read_only_produced_metrics(dev):
     from components import dashboards
     from components.observability.backends import grafana_datasources
-    from components.observability.content import PRODUCED_METRICS
+    from components.observability.metrics import PRODUCED_METRICS
 
     produced = frozenset().union(*PRODUCED_METRICS.values())
     queries = [q["query"] for source in grafana_datasources()

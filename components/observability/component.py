@@ -26,6 +26,7 @@ from components.dashboards import (
     prometheus_rule,
 )
 from components.naming import CERT_MANAGER_NAMESPACE
+from components.observability.alerts import alert_groups
 from components.observability.backends import (
     kube_prometheus_stack_values,
     loki_values,
@@ -39,12 +40,7 @@ from components.observability.collectors import (
     otel_operator_values,
     pod_monitors,
 )
-from components.observability.content import (
-    DASHBOARD_FOLDER,
-    alert_groups,
-    platform_dashboard,
-    red_dashboard,
-)
+from components.observability.dashboards import DASHBOARD_FOLDER, platform_dashboard, red_dashboard
 from components.observability.names import (
     AGENT_NAME,
     ENDPOINTS,
