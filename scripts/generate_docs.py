@@ -3,7 +3,7 @@
     python scripts/generate_docs.py          # rewrite them
     python scripts/generate_docs.py --check  # exit 1, naming the stale files, when they differ
 
-- docs/config-reference.md: every key of the config model (components/config.py) with its type,
+- docs/config-reference.md: every key of the config model (components/validation.py: the kernel's and each layer's) with its type,
   default, description and the format its value is checked against;
 - the "`<chart>` sets:" lines of docs/layers/*.md: the top-level Helm values each layer gives its
   charts (what `idp:charts.<key>.values` lays over), read from the shipped stacks under mocks;

@@ -1,11 +1,11 @@
 """FluxBucketAgent: Flux's source and kustomize controllers on a cluster that syncs a bucket store.
 
 ArgoCD cannot read S3, so destinations on bucket state stores are synced by Flux (a `Bucket`
-and two `Kustomization`s, see components/gitops.py). This installs only the two controllers that
+and two `Kustomization`s, see destination_sync.py). This installs only the two controllers that
 needs; Flux's Helm, image and notification controllers stay off. With an IAM bucket store,
 source-controller reads the bucket with the node's role.
 
-Private to the GitOps layer: only components/gitops.py imports it.
+Private to the GitOps layer: only its own modules (components/gitops/) import it.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ catalog is derived from it instead of being written by hand, so it cannot drift.
 a System for the platform, a Component per layer, a Resource per cluster, state store and
 destination, a Group per team (and the platform team), and an API per Promise.
 
-Private to the portal layer: only components/portal.py imports it.
+Private to the portal layer: only its own modules (components/portal/) import it.
 """
 
 from __future__ import annotations

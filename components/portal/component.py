@@ -3,7 +3,7 @@
 Backstage compiles its plugins into the image, so the image is configuration (`idp:portal.image`):
 the organisation builds it with the Kubernetes, Argo CD (Roadie) and TechDocs plugins. This layer
 installs the pinned chart with an app-config that
-- reads the catalog as code (components/catalog.py) from a ConfigMap mounted as a file location,
+- reads the catalog as code (catalog.py) from a ConfigMap mounted as a file location,
   so the catalog needs no git access and changes with the stack; the Golden Path templates are
   url locations in this repository (`idp:portal.goldenPathsURL`);
 - points the Kubernetes plugin at every cluster of the stack (read-only RBAC on each);
