@@ -16,9 +16,9 @@ from tests.harness import REPO
 # record) or the composition.
 FOLDER_OF = {layer.name: layer.build.__module__.split(".")[1] for layer in ORDERED_LAYERS}
 FOLDERS = tuple(FOLDER_OF.values())
-KERNEL = {"__init__", "cert_manager", "chart_order", "charts", "clusters", "config", "configschema",
-          "crd_stack", "dashboards", "formats", "layer", "naming", "placement", "profiles", "sync",
-          "validation"}
+KERNEL = {"__init__", "cert_manager", "chart_order", "charts", "checks", "clusters", "config",
+          "configschema", "crd_stack", "dashboards", "formats", "layer", "naming", "placement",
+          "profiles", "sync", "validation"}
 # The parts every layer folder has; settings.py where the layer has settings of its own (state
 # stores and destinations read the kernel's, components/placement.py).
 PARTS = ("__init__.py", "component.py", "layer.py")
