@@ -1,4 +1,6 @@
-"""The FinOps layer: how it registers, the namespaces it owns, its stack outputs and facts, and its `LAYER` record (listed in components/topology.py)."""
+"""The FinOps layer: how it registers, the namespaces it owns, its stack outputs and facts, and its
+`LAYER` record (listed in components/topology.py).
+"""
 
 from __future__ import annotations
 
