@@ -20,8 +20,10 @@ KERNEL = {"__init__", "cert_manager", "chart_order", "charts", "checks", "cluste
           "configschema", "crd_stack", "dashboards", "formats", "layer", "naming", "placement",
           "profiles", "sync", "validation"}
 # The parts every layer folder has; settings.py where the layer has settings of its own (state
-# stores and destinations read the kernel's, components/placement.py).
+# stores and destinations read the kernel's, components/placement.py); sizes.py where it runs
+# workloads (the destinations layer registers Kratix objects only).
 PARTS = ("__init__.py", "component.py", "layer.py")
+NO_WORKLOADS = {"destinations"}
 # The docs page and the tests of each layer, by name (docs/layers/<page>.md, tests/test_<x>.py):
 # the Kratix page and tests/test_components.py cover state stores and destinations.
 PAGE = {"state_stores": "kratix", "destinations": "kratix"}
@@ -139,10 +141,20 @@ def test_every_layer_folder_has_the_same_parts():
         if layer.settings is not None:
             settings = importlib.import_module(f"components.{folder}.settings")
             assert settings.SETTINGS is layer.settings, folder
+        if (directory / "sizes.py").is_file() == (folder in NO_WORKLOADS):
+            missing.append(f"components/{folder}/sizes.py")
         page = REPO / "docs" / "layers" / f"{PAGE.get(folder, folder)}.md"
         tests = REPO / "tests" / f"test_{TESTS.get(folder, folder)}.py"
         missing += [str(p.relative_to(REPO)) for p in (page, tests) if not p.is_file()]
     assert missing == []
+
+
+def test_a_layers_share_of_the_size_profiles_is_in_its_sizes_module():
+    """What a layer's workloads request, per profile, is read in one place."""
+    elsewhere = [_module(p) for folder in FOLDERS
+                 for p in sorted((REPO / "components" / folder).glob("*.py"))
+                 if p.name != "sizes.py" and "per_profile(" in p.read_text()]
+    assert elsewhere == []
 
 
 def test_a_layers_modules_stay_small():

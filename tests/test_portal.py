@@ -9,6 +9,7 @@ import yaml
 
 from components import charts
 from components.portal import component as portal
+from components.portal.sizes import SIZES as PORTAL_SIZES
 from components.portal.catalog import PLATFORM_GROUP, PLATFORM_SYSTEM
 from components.portal.component import CATALOG_FILE, GOLDEN_PATHS, READERS_GROUP, SECRETS, SECRETS_MOUNT
 from components.promises.settings import offered_promises
@@ -66,7 +67,7 @@ def load_config(stack: str):
 
 def test_dev_fits_its_budget_on_sqlite_and_prod_runs_two_replicas_on_postgres(dev, prod):
     dev_values, prod_values = values(dev)["backstage"], values(prod)["backstage"]
-    assert dev_values["resources"] == portal.SIZES["dev"].portal.resources()
+    assert dev_values["resources"] == PORTAL_SIZES["dev"].portal.resources()
     requests = dev_values["resources"]["requests"]
     assert int(requests["cpu"].rstrip("m")) <= 100 and int(requests["memory"].rstrip("Mi")) <= 384
     assert dev_values["replicas"] == 1 and dev_values["pdb"]["create"] is False

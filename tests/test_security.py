@@ -8,7 +8,7 @@ import re
 import pytest
 
 from components import charts, naming
-from components.security import component as security_baseline
+from components.security.sizes import SIZES as SECURITY_SIZES
 from components.profiles import TEAM_QUOTAS
 from tests.harness import Registry, run_program, stack_config
 
@@ -107,7 +107,7 @@ def test_dev_kyverno_cannot_lock_the_cluster_and_keeps_no_admission_reports(dev)
     assert values["features"]["admissionReports"] == {"enabled": False}
     assert values["admissionController"]["replicas"] == 1
     assert values["admissionController"]["container"]["resources"] == \
-        security_baseline.SIZES["dev"].kyverno_controller.resources()
+        SECURITY_SIZES["dev"].kyverno_controller.resources()
 
 
 def test_prod_kyverno_fails_closed_only_with_high_availability(prod):

@@ -9,9 +9,9 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from components import charts
-from components.gitops import flux
-from components.kratix import component as kratix_platform
-from components.state_stores import component as state_store
+from components.gitops.sizes import FLUX_SIZES
+from components.kratix.sizes import SIZES as KRATIX_SIZES
+from components.state_stores.sizes import SIZES as STATE_STORES_SIZES
 from components.charts import crd_without_descriptions
 from components.crossplane.settings import crossplane_clusters
 from components.promises.settings import offered_promises
@@ -145,7 +145,7 @@ def test_dev_kratix_chart_values(dev):
     assert values["stateStores"] == [] and values["destinations"] == []
     assert values["image"] == charts.IMAGES["kratix-controller"]
     assert "@sha256:" in values["image"]
-    assert values["resources"] == kratix_platform.SIZES["dev"].kratix_controller.resources()
+    assert values["resources"] == KRATIX_SIZES["dev"].kratix_controller.resources()
     assert "serviceAccount" not in values
 
 
@@ -173,9 +173,9 @@ def test_dev_embedded_store_is_versioned_minio_with_generated_secret_credentials
     minio = dev.named("default-minio")
     container = minio.get("spec", "template", "spec", "containers")[0]
     assert container["image"] == charts.IMAGES["minio"]
-    assert container["resources"] == state_store.SIZES["dev"].minio.resources()
+    assert container["resources"] == STATE_STORES_SIZES["dev"].minio.resources()
     assert dev.named("default-minio-data").get("spec", "resources", "requests", "storage") \
-        == state_store.SIZES["dev"].minio_storage
+        == STATE_STORES_SIZES["dev"].minio_storage
     for r in dev.of_type("random:index/randomPassword:RandomPassword"):
         assert r.get("special") is False and r.get("length") >= 20
 
@@ -295,7 +295,7 @@ def test_prod_footprint_is_highly_available(prod):
     assert values["webhook"]["replicaCount"] == 3
     assert values["podDisruptionBudget"] == {"enabled": True}
     kratix = prod.named("kratix-controller")
-    assert kratix.get("values", "resources") == kratix_platform.SIZES["prod"].kratix_controller.resources()
+    assert kratix.get("values", "resources") == KRATIX_SIZES["prod"].kratix_controller.resources()
 
 
 def test_prod_outputs_give_each_destination_its_sync_paths(prod):
@@ -563,7 +563,7 @@ def test_flux_runs_only_the_controllers_a_bucket_sync_needs(dev, prod):
     assert chart.get("chart") == "flux2" and chart.get("version") == charts.CHARTS["flux2"].version
     assert chart.get("namespace") == "flux-system"
     values = chart.get("values")
-    footprint = flux.SIZES["dev"].flux_controller.resources()
+    footprint = FLUX_SIZES["dev"].flux_controller.resources()
     # helm-controller installs the promises' operators (Flux HelmReleases); the rest stay off.
     assert values["helmController"] == {"create": True, "resources": footprint}
     assert all(values[c] == {"create": False} for c in UNUSED_CONTROLLERS

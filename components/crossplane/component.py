@@ -20,48 +20,38 @@ import pulumi_kubernetes as k8s
 from components import charts, naming
 from components.charts import ResolvedChart
 from components.crossplane.settings import Crossplane
+from components.crossplane.sizes import SIZES
 from components.naming import CROSSPLANE_NAMESPACE
-from components.profiles import Footprint, SizeProfile, per_profile
-
-
-@dataclasses.dataclass(frozen=True)
-class CrossplaneSizes:
-    """This layer's share of each size profile: Crossplane core, its RBAC manager and each package's pod."""
-
-    crossplane: Footprint
-    """Crossplane core (optional cloud layer), on each cluster it runs on."""
-    crossplane_rbac_manager: Footprint
-    crossplane_package: Footprint
-    """Each provider's and function's pod (sized through a DeploymentRuntimeConfig)."""
-
-
-SIZES: Mapping[str, CrossplaneSizes] = per_profile(
-    dev=CrossplaneSizes(
-        # The cloud layer is off in dev; if turned on, one small replica of everything.
-        crossplane=Footprint(1, "50m", "128Mi", "500m", "512Mi"),
-        crossplane_rbac_manager=Footprint(1, "10m", "32Mi", "100m", "128Mi"),
-        crossplane_package=Footprint(1, "25m", "128Mi", "500m", "512Mi"),
-    ),
-    prod=CrossplaneSizes(
-        # Core and RBAC manager elect a leader: the second replica takes over on node loss.
-        # Upjet providers hold a Terraform-derived schema in memory, hence the larger limit.
-        crossplane=Footprint(2, "100m", "256Mi", "1", "1Gi"),
-        crossplane_rbac_manager=Footprint(2, "50m", "64Mi", "250m", "256Mi"),
-        crossplane_package=Footprint(1, "100m", "256Mi", "1", "1Gi"),
-    ),
-)
-
+from components.profiles import SizeProfile
 
 PACKAGE_API = "pkg.crossplane.io/v1"
+
+
 RUNTIME_CONFIG_API = "pkg.crossplane.io/v1beta1"
+
+
 # The container Crossplane runs a package in (what a DeploymentRuntimeConfig patches).
 PACKAGE_CONTAINER = "package-runtime"
+
+
 PATCH_FUNCTION = "function-patch-and-transform"
+
+
 PROVIDER_CONFIG_NAME = "default"
+
+
 AWS_CREDENTIALS_SECRET = "aws-credentials"
+
+
 AWS_CREDENTIALS_KEY = "credentials"
+
+
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+
+
 NO_CAPABILITIES = {"capabilities": {"drop": ["ALL"]}}
+
+
 RESTRICTED_POD = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
 
 

@@ -22,45 +22,9 @@ import pulumi_kubernetes as k8s
 from components import naming
 from components.charts import ResolvedChart, install_chart
 from components.finops.settings import FinOps
+from components.finops.sizes import SIZES
 from components.naming import KUBECOST_NAMESPACE
-from components.profiles import Footprint, SizeProfile, per_profile
-
-
-@dataclasses.dataclass(frozen=True)
-class FinOpsSizes:
-    """This layer's share of each size profile: Kubecost's workloads and volumes."""
-
-    kubecost_aggregator: Footprint
-    kubecost_aggregator_storage: str
-    kubecost_agent: Footprint
-    kubecost_local_store: Footprint
-    kubecost_local_store_storage: str
-    kubecost_frontend: Footprint
-
-
-SIZES: Mapping[str, FinOpsSizes] = per_profile(
-    dev=FinOpsSizes(
-        # Everything FinOps and DORA add fits 100m CPU / 280Mi in requests; the aggregator's
-        # limit leaves it room to grow on a quiet single-node cluster.
-        kubecost_aggregator=Footprint(1, "40m", "112Mi", "500m", "1Gi"),
-        kubecost_aggregator_storage="2Gi",
-        kubecost_agent=Footprint(1, "20m", "48Mi", "200m", "256Mi"),
-        kubecost_local_store=Footprint(1, "10m", "32Mi", "100m", "128Mi"),
-        kubecost_local_store_storage="2Gi",
-        kubecost_frontend=Footprint(1, "10m", "32Mi", "100m", "64Mi"),
-    ),
-    prod=FinOpsSizes(
-        # Kubecost's chart default for the aggregator (ClickHouse needs memory), with a block
-        # volume for its database.
-        kubecost_aggregator=Footprint(1, "500m", "3Gi", "2", "6Gi"),
-        kubecost_aggregator_storage="128Gi",
-        kubecost_agent=Footprint(1, "100m", "256Mi", "1", "1Gi"),
-        kubecost_local_store=Footprint(1, "100m", "256Mi", "500m", "512Mi"),
-        kubecost_local_store_storage="32Gi",
-        kubecost_frontend=Footprint(2, "50m", "64Mi", "250m", "128Mi"),
-    ),
-)
-
+from components.profiles import SizeProfile
 
 # Kubecost's allocation concepts (kubecostProductConfigs.labelMappingConfigs) and the cost label
 # each reads. The chart's default department label is `dept`; ours is the baseline's.

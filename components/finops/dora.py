@@ -30,34 +30,9 @@ from components.charts import ResolvedChart, install_chart
 from components.finops.dora_content import DORA_METRICS, dora_dashboard, recording_rules
 from components.finops.dora_names import DASHBOARD_FOLDER, DASHBOARD_UID, PUSHGATEWAY_NAME
 from components.finops.settings import Baseline
+from components.finops.sizes import DELIVERY_SIZES
 from components.naming import ARGOCD_NAMESPACE
-from components.profiles import Footprint, SizeProfile, per_profile
-
-
-@dataclasses.dataclass(frozen=True)
-class DeliveryMetricsSizes:
-    """This layer's share of each size profile: ArgoCD's notifications controller and the Pushgateway."""
-
-    argocd_notifications: Footprint
-    pushgateway: Footprint
-    pushgateway_storage: str | None
-
-
-SIZES: Mapping[str, DeliveryMetricsSizes] = per_profile(
-    dev=DeliveryMetricsSizes(
-        argocd_notifications=Footprint(1, "10m", "32Mi", "100m", "64Mi"),
-        # Deployment events live in memory: a restart forgets the last ones (dev only).
-        pushgateway=Footprint(1, "10m", "24Mi", "100m", "64Mi"),
-        pushgateway_storage=None,
-    ),
-    prod=DeliveryMetricsSizes(
-        argocd_notifications=Footprint(1, "50m", "64Mi", "250m", "128Mi"),
-        # One replica with a persisted store: first-deploy timestamps are pushed only once.
-        pushgateway=Footprint(1, "50m", "64Mi", "250m", "128Mi"),
-        pushgateway_storage="2Gi",
-    ),
-)
-
+from components.profiles import SizeProfile
 
 # -- the component --------------------------------------------------------------------------------
 
@@ -136,11 +111,11 @@ class DeliveryMetrics(pulumi.ComponentResource):
 def pushgateway_values(profile: SizeProfile, service_monitor: bool) -> dict:
     """One Pushgateway scraped with its pushed labels kept; prod persists what it holds (first
     deploys are pushed once). Only ArgoCD (pushes) and monitoring (scrapes) may reach it."""
-    storage = SIZES[profile.name].pushgateway_storage
+    storage = DELIVERY_SIZES[profile.name].pushgateway_storage
     values: dict = {
         "fullnameOverride": PUSHGATEWAY_NAME,
-        "replicaCount": SIZES[profile.name].pushgateway.replicas,
-        "resources": SIZES[profile.name].pushgateway.resources(),
+        "replicaCount": DELIVERY_SIZES[profile.name].pushgateway.replicas,
+        "resources": DELIVERY_SIZES[profile.name].pushgateway.resources(),
         "automountServiceAccountToken": False,
         # Merged into the chart's pod defaults (user 65534, non-root).
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},

@@ -9,7 +9,6 @@ from typing import Sequence
 import yaml
 
 from components import naming
-from components.finops.dora import SIZES
 from components.finops.dora_names import (
     ARGOCD_APP_LABELS,
     DEPLOY_COMMIT,
@@ -24,6 +23,7 @@ from components.finops.dora_names import (
     TRIGGER_DEPLOYED,
     TRIGGER_FIRST_DEPLOYED,
 )
+from components.finops.sizes import DELIVERY_SIZES
 from components.profiles import SizeProfile
 
 # -- ArgoCD notifications ------------------------------------------------------------------------
@@ -122,7 +122,7 @@ def argocd_values(
         },
         "notifications": {
             "enabled": True,
-            "resources": SIZES[profile.name].argocd_notifications.resources(),
+            "resources": DELIVERY_SIZES[profile.name].argocd_notifications.resources(),
             "metrics": {"enabled": True, "serviceMonitor": {"enabled": service_monitors}},
             "notifiers": {
                 f"service.webhook.{DORA_SERVICE}": dump(

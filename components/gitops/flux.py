@@ -11,39 +11,22 @@ Private to the GitOps layer: only its own modules (components/gitops/) import it
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar, Mapping
+from typing import ClassVar
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components import naming
 from components.charts import ResolvedChart, install_chart
+from components.gitops.sizes import FLUX_SIZES
 from components.naming import FLUX_NAMESPACE
-from components.profiles import Footprint, SizeProfile, per_profile
+from components.profiles import SizeProfile
 
 UNUSED_CONTROLLERS = (
     "helmController",
     "imageAutomationController",
     "imageReflectionController",
     "notificationController",
-)
-
-
-@dataclasses.dataclass(frozen=True)
-class FluxSizes:
-    """This layer's share of each size profile: Flux's controllers."""
-
-    flux_controller: Footprint
-
-
-SIZES: Mapping[str, FluxSizes] = per_profile(
-    dev=FluxSizes(
-        flux_controller=Footprint(1, "50m", "64Mi", "500m", "256Mi"),
-    ),
-    prod=FluxSizes(
-        # Flux's controllers elect a leader; one replica each, restarted on failure.
-        flux_controller=Footprint(1, "100m", "128Mi", "1", "512Mi"),
-    ),
 )
 
 
@@ -86,7 +69,7 @@ class FluxBucketAgent(pulumi.ComponentResource):
 
 
 def flux_values(args: FluxBucketAgentArgs) -> dict:
-    footprint = SIZES[args.profile.name].flux_controller.resources()
+    footprint = FLUX_SIZES[args.profile.name].flux_controller.resources()
     values: dict = {controller: {"create": False} for controller in UNUSED_CONTROLLERS}
     if args.helm_controller:
         values["helmController"] = {"create": True, "resources": footprint}

@@ -42,3 +42,21 @@ SIZES: Mapping[str, GitOpsSizes] = per_profile(
         secrets_controller=Footprint(2, "50m", "64Mi", "250m", "128Mi"),
     ),
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class FluxSizes:
+    """This layer's share of each size profile: Flux's controllers."""
+
+    flux_controller: Footprint
+
+
+FLUX_SIZES: Mapping[str, FluxSizes] = per_profile(
+    dev=FluxSizes(
+        flux_controller=Footprint(1, "50m", "64Mi", "500m", "256Mi"),
+    ),
+    prod=FluxSizes(
+        # Flux's controllers elect a leader; one replica each, restarted on failure.
+        flux_controller=Footprint(1, "100m", "128Mi", "1", "512Mi"),
+    ),
+)

@@ -11,28 +11,9 @@ import pulumi_kubernetes as k8s
 from components import naming
 from components.cert_manager import cert_manager_values
 from components.charts import ResolvedChart, install_chart
+from components.kratix.sizes import SIZES
 from components.naming import CERT_MANAGER_NAMESPACE, KRATIX_NAMESPACE
-from components.profiles import Footprint, SizeProfile, per_profile
-
-
-@dataclasses.dataclass(frozen=True)
-class KratixSizes:
-    """This layer's share of each size profile: the Kratix controller."""
-
-    kratix_controller: Footprint
-
-
-SIZES: Mapping[str, KratixSizes] = per_profile(
-    dev=KratixSizes(
-        # The Kratix chart's own default; the controller is idle most of the time.
-        kratix_controller=Footprint(1, "100m", "256Mi", "200m", "256Mi"),
-    ),
-    prod=KratixSizes(
-        # Leader election keeps one active controller; the second takes over on node loss.
-        kratix_controller=Footprint(2, "250m", "512Mi", "1", "1Gi"),
-    ),
-)
-
+from components.profiles import SizeProfile
 
 CONTROLLER_DEPLOYMENT = "kratix-platform-controller-manager"
 

@@ -27,41 +27,38 @@ from components.charts import ResolvedChart, install_chart, platform_namespace
 from components.naming import PORTAL_NAMESPACE
 from components.portal.catalog import as_yaml
 from components.portal.settings import Portal, PortalSite
-from components.profiles import Footprint, SizeProfile, per_profile
-
-
-@dataclasses.dataclass(frozen=True)
-class PortalSizes:
-    """This layer's share of each size profile: Backstage."""
-
-    portal: Footprint
-
-
-SIZES: Mapping[str, PortalSizes] = per_profile(
-    dev=PortalSizes(
-        # Backstage with an in-memory SQLite catalog; the budget is 100m / 384Mi in dev.
-        portal=Footprint(1, "100m", "384Mi", "1", "768Mi"),
-    ),
-    prod=PortalSizes(
-        # Two stateless portal replicas on PostgreSQL, behind a PDB.
-        portal=Footprint(2, "250m", "512Mi", "1", "1Gi"),
-    ),
-)
-
+from components.portal.sizes import SIZES
+from components.profiles import SizeProfile
 
 PORTAL_NAME = "backstage"
+
+
 CATALOG_MOUNT = "/catalog"
+
+
 CATALOG_FILE = "entities.yaml"
+
+
 SECRETS = "backstage-secrets"
+
+
 # The Secret is mounted as files, one per key, and the app-config reads them with `$file`
 # (secrets as files, not environment variables).
 SECRETS_MOUNT = "/etc/backstage/secrets"
+
+
 # Backstage's image runs as `node`; any non-root high UID can read its files.
 PORTAL_UID = 65532
+
+
 # The Golden Path templates under golden-paths/ in this repository.
 GOLDEN_PATHS = ("go-service", "java-service", "terraform-module")
+
+
 # Identity that workers bind read-only access to (an IAM role or token maps to this group).
 READERS_GROUP = "idp-portal-readers"
+
+
 # What the Kubernetes plugin reads (Backstage documents get/list/watch on these).
 READ_RULES = [
     {

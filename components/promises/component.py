@@ -12,26 +12,8 @@ import pulumi_kubernetes as k8s
 from components import naming
 from components.charts import ChartSource
 from components.naming import KRATIX_API
-from components.profiles import Footprint, per_profile
+from components.profiles import Footprint
 from promises.definition import PromiseDefinition
-
-
-@dataclasses.dataclass(frozen=True)
-class PromiseSizes:
-    """This layer's share of each size profile: each promise's operator."""
-
-    promise_operator: Footprint
-    """Each promise's operator (CloudNativePG, redis-operator) on every destination."""
-
-
-SIZES: Mapping[str, PromiseSizes] = per_profile(
-    dev=PromiseSizes(
-        promise_operator=Footprint(1, "25m", "64Mi", "200m", "256Mi"),
-    ),
-    prod=PromiseSizes(
-        promise_operator=Footprint(1, "100m", "128Mi", "500m", "512Mi"),
-    ),
-)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,8 +11,9 @@ import pulumi
 from components import charts
 from components.config import StackConfig
 from components.layer import Layer, Topology
-from components.promises.component import SIZES, KratixPromise, KratixPromiseArgs
+from components.promises.component import KratixPromise, KratixPromiseArgs
 from components.promises.settings import SETTINGS, offered_promises
+from components.promises.sizes import SIZES
 
 # -- the layer: idp:promises, each promise after the Kratix controller ----------------------------
 

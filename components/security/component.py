@@ -22,41 +22,32 @@ from components import naming
 from components.charts import ResolvedChart, install_chart
 from components.config import StackConfig, Team
 from components.naming import KYVERNO_NAMESPACE
-from components.profiles import Footprint, SizeProfile, per_profile
+from components.profiles import SizeProfile
 from components.security.settings import Security
-
-
-@dataclasses.dataclass(frozen=True)
-class SecuritySizes:
-    """This layer's share of each size profile: Kyverno's controllers."""
-
-    kyverno_controller: Footprint
-    kyverno_admission_replicas: int
-
-
-SIZES: Mapping[str, SecuritySizes] = per_profile(
-    dev=SecuritySizes(
-        kyverno_controller=Footprint(1, "50m", "128Mi", "500m", "384Mi"),
-        kyverno_admission_replicas=1,
-    ),
-    prod=SecuritySizes(
-        kyverno_controller=Footprint(1, "100m", "256Mi", "1", "768Mi"),
-        # Three admission controllers and a PDB: webhooks fail closed in prod.
-        kyverno_admission_replicas=3,
-    ),
-)
-
+from components.security.sizes import SIZES
 
 KYVERNO_POLICY_API = "policies.kyverno.io/v1alpha1"
+
+
 # Namespaces no webhook or policy may touch: the control plane's own, whatever it needs to start.
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", KYVERNO_NAMESPACE)
+
+
 # The built-in ClusterRole a team's group gets in its own namespaces, by environment: full
 # control where they experiment, deploy rights before prod, read-only in prod (GitOps deploys).
 TEAM_ROLE_BY_ENVIRONMENT = {"dev": "admin", "staging": "edit", "prod": "view"}
+
+
 TEAM_ROLE_DEFAULT = "view"
+
+
 # Pods carry these labels, like the namespaces the platform-cost-labels policy reads.
 REQUIRED_POD_LABELS = naming.COST_LABELS
+
+
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+
+
 # OTLP gRPC and HTTP: what instrumented team pods send to the collector agent.
 OTLP_PORTS = (4317, 4318)
 

@@ -19,34 +19,18 @@ from components.charts import platform_namespace
 from components.naming import KRATIX_API
 from components.placement import EmbeddedBucket, ExternalBucket, GitStore
 from components.placement import StateStore as StateStoreSpec
-from components.profiles import Footprint, SizeProfile, per_profile
+from components.profiles import SizeProfile
+from components.state_stores.sizes import SIZES
 from components.sync import StoreAccess
 
-
-@dataclasses.dataclass(frozen=True)
-class StateStoreSizes:
-    """This layer's share of each size profile: the embedded MinIO and its volume."""
-
-    minio: Footprint
-    minio_storage: str
-
-
-SIZES: Mapping[str, StateStoreSizes] = per_profile(
-    dev=StateStoreSizes(
-        minio=Footprint(1, "50m", "256Mi", "500m", "512Mi"),
-        minio_storage="5Gi",
-    ),
-    prod=StateStoreSizes(
-        minio=Footprint(1, "250m", "1Gi", "1", "2Gi"),
-        minio_storage="50Gi",
-    ),
-)
-
-
 MINIO_PORT = 9000
+
+
 # A high UID that cannot collide with a host user (the image runs as any UID; fsGroup makes the
 # volume writable).
 MINIO_UID = 10001
+
+
 CREDENTIALS_DIR = "/run/secrets/minio"
 
 
