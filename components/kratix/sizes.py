@@ -1,4 +1,4 @@
-"""This layer's share of each size profile (`SIZES[profile]`): what each of its pieces
+"""The Kratix layer's share of each size profile (`SIZES[profile]`): what each of its pieces
 requests and how many run.
 """
 

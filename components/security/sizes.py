@@ -1,4 +1,4 @@
-"""This layer's share of each size profile (`SIZES[profile]`): what each of its pieces
+"""The security baseline's share of each size profile (`SIZES[profile]`): what each of its pieces
 requests and how many run.
 """
 
