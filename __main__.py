@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pulumi
 
-from components.config import load_stack_config_or_exit
-from components.topology import compose
+from components.topology import compose, config_model
 
 # Registered resources come back as URNs and IDs, not resource references: with references the
 # Python SDK rebuilds every child of every chart as an object, asking the engine for each one's
@@ -14,7 +13,7 @@ from components.topology import compose
 # them. docs/performance.md has what it saves; set it to false to get references back.
 os.environ.setdefault("PULUMI_DISABLE_RESOURCE_REFERENCES", "true")
 
-config = load_stack_config_or_exit()
+config = config_model().load_or_exit()
 topology = compose(config, pulumi.get_stack(), Path.cwd())
 for key, value in topology.outputs().items():
     pulumi.export(key, value)

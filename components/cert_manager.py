@@ -37,7 +37,7 @@ SIZES: Mapping[str, CertManagerSizes] = per_profile(
 def cert_manager_values(profile: SizeProfile) -> dict:
     ha = profile.highly_available
     return {
-        # keep: False for the same reason as ArgoCD's CRDs (components/gitops.py): destroy
+        # keep: False for the same reason as ArgoCD's CRDs (components/gitops/values.py): destroy
         # leaves nothing of the stack's behind.
         "crds": {"enabled": True, "keep": False},
         "replicaCount": SIZES[profile.name].cert_manager.replicas,

@@ -1,19 +1,19 @@
-"""The stack's one validated config model: every `idp:*` key, its defaults and cross-field rules.
+"""The config kernel: the model every stack shares (profile, clusters, state stores and
+destinations, teams, charts) and how a layer declares its own settings with it.
 
-`load_stack_config()` reads the stack's config, parses it into frozen dataclasses and checks it as
-a whole. Any mistake raises `ConfigError` (a `pulumi.RunError`) naming the full key path and what
-is accepted, before a single resource is registered. Each layer's settings model and checks live
-in `components/settings/<layer>.py`; this module holds what the layers share (clusters, teams,
-charts), composes them into `StackConfig` and resolves it.
+Each layer's settings model and checks live in its folder (`components/<layer>/settings.py`,
+its `SETTINGS = LayerSettings(...)`); the layer's `LAYER` record carries them and
+components/validation.py assembles the stack's one model from the layers it is given, parses
+and checks it as a whole. This module imports no layer.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
+import enum
 import os
 from pathlib import Path
-from typing import Any, Mapping, Optional, get_origin
+from typing import Any, Callable, Generic, Mapping, Optional, TypeVar, cast
 
 import pulumi
 import yaml
@@ -21,77 +21,14 @@ import yaml
 from components import charts, naming
 from components import formats as fmt
 from components.charts import ResolvedChart
-from components.configschema import (
-    NAMESPACE,
-    ConfigError,
-    Problems,
-    duplicates,
-    field_types,
-    format_rows,
-    model_fields,
-    parse_model,
-    reference_rows,
-    setting,
-    to_raw,
-)
-from components.settings.crossplane import Crossplane, check_crossplane, crossplane_clusters
-from components.settings.finops import Baseline, FinOps, check_finops
-from components.settings.gitops import REPOSITORY_CREDENTIALS, GitOps, check_gitops
-from components.settings.kratix import (
+from components.configschema import NAMESPACE, Problems, setting
+from components.placement import (
     BucketStore,
     Destination,
     DestinationSettings,
-    EmbeddedBucket,
-    ExternalBucket,
-    GitStore,
-    KratixSettings,
     StateStore,
     StateStoreSettings,
-    check_credentials,
-    resolve_destinations,
-    resolve_state_stores,
 )
-from components.settings.observability import Observability, check_observability
-from components.settings.portal import Portal, PortalSite, check_portal
-from components.settings.promises import (
-    Promises,
-    check_promises,
-    offered_promises,
-    promise_destinations,
-)
-from components.settings.security import Security, check_security
-
-# Each layer's settings live in components/settings/<layer>.py; the ones other modules take
-# from here, with the stack's own model.
-__all__ = [
-    "REPOSITORY_CREDENTIALS",
-    "USER_ERROR_SHOWN_EXIT_CODE",
-    "Baseline",
-    "Cluster",
-    "ConfigError",
-    "Crossplane",
-    "Destination",
-    "EmbeddedBucket",
-    "ExternalBucket",
-    "FinOps",
-    "GitOps",
-    "GitStore",
-    "Observability",
-    "Portal",
-    "PortalSite",
-    "Security",
-    "StackConfig",
-    "StateStore",
-    "Team",
-    "crossplane_clusters",
-    "default_config",
-    "load_stack_config",
-    "load_stack_config_or_exit",
-    "offered_promises",
-    "parse_stack_config",
-    "promise_destinations",
-    "reference_page",
-]
 
 PROFILES = ("dev", "prod")
 TOPOLOGIES = ("single-cluster", "multi-cluster")
@@ -225,10 +162,6 @@ class ChartOverride:
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# Developer portal (Backstage)
-
-
 def _default_clusters() -> tuple[Cluster, ...]:
     return (Cluster(name="platform", role="platform", environment="dev", region="local"),)
 
@@ -243,7 +176,8 @@ def _default_destinations() -> tuple[DestinationSettings, ...]:
 
 @dataclasses.dataclass(frozen=True)
 class StackConfig:
-    """Everything one stack declares. Keys are `idp:<key>`."""
+    """Everything one stack declares. Keys are `idp:<key>`: the kernel's below, each layer's
+    in `layers` (its `LayerSettings` declares it)."""
 
     profile: str = setting(
         "profile",
@@ -296,47 +230,9 @@ class StackConfig:
         "(kwok-simulated clusters: the API server refuses loopback endpoint addresses)",
         default=True,
     )
-    kratix: KratixSettings = setting("kratix", "Kratix controller settings", default=KratixSettings)
     state_store_credentials: Mapping[str, Mapping[str, str]] = setting(
         "stateStoreCredentials",
         "secret credentials per state store name (set with `pulumi config set --secret --path`)",
-        default=dict,
-        secret=True,
-    )
-    gitops: GitOps = setting("gitops", "GitOps with ArgoCD", default=GitOps)
-    security: Security = setting("security", "security baseline", default=Security)
-    observability: Observability = setting(
-        "observability",
-        "telemetry collection, storage, dashboards and alerts",
-        default=Observability,
-    )
-    promises: Promises = setting(
-        "promises", "services as a service: every promise in promises/", default=Promises
-    )
-    finops: FinOps = setting("finops", "cost allocation and delivery metrics", default=FinOps)
-    crossplane: Crossplane = setting(
-        "crossplane", "Crossplane cloud layer (off by default)", default=Crossplane
-    )
-    crossplane_credentials: Mapping[str, Mapping[str, str]] = setting(
-        "crossplaneCredentials",
-        "secret cloud credentials per provider: aws.accessKeyID and "
-        "aws.secretAccessKey (set with `pulumi config set --secret --path`)",
-        default=dict,
-        secret=True,
-    )
-    gitops_credentials: Mapping[str, Mapping[str, str]] = setting(
-        "gitopsCredentials",
-        "secret credentials: repository.username/password or "
-        "repository.sshPrivateKey, and <cluster>.bearerToken (set with `pulumi config set "
-        "--secret --path`)",
-        default=dict,
-        secret=True,
-    )
-    portal: Portal = setting("portal", "developer portal (Backstage)", default=Portal)
-    portal_credentials: Mapping[str, Mapping[str, str]] = setting(
-        "portalCredentials",
-        "secret portal credentials: oidc.clientSecret, database.password, "
-        "argocd.token and <worker>.token (set with `pulumi config set --secret --path`)",
         default=dict,
         secret=True,
     )
@@ -346,10 +242,15 @@ class StackConfig:
     destinations: tuple[Destination, ...] = ()
     worker_servers: Mapping[str, str] = dataclasses.field(default_factory=dict)
     """API server URL of each worker that declares one (every worker ArgoCD syncs does)."""
-    portal_site: "PortalSite | None" = None
-    """Where the portal is served and reads its templates; None while the portal is off."""
-    telemetry_gateway: str | None = None
-    """host:port of the OTLP gateway workers send to; None without workers or observability."""
+    layers: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """Each layer's settings by its key (`idp:<key>`): a layer reads its own with its
+    `SETTINGS.of(config)`, typed; another layer's never (`switched_on` says whether it runs)."""
+    # What one layer's settings hand another (each filled by the owner's `hand_over`).
+    worker_auth: str = "bearerToken"
+    """How the platform's tools authenticate to workers' API servers, bearerToken or awsIAM (the
+    GitOps layer's clusterAuth; the portal's Kubernetes plugin follows it)."""
+    cloud_selectors: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """Destination labels cloud-backed work is scheduled to (the Crossplane layer's)."""
 
     @property
     def platform_cluster(self) -> Cluster:
@@ -357,6 +258,11 @@ class StackConfig:
 
     def cluster(self, name: str) -> Cluster:
         return next(c for c in self.clusters if c.name == name)
+
+    def switched_on(self, key: str) -> bool:
+        """Whether the layer whose settings are `idp:<key>` is on (its `enabled` setting): what
+        one layer may know of another's settings."""
+        return bool(self.layers[key].enabled)
 
     def state_store(self, name: str) -> StateStore:
         return next(s for s in self.state_stores if s.name == name)
@@ -385,160 +291,9 @@ def read_raw_config(namespace: str = NAMESPACE) -> dict[str, str]:
     return {k[len(prefix) :]: v for k, v in merged.items() if k.startswith(prefix)}
 
 
-def _decode(kind: Any, text: Any, path: str, problems: Problems) -> Any:
-    """Config arrives as strings; objects and lists as JSON. Decode by the field's type."""
-    if not isinstance(text, str):
-        return text
-    if kind is str or kind == Optional[str]:
-        return text
-    if kind is bool:
-        if text in ("true", "false"):
-            return text == "true"
-        return text
-    if kind is int:
-        try:
-            return int(text)
-        except ValueError:
-            return text
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        problems.add(
-            path,
-            "must be structured YAML (an object or a list), got plain text "
-            f"'{text[:40]}'; set it in the stack file or with `pulumi config set --path`",
-        )
-        return _UNREADABLE
-
-
-_UNREADABLE = object()
-
-
-def parse_stack_config(
-    raw: Mapping[str, Any], secret_keys: frozenset[str] = frozenset(), base_dir: Path | None = None
-) -> StackConfig:
-    """Parse and validate raw `idp:*` values (strings or decoded); raise ConfigError if wrong."""
-    problems = Problems()
-    hints = field_types(StackConfig)
-    decoded: dict[str, Any] = {}
-    known = {f.metadata["key"]: f for f in model_fields(StackConfig)}
-    for key, text in raw.items():
-        field = known.get(key)
-        value = _decode(hints[field.name], text, f"{NAMESPACE}:{key}", problems) if field else text
-        if value is not _UNREADABLE:
-            decoded[key] = value
-    config = parse_model(StackConfig, decoded, NAMESPACE, problems, separator=":")
-    if config is not None:
-        config = _resolve_and_check(config, secret_keys, base_dir, problems)
-    problems.raise_if_any()
-    return config
-
-
-def load_stack_config() -> StackConfig:
-    """Read the current stack's config; the only entry point `__main__.py` needs."""
-    raw = read_raw_config()
-    secret_keys = frozenset(
-        f"{NAMESPACE}:{key}" for key in raw if pulumi.runtime.is_config_secret(f"{NAMESPACE}:{key}")
-    )
-    secret_keys |= frozenset(pulumi.runtime.get_config_secret_keys_env())
-    return parse_stack_config(raw, secret_keys, Path.cwd())
-
-
 # The Python language host's code for "the program already showed the user what went wrong":
 # the run then ends with that message alone, without a generic "non-zero exit code" error.
 USER_ERROR_SHOWN_EXIT_CODE = 32
-
-
-def load_stack_config_or_exit() -> StackConfig:
-    """`load_stack_config` for `__main__.py`: a config mistake is reported once, as the only
-    error of the run, and nothing is registered."""
-    try:
-        return load_stack_config()
-    except ConfigError as error:
-        pulumi.log.error(str(error))
-        raise SystemExit(USER_ERROR_SHOWN_EXIT_CODE) from None
-
-
-# ---------------------------------------------------------------------------------------------
-# Cross-field rules
-
-
-def _resolve_and_check(
-    config: StackConfig, secret_keys: frozenset[str], base_dir: Path | None, problems: Problems
-) -> StackConfig:
-    _check_clusters(config, problems)
-    config = dataclasses.replace(config, state_stores=resolve_state_stores(config, problems))
-    check_credentials(config, secret_keys, problems)
-    _check_teams(config, problems)
-    check_security(config, problems)
-    check_finops(config, problems)
-    _check_charts(config, base_dir, problems)
-    check_gitops(config, secret_keys, problems)
-    check_portal(config, secret_keys, problems)
-    if problems.items:
-        return config
-    destinations = resolve_destinations(config, problems)
-    # Last: a stack made multi-cluster reports its destinations' problems first.
-    check_observability(config, problems)
-    config = dataclasses.replace(config, destinations=destinations)
-    if not problems.items:
-        check_promises(config, problems)
-        check_crossplane(config, secret_keys, problems)
-    return _resolve_layer_values(config)
-
-
-def _resolve_layer_values(config: StackConfig) -> StackConfig:
-    """The values layers rely on once validation proved them present."""
-    portal = config.portal
-    site = None
-    if portal.enabled and portal.base_url and portal.golden_paths_url:
-        site = PortalSite(portal.base_url, portal.golden_paths_url)
-    gateway = config.observability.gateway_endpoint
-    has_workers = any(c.role == "worker" for c in config.clusters)
-    return dataclasses.replace(
-        config,
-        worker_servers={
-            c.name: c.server for c in config.clusters if c.role == "worker" and c.server
-        },
-        portal_site=site,
-        telemetry_gateway=gateway if config.observability.enabled and has_workers else None,
-    )
-
-
-def _check_clusters(config: StackConfig, problems: Problems) -> None:
-    key = f"{NAMESPACE}:clusters"
-    for name in sorted(duplicates([c.name for c in config.clusters])):
-        problems.add(key, f"cluster name '{name}' is used more than once; names must be unique")
-    platforms = [i for i, c in enumerate(config.clusters) if c.role == "platform"]
-    if len(platforms) != 1:
-        problems.add(key, f"exactly one cluster needs role: platform, found {len(platforms)}")
-    workers = [c for c in config.clusters if c.role == "worker"]
-    if config.topology == "single-cluster" and len(config.clusters) != 1:
-        problems.add(
-            f"{NAMESPACE}:topology",
-            "single-cluster takes exactly one cluster (the "
-            f"platform), but {len(config.clusters)} are declared; use multi-cluster",
-        )
-    if config.topology == "multi-cluster" and not workers:
-        problems.add(
-            f"{NAMESPACE}:topology",
-            "multi-cluster needs at least one cluster with "
-            "role: worker; add one or use single-cluster",
-        )
-    for i, cluster in enumerate(config.clusters):
-        target = cluster.target
-        if target.mode == "render" and (target.kubeconfig or target.context):
-            problems.add(
-                f"{key}[{i}].target",
-                "kubeconfig and context apply only to mode "
-                "kubeconfig; remove them or set mode: kubeconfig",
-            )
-        if target.mode == "kubeconfig" and target.render_dir:
-            problems.add(f"{key}[{i}].target.renderDir", "applies only to mode render")
-        if target.mode == "kubeconfig":
-            problem = kubeconfig_problem(target)
-            if problem:
-                problems.add(f"{key}[{i}].target", problem)
 
 
 def ambient_kubeconfigs() -> list[Path]:
@@ -595,94 +350,71 @@ def kubeconfig_problem(target: ClusterTarget) -> str | None:
     )
 
 
-def _check_teams(config: StackConfig, problems: Problems) -> None:
-    for name in sorted(duplicates([t.name for t in config.teams])):
-        problems.add(f"{NAMESPACE}:teams", f"team name '{name}' is used more than once")
-
-
-def _check_charts(config: StackConfig, base_dir: Path | None, problems: Problems) -> None:
-    for key in config.charts:
-        if key not in charts.CHARTS:
-            problems.add(
-                f"{NAMESPACE}:charts.{key}",
-                "is not a chart of this platform; accepted: " + ", ".join(charts.CHARTS),
-            )
-    reported: set[str] = set()
-    for key in charts.CHARTS:
-        try:
-            config.chart(key, base_dir)
-        except ValueError as error:
-            if str(error) not in reported:  # a missing mirror is one problem, not one per chart
-                reported.add(str(error))
-                problems.add(f"{NAMESPACE}:chartMirror", str(error))
+def gitops_workers(config: StackConfig) -> list[Cluster]:
+    """Workers ArgoCD on the platform cluster must reach: those that sync a destination."""
+    synced = {d.cluster for d in config.destination_settings}  # None: the platform cluster
+    return [c for c in config.clusters if c.role == "worker" and c.name in synced]
 
 
 # ---------------------------------------------------------------------------------------------
-# Documentation generated from the model
+# A layer's settings, declared with the kernel
 
 
-def default_config() -> dict[str, Any]:
-    """Each top-level key's default in config shape (what Pulumi.yaml declares)."""
-    return {
-        f.metadata["key"]: to_raw(getattr(StackConfig(), f.name)) for f in model_fields(StackConfig)
-    }
+class Phase(enum.IntEnum):
+    """When a layer's check runs. The kernel's own checks come first (clusters, state stores and
+    their credentials, teams), then the phases in this order; within a phase the layers' checks
+    run in the order of their keys (`rank`). Any problem before DESTINATIONS stops the run there,
+    and any before PLACEMENT stops it before PLACEMENT."""
+
+    SETTINGS = 1
+    """The layer's settings on their own (before the charts are checked)."""
+    CREDENTIALS = 2
+    """With the secret keys (after the charts are checked)."""
+    DESTINATIONS = 3
+    """Once the destinations are resolved, before any layer reads them."""
+    PLACEMENT = 4
+    """With the resolved destinations, only when nothing else is wrong."""
 
 
-_PULUMI_TYPES: Mapping[Any, str] = {str: "string", bool: "boolean", int: "integer"}
+Check = Callable[["StackConfig", frozenset[str], Problems], None]
+"""A layer's rule across fields: adds a problem (key path and fix) for each mistake."""
+
+Settings = TypeVar("Settings")
+
+CREDENTIALS_TYPE = Mapping[str, Mapping[str, str]]
 
 
-def pulumi_declarations() -> dict[str, dict[str, Any]]:
-    """Pulumi.yaml's `config:` block: each top-level key with its type, doc and default
-    (scripts/generate_docs.py writes it)."""
-    hints = field_types(StackConfig)
-    defaults = default_config()
-    declared: dict[str, dict[str, Any]] = {}
-    for f in model_fields(StackConfig):
-        kind = hints[f.name]
-        type_ = _PULUMI_TYPES.get(kind) or ("array" if get_origin(kind) is tuple else "object")
-        entry: dict[str, Any] = {"type": type_}
-        if type_ == "array":
-            entry["items"] = {"type": "object"}
-        entry["description"] = f.metadata["doc"]
-        entry["default"] = defaults[f.metadata["key"]]
-        declared[f.metadata["key"]] = entry
-    return declared
+def _no_hand_over(config: StackConfig) -> StackConfig:
+    return config
 
 
-def reference_markdown() -> str:
-    """The config reference table: every key, nested ones included, with its format."""
-    header = ["| key | type | default | description |", "|---|---|---|---|"]
-    return "\n".join(header + reference_rows(StackConfig, f"{NAMESPACE}:")) + "\n"
+@dataclasses.dataclass(frozen=True)
+class LayerSettings(Generic[Settings]):
+    """A layer's top-level key `idp:<key>`: its model (a frozen dataclass of `setting(...)`
+    fields), its checks, and optionally a secret credentials key beside it.
 
+    `rank` places the key in Pulumi.yaml, docs/config-reference.md and the order keys are parsed
+    and checked: the kernel's keys are ranked 10, 20, ... in the order `StackConfig` declares
+    them; a new layer takes a number after the last one (230)."""
 
-def reference_page() -> str:
-    """docs/config-reference.md: the table, and every format the values are checked against."""
-    formats = "\n".join(
-        f"- `{key}`: {text}" for key, text in format_rows(StackConfig, f"{NAMESPACE}:")
-    )
-    return f"""# Config reference
+    key: str
+    model: type[Settings]
+    doc: str
+    rank: int
+    checks: tuple[tuple[Phase, Check], ...] = ()
+    credentials: str | None = None
+    """The key of its secret credentials (`idp:<credentials>`: a map of maps of strings)."""
+    credentials_doc: str = ""
+    credentials_rank: int = 0
+    hand_over: Callable[[StackConfig], StackConfig] = _no_hand_over
+    """What it hands another layer's settings: a kernel field of `StackConfig` it fills."""
 
-<!-- Generated by `python scripts/config_reference.py` from components/config.py; a test keeps
-it in step. Do not edit by hand. -->
+    def of(self, config: StackConfig) -> Settings:
+        """This layer's settings in `config`, typed."""
+        return cast(Settings, config.layers[self.key])
 
-Keys are `idp:<key>`; `Pulumi.yaml` declares each top-level key with its type, description and
-default. Every value is parsed into one model before anything is registered; a wrong key, type,
-choice or format fails the run with one line per problem naming the key path, the value and what
-is accepted.
-
-{reference_markdown()}
-## Value formats
-
-Each setting below is checked against its format (besides its type), whether or not its layer is
-on. `idp:gitops.targetRevision` is checked as a Git branch, tag or commit that pins the repository
-(never `HEAD` or a range with `*`); selectors (`idp:promises.destinationSelectors`,
-`idp:crossplane.destinationSelectors`) must match a declared destination. Secret credentials
-are checked too, and their values never shown: `sshPrivateKey` (state stores, the GitOps
-repository) as an SSH private key, `knownHosts` as a known_hosts file.
-
-{formats}
-"""
-
-
-if __name__ == "__main__":
-    print(reference_markdown(), end="")
+    def credentials_of(self, config: StackConfig) -> CREDENTIALS_TYPE:
+        """This layer's secret credentials in `config` (empty when it declares none)."""
+        if self.credentials is None:
+            return {}
+        return cast(CREDENTIALS_TYPE, config.layers[self.credentials])

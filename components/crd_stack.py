@@ -30,7 +30,7 @@ import yaml
 
 from components import charts, naming
 from components.clusters import render_directory
-from components.config import Cluster, StackConfig, parse_stack_config
+from components.config import Cluster, StackConfig
 from components.configschema import NAMESPACE
 
 CHART_TYPE = "kubernetes:helm.sh/v4:Chart"
@@ -116,8 +116,10 @@ def _without_secrets(value: Any) -> tuple[Any, bool]:
 
 def load_platform_config(project_dir: Path, stack: str) -> StackConfig:
     """The platform stack's config, validated by the same model (ConfigError when wrong)."""
+    from components.topology import config_model  # the composition: every layer's settings
+
     raw, secret_keys = read_platform_config(project_dir, stack)
-    return parse_stack_config(raw, secret_keys, project_dir)
+    return config_model().parse(raw, secret_keys, project_dir)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,10 +185,10 @@ def _record_charts(project_dir: Path, stack: str) -> list[dict[str, Any]]:
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
-    from components.topology import compose
+    from components.topology import compose, config_model
 
     raw, secret_keys = read_platform_config(project_dir, stack)
-    config = parse_stack_config(raw, secret_keys, project_dir)
+    config = config_model().parse(raw, secret_keys, project_dir)
     recorded: list[dict[str, Any]] = []
 
     class Echo(mocks.Mocks):

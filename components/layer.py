@@ -1,8 +1,8 @@
 """The shared kernel of the layers: the `Layer` record each layer module declares, and the
 `Topology` that `compose` hands every layer in turn.
 
-Not a layer itself: layer modules import it, `components/topology.py` imports the layers, so no
-layer needs another. What one layer hands a later one is a field of `Topology`, named for what
+Not a layer itself: layers (one folder each, `components/<layer>/`) import it,
+`components/topology.py` imports the layers, so no layer needs another. What one layer hands a later one is a field of `Topology`, named for what
 it carries and typed with the shared types (resources, the sync seam), never a layer's class.
 """
 
@@ -16,7 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.charts import ResolvedChart
-from components.config import StackConfig
+from components.config import LayerSettings, StackConfig
 from components.profiles import PROFILES, SizeProfile
 from components.sync import StoreAccess, WorkloadSync
 
@@ -50,6 +50,9 @@ class Layer(Generic[Registered]):
     facts: Callable[[StackConfig], dict[str, str]] = _no_facts
     title: str = dataclasses.field(kw_only=True)
     components: tuple[str, ...] = dataclasses.field(kw_only=True)
+    settings: LayerSettings[Any] | None = dataclasses.field(default=None, kw_only=True)
+    """Its settings model and checks (its folder's settings.py), or None where it reads only the
+    kernel's (state stores, destinations)."""
 
 
 def switch(enabled: bool) -> str:
@@ -107,6 +110,8 @@ class Topology:
     """What ServiceMonitors and rules of other layers wait for (none without observability)."""
     cloud: list[pulumi.Resource] = dataclasses.field(default_factory=list)
     """The Crossplane layer's components: cloud-backed promises wait for their APIs."""
+    offered_promises: list = dataclasses.field(default_factory=list)
+    """The promises this stack offers (the promises layer), for the portal's catalog."""
     registered: dict[str, Any] = dataclasses.field(default_factory=dict)
     """What each layer's `build` returned, by layer name (its `outputs` read it back)."""
 

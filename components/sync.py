@@ -11,7 +11,7 @@ from typing import Mapping, Protocol, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import StateStore as StateStoreSpec
+from components.placement import StateStore as StateStoreSpec
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,50 +5,56 @@ ArgoCD and every Destination object live on the platform cluster; each worker ha
 provider for the objects that sync its destination there (Flux for bucket stores).
 ArgoCD does not wait for Kratix: they install side by side.
 
-Each layer is one module (its component, chart values, namespaces, facts, outputs and its
-`LAYER` record); this module is the only one that imports them all. What one layer hands a
+Each layer is one folder, `components/<layer>/` (its component, settings, chart values, content
+and its `LAYER` record in layer.py); this module is the only one that imports them all. What one layer hands a
 later one travels on the `Topology` (components/layer.py); the one hand-over that runs against
 registration order, FinOps' additions to ArgoCD's chart, is wired in `compose`.
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
 import pulumi
 
-from components import (
-    cloud_resources,
-    destination,
-    finops,
-    gitops,
-    kratix_platform,
-    observability,
-    portal,
-    promise,
-    security_baseline,
-    state_store,
-)
 from components.clusters import cluster_provider
 from components.config import StackConfig
+from components.crossplane import layer as crossplane
+from components.destinations import layer as destinations
+from components.finops import layer as finops
+from components.gitops import layer as gitops
+from components.kratix import layer as kratix
 from components.layer import Layer, Topology, namespaces_of
+from components.observability import layer as observability
+from components.portal import layer as portal
+from components.promises import layer as promises
+from components.security import layer as security
+from components.state_stores import layer as state_stores
 from components.sync import WorkloadSync
+from components.validation import ConfigModel
 
 # One ordered list, in registration order: each reads the config and what earlier layers hand
-# it on the Topology. Adding a layer is its module and one line here.
+# it on the Topology. Adding a layer is its folder and one line here.
 LAYERS: tuple[Layer[Any], ...] = (
-    kratix_platform.LAYER,
-    state_store.LAYER,
+    kratix.LAYER,
+    state_stores.LAYER,
     observability.LAYER,
     gitops.LAYER,
-    destination.LAYER,
-    security_baseline.LAYER,
-    cloud_resources.LAYER,
-    promise.LAYER,
+    destinations.LAYER,
+    security.LAYER,
+    crossplane.LAYER,
+    promises.LAYER,
     finops.LAYER,
     portal.LAYER,
 )
+
+
+@functools.cache
+def config_model() -> ConfigModel:
+    """The stack's config model: the kernel's keys and every layer's settings."""
+    return ConfigModel([layer.settings for layer in LAYERS if layer.settings is not None])
 
 
 def compose(

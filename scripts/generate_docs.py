@@ -3,7 +3,7 @@
     python scripts/generate_docs.py          # rewrite them
     python scripts/generate_docs.py --check  # exit 1, naming the stale files, when they differ
 
-- docs/config-reference.md: every key of the config model (components/config.py) with its type,
+- docs/config-reference.md: every key of the config model (components/validation.py: the kernel's and each layer's) with its type,
   default, description and the format its value is checked against;
 - the "`<chart>` sets:" lines of docs/layers/*.md: the top-level Helm values each layer gives its
   charts (what `idp:charts.<key>.values` lays over), read from the shipped stacks under mocks;
@@ -26,7 +26,7 @@ if str(REPO) not in sys.path:  # run as a script: the tests' harness lives in th
     sys.path.insert(0, str(REPO))
 
 from components import charts  # noqa: E402
-from components.config import pulumi_declarations, reference_page  # noqa: E402
+from components.topology import config_model  # noqa: E402
 
 REFERENCE = REPO / "docs" / "config-reference.md"
 REVIEW_LAYERS = REPO / "review" / "layers.py"
@@ -87,13 +87,15 @@ def pulumi_yaml() -> str:
 
     text = PULUMI_YAML.read_text()
     head = text[: text.index("\nconfig:\n") + 1]
-    return head + yaml.safe_dump({"config": pulumi_declarations()}, sort_keys=False, width=1000)
+    return head + yaml.safe_dump(
+        {"config": config_model().pulumi_declarations()}, sort_keys=False, width=1000
+    )
 
 
 def generated() -> dict[Path, str]:
     """Every generated file with the text it should hold."""
     pages = {
-        REFERENCE: reference_page(),
+        REFERENCE: config_model().reference_page(),
         PULUMI_YAML: pulumi_yaml(),
         REVIEW_LAYERS: review_layers(),
     }

@@ -45,7 +45,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling, also when imported
 from local_controllers import Controllers, kratix_binary  # noqa: E402
 
-from components.cloud_resources import PACKAGE_API, PROVIDERS, RUNTIME_CONFIG_API
+from components.crossplane.component import PACKAGE_API, PROVIDERS, RUNTIME_CONFIG_API
 from components.profiles import PROFILES, NodePool
 from promises.cloud import composite_apis
 

@@ -235,9 +235,9 @@ def stack_test_secrets(stack: str) -> dict[str, Any]:
 def parse_test_config(config: Mapping[str, Any], stack: str, secret_keys: Iterable[str] = ()):
     """Validate `config` the way the program does, the shipped stack's test secrets (where
     unchanged) and `secret_keys` marked secret as the engine would."""
-    from components.config import parse_stack_config
+    from components.topology import config_model
 
-    return parse_stack_config(config, secret_keys=frozenset(
+    return config_model().parse(config, secret_keys=frozenset(
         f"idp:{key}" for key, value in stack_test_secrets(stack).items()
         if config.get(key) == value) | {f"idp:{key}" for key in secret_keys})
 
@@ -293,11 +293,10 @@ _RUNS: dict[tuple[str, str, tuple[str, ...]], tuple[Registry, BaseException | No
 def _run_capturing(config: Mapping[str, Any], stack: str, secret_keys: Iterable[str],
                    program: Callable[[], Mapping[str, Any] | None] | None,
                    ) -> tuple[Registry, BaseException | None]:
-    from components.config import load_stack_config
-    from components.topology import compose
+    from components.topology import compose, config_model
 
     def default_program() -> Mapping[str, Any]:
-        return compose(load_stack_config(), pulumi.get_stack(), REPO).outputs()
+        return compose(config_model().load(), pulumi.get_stack(), REPO).outputs()
 
     settings.ROOT.set(None)
     monitor = RecordingMonitor(Mocks())

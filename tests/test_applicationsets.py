@@ -16,7 +16,8 @@ import re
 import pytest
 
 from components import naming
-from components.gitops import ARGOCD_NAMESPACE, SECRET_TYPE_LABEL
+from components.naming import ARGOCD_NAMESPACE
+from components.gitops.component import SECRET_TYPE_LABEL
 from tests.validator_binaries import run
 
 STACKS = {"dev": ["dev"], "prod": ["staging", "prod"]}

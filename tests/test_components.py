@@ -5,12 +5,12 @@ from __future__ import annotations
 import pulumi_kubernetes as k8s
 
 from components import charts
-from components.config import Destination, EmbeddedBucket, GitStore, StateStore
-from components.destination import Destination as DestinationComponent
-from components.destination import DestinationArgs
+from components.placement import Destination, EmbeddedBucket, GitStore, StateStore
+from components.destinations.component import Destination as DestinationComponent
+from components.destinations.component import DestinationArgs
 from components.profiles import PROFILES
-from components.state_store import StateStore as StateStoreComponent
-from components.state_store import StateStoreArgs
+from components.state_stores.component import StateStore as StateStoreComponent
+from components.state_stores.component import StateStoreArgs
 from components.sync import StoreAccess
 from tests.harness import Registry, run_program
 

@@ -380,10 +380,11 @@ def test_a_missing_chart_mirror_is_one_problem():
 
 
 def test_main_reports_a_config_error_once_and_exits_with_the_shown_message_code():
-    from components.config import USER_ERROR_SHOWN_EXIT_CODE, load_stack_config_or_exit
+    from components.config import USER_ERROR_SHOWN_EXIT_CODE
+    from components.topology import config_model
 
     def program():
-        load_stack_config_or_exit()
+        config_model().load_or_exit()
 
     registry, error = run_program_capturing(with_changes(DEV, profile="qa"), "dev",
                                             program=program)

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from components import charts, cloud_resources, naming
-from components.cloud_resources import (AWS_CREDENTIALS_SECRET, CROSSPLANE_NAMESPACE,
-                                        IRSA_ANNOTATION, PACKAGE_CONTAINER, PATCH_FUNCTION,
-                                        PROVIDERS, aws_credentials_file)
+from components import charts, naming
+from components.crossplane.sizes import SIZES as CROSSPLANE_SIZES
+from components.crossplane.component import AWS_CREDENTIALS_SECRET, IRSA_ANNOTATION, PACKAGE_CONTAINER, PATCH_FUNCTION, PROVIDERS, aws_credentials_file
+from components.naming import CROSSPLANE_NAMESPACE
 from components.topology import platform_namespaces
 from promises.cloud import cloud_promises, composite_apis
 from promises.definition import BACKEND_LABEL
@@ -84,7 +84,7 @@ def test_prod_runs_crossplane_on_the_clusters_of_the_selected_destinations(prod)
 
 
 def test_prod_chart_is_pinned_and_sized_by_the_profile(prod):
-    profile = cloud_resources.SIZES["prod"]
+    profile = CROSSPLANE_SIZES["prod"]
     for cluster in PROD_CROSSPLANE_CLUSTERS:
         chart = prod.named(f"crossplane-{cluster}-crossplane")
         assert (chart.get("chart"), chart.get("version")) == ("crossplane", "2.3.1")
@@ -102,7 +102,7 @@ def test_prod_chart_is_pinned_and_sized_by_the_profile(prod):
 
 
 def test_every_package_is_pinned_and_sized_through_its_runtime_config(prod):
-    footprint = cloud_resources.SIZES["prod"].crossplane_package
+    footprint = CROSSPLANE_SIZES["prod"].crossplane_package
     for cluster, packages in by_cluster(prod, "Provider").items():
         functions = by_cluster(prod, "Function")[cluster]
         installed = {p.get("metadata", "name"): p for p in [*packages, *functions]}
@@ -225,7 +225,7 @@ def test_where_platform_puts_crossplane_on_the_platform_cluster_only():
     # Dev's profile, should someone turn the layer on there: one small replica.
     values = registry.named("crossplane-platform-crossplane").get("values")
     assert values["replicas"] == 1
-    assert values["resourcesCrossplane"] == cloud_resources.SIZES["dev"].crossplane.resources()
+    assert values["resourcesCrossplane"] == CROSSPLANE_SIZES["dev"].crossplane.resources()
 
 
 # -- the composite API: XRD and Composition agree ------------------------------------------------

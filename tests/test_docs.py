@@ -7,7 +7,7 @@ import typing
 import yaml
 
 from components import charts
-from components.config import StackConfig, default_config
+from components.topology import config_model
 from components.configschema import field_types, model_fields
 from tests.harness import REPO, run_program
 
@@ -22,10 +22,11 @@ def _pulumi_type(kind) -> str:
 
 def test_pulumi_yaml_declares_every_key_with_type_description_and_default():
     declared = yaml.safe_load((REPO / "Pulumi.yaml").read_text())["config"]
-    fields = model_fields(StackConfig)
-    hints = field_types(StackConfig)
+    model = config_model()
+    fields = model_fields(model.keys)
+    hints = field_types(model.keys)
     assert list(declared) == [f.metadata["key"] for f in fields]
-    defaults = default_config()
+    defaults = model.default_config()
     for f in fields:
         key = f.metadata["key"]
         entry = declared[key]

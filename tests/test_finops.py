@@ -10,9 +10,11 @@ import re
 import pytest
 import yaml
 
-from components import dashboards, dora, naming
-from components.finops import KUBECOST_LABEL_CONCEPTS, KUBECOST_NAMESPACE
-from components.security_baseline import REQUIRED_POD_LABELS
+from components import dashboards, naming
+from components.finops import dora_content, dora_names, dora_notifications
+from components.finops.component import KUBECOST_LABEL_CONCEPTS
+from components.naming import KUBECOST_NAMESPACE
+from components.security.component import REQUIRED_POD_LABELS
 from policies.platform import cost_labels
 from tests.harness import (Registry, run_program, run_program_capturing, stack_config,
                            stack_file_config)
@@ -189,7 +191,7 @@ def test_notifications_post_deployment_events_for_each_environment(stack, enviro
         f"environment={environment},{naming.TEAM_LABEL}" for environment in environments]
     for subscription in subscriptions:
         assert subscription["recipients"] == ["idp-dora"]
-        assert sorted(subscription["triggers"]) == sorted(dora.notification_triggers())
+        assert sorted(subscription["triggers"]) == sorted(dora_notifications.notification_triggers())
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -202,7 +204,7 @@ def test_subscriptions_select_the_labels_generated_team_applications_carry(stack
 
 
 def test_templates_push_prometheus_samples_to_a_group_per_application():
-    for template in dora.notification_templates().values():
+    for template in dora_notifications.notification_templates().values():
         hook = template["webhook"]["idp-dora"]
         assert hook["method"] == "POST"
         assert re.fullmatch(r"/metrics/job/idp-dora/team/\{\{\.app\.spec\.project\}\}"
@@ -213,9 +215,9 @@ def test_templates_push_prometheus_samples_to_a_group_per_application():
         assert samples
         for line in samples:
             assert re.fullmatch(r"idp_dora_[a-z_]+_timestamp_seconds \{\{.*\.Unix\}\}", line), line
-    assert dora.pushed_metrics() == {dora.DEPLOY_FINISHED, dora.DEPLOY_COMMIT,
-                                     dora.FIRST_DEPLOY, dora.REQUESTED}
-    first = dora.notification_templates()[dora.TRIGGER_FIRST_DEPLOYED]["webhook"]["idp-dora"]
+    assert dora_notifications.pushed_metrics() == {dora_names.DEPLOY_FINISHED, dora_names.DEPLOY_COMMIT,
+                                     dora_names.FIRST_DEPLOY, dora_names.REQUESTED}
+    first = dora_notifications.notification_templates()[dora_names.TRIGGER_FIRST_DEPLOYED]["webhook"]["idp-dora"]
     assert naming.REQUESTED_AT_ANNOTATION in first["body"]
 
 
@@ -225,8 +227,8 @@ def test_argocd_exports_the_application_labels_the_rules_join_on(stack, request)
     assert metrics["enabled"]
     assert metrics["applicationLabels"] == {"enabled": True,
                                             "labels": ["environment", naming.TEAM_LABEL]}
-    info = next(r.expr for r in dora.recording_rules("dev").records
-                if r.record == dora.APP_INFO)
+    info = next(r.expr for r in dora_content.recording_rules("dev").records
+                if r.record == dora_names.APP_INFO)
     # ArgoCD turns each exported label into label_<name with non-alphanumerics as _>.
     for label in metrics["applicationLabels"]["labels"]:
         assert "label_" + re.sub(r"[^A-Za-z0-9]", "_", label) in info
@@ -276,7 +278,7 @@ def test_a_rule_group_per_environment_records_every_dora_series(stack, environme
     registry = request.getfixturevalue(stack)
     groups = _rule_groups(registry)
     assert list(groups) == [f"idp-dora-{e}" for e in environments]
-    expected = [r.record for r in dora.recording_rules("any").records]
+    expected = [r.record for r in dora_content.recording_rules("any").records]
     for environment, rules in zip(environments, groups.values()):
         assert [rule["record"] for rule in rules] == expected
         for rule in rules:
@@ -288,8 +290,8 @@ def test_a_rule_group_per_environment_records_every_dora_series(stack, environme
 
 
 def test_rules_read_only_argocd_metrics_pushed_samples_or_earlier_records():
-    group = dora.recording_rules("prod")
-    available = set(dora.ARGOCD_METRICS) | dora.pushed_metrics()
+    group = dora_content.recording_rules("prod")
+    available = set(dora_names.ARGOCD_METRICS) | dora_notifications.pushed_metrics()
     for rule in group.records:
         read = dashboards.referenced_metrics(rule.expr)
         assert read and read <= available, (rule.record, read - available)
@@ -300,21 +302,21 @@ def test_rules_read_only_argocd_metrics_pushed_samples_or_earlier_records():
 def test_dashboard_parses_and_reads_only_recorded_series(stack, request):
     registry = request.getfixturevalue(stack)
     model = _dashboard(registry)
-    recorded = {r.record for r in dora.recording_rules("any").records}
+    recorded = {r.record for r in dora_content.recording_rules("any").records}
     expressions = list(dashboards.dashboard_expressions(model))
     assert expressions
     for expr in expressions:
         assert dashboards.referenced_metrics(expr) <= recorded, expr
     titles = {panel["title"] for panel in model["panels"]}
-    assert {metric.title for metric in dora.DORA_METRICS} <= titles
+    assert {metric.title for metric in dora_content.DORA_METRICS} <= titles
     config_map = registry.named("dora-dashboard")
     assert config_map.get("metadata", "labels")[naming.GRAFANA_DASHBOARD_LABEL] == "1"
     assert config_map.get("metadata", "annotations") == {
-        naming.GRAFANA_FOLDER_ANNOTATION: dora.DASHBOARD_FOLDER}
+        naming.GRAFANA_FOLDER_ANNOTATION: dora_names.DASHBOARD_FOLDER}
 
 
 def test_each_dora_metric_names_its_source_and_a_recorded_query(prod):
-    recorded = {r.record for r in dora.recording_rules("any").records}
+    recorded = {r.record for r in dora_content.recording_rules("any").records}
     metrics = prod.outputs["finops"]["dora"]["metrics"]
     assert len(metrics) == 5
     for entry in metrics.values():

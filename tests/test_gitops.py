@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from components import charts, gitops
+from components import charts
+from components.gitops.sizes import SIZES
 from tests.harness import Registry, is_secret, reveal, run_program, stack_config
 from tests.node_validators import run_validator
 
@@ -42,7 +43,7 @@ def test_dev_runs_single_replicas_without_redis_ha(dev):
     for component in ("controller", "server", "repoServer", "applicationSet"):
         assert values[component]["replicas"] == 1, component
         assert values[component]["pdb"] == {"enabled": False}
-    assert values["server"]["resources"] == gitops.SIZES["dev"].argocd_server.resources()
+    assert values["server"]["resources"] == SIZES["dev"].argocd_server.resources()
 
 
 def test_prod_runs_argocd_highly_available(prod):

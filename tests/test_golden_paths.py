@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 from components import naming
-from components.config import GitOps
-from components.portal import GOLDEN_PATHS as REGISTERED_GOLDEN_PATHS
+from components.gitops.settings import GitOps
+from components.portal.component import GOLDEN_PATHS as REGISTERED_GOLDEN_PATHS
 from policies.platform import (container_resources, cost_labels, image_pinned,
                                no_default_namespace, no_privileged)
 from tests.node_validators import EntityReport

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from components import naming
-from components.security_baseline import KYVERNO_POLICY_API
+from components.security.component import KYVERNO_POLICY_API
 from tests.golden_paths import render
 from tests.validator_binaries import run
 

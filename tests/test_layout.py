@@ -3,20 +3,42 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import subprocess
 import sys
 
 from components.topology import LAYERS as ORDERED_LAYERS
 from tests.harness import REPO
 
-# Each layer's module (where its `LAYER` record, listed in components/topology.py, lives) and
-# the submodules private to one layer; everything else in components/ is shared (the config
-# model, the vocabulary, charts, profiles, the sync seam, the layer kernel) or the composition.
-PRIVATE = {"observability_content": "observability", "flux": "gitops", "dora": "finops",
-           "catalog": "portal"}
-LAYER_OF = {layer.build.__module__.rsplit(".", 1)[-1]: layer.name for layer in ORDERED_LAYERS}
-LAYER_OF.update(PRIVATE)
-LAYER_MODULES = tuple(LAYER_OF)
+# Each layer is a folder, components/<layer>/ (its `LAYER` record, listed in
+# components/topology.py, in its layer.py); everything else in components/ is the kernel the
+# layers share (the config model, the vocabulary, charts, profiles, the sync seam, the layer
+# record) or the composition.
+FOLDER_OF = {layer.name: layer.build.__module__.split(".")[1] for layer in ORDERED_LAYERS}
+FOLDERS = tuple(FOLDER_OF.values())
+KERNEL = {"__init__", "cert_manager", "chart_order", "charts", "checks", "clusters", "config",
+          "configschema", "crd_stack", "dashboards", "formats", "layer", "naming", "placement",
+          "profiles", "sync", "validation"}
+# The parts every layer folder has; settings.py where the layer has settings of its own (state
+# stores and destinations read the kernel's, components/placement.py); sizes.py where it runs
+# workloads (the destinations layer registers Kratix objects only).
+PARTS = ("__init__.py", "component.py", "layer.py")
+NO_WORKLOADS = {"destinations"}
+# The docs page and the tests of each layer, by name (docs/layers/<page>.md, tests/test_<x>.py):
+# the Kratix page and tests/test_components.py cover state stores and destinations.
+PAGE = {"state_stores": "kratix", "destinations": "kratix"}
+TESTS = {"kratix": "components", "state_stores": "components", "destinations": "components"}
+
+
+def _layer_of(module: str) -> str | None:
+    """The layer folder a `components.`-relative module belongs to, None for the kernel."""
+    head = module.split(".", 1)[0]
+    return head if head in FOLDERS else None
+
+
+def _module(path) -> str:
+    relative = path.relative_to(REPO / "components").with_suffix("")
+    return ".".join(relative.parts)
 
 
 def test_policy_packs_import_the_project_from_the_virtualenv(tmp_path):
@@ -48,59 +70,105 @@ def _constants_imported(path) -> list[tuple[str, str]]:
 def test_no_layer_imports_another_layer_for_a_constant():
     """Namespaces, labels and API groups live in the vocabulary (components/naming.py)."""
     offenders = []
-    for path in sorted((REPO / "components").glob("*.py")):
+    for path in sorted((REPO / "components").rglob("*.py")):
+        own = _layer_of(_module(path))
         for module, name in _constants_imported(path):
-            if module in LAYER_MODULES and LAYER_OF[module] != LAYER_OF.get(path.stem):
-                offenders.append(f"{path.name} imports {name} from {module}")
+            if _layer_of(module) not in (None, own):
+                offenders.append(f"{_module(path)} imports {name} from {module}")
     assert offenders == []
 
 
 def _components_imported(path) -> set[str]:
+    """The `components.`-relative modules (or packages) a file imports."""
     tree = ast.parse(path.read_text())
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module:
             if node.module.startswith("components."):
-                found.add(node.module.split(".", 1)[1])
+                module = node.module.split(".", 1)[1]
+                found.add(module)
+                found.update(f"{module}.{alias.name}" for alias in node.names)
             elif node.module == "components":
                 found.update(alias.name for alias in node.names)
     return found
 
 
-def test_no_layer_module_imports_another_layers_module():
+def test_no_layer_imports_another_layer():
     offenders = []
-    for module, layer in LAYER_OF.items():
-        for imported in _components_imported(REPO / "components" / f"{module}.py"):
-            if LAYER_OF.get(imported, layer) != layer:
-                offenders.append(f"{module} ({layer}) imports {imported} ({LAYER_OF[imported]})")
+    for folder in FOLDERS:
+        for path in sorted((REPO / "components" / folder).rglob("*.py")):
+            for imported in _components_imported(path):
+                if _layer_of(imported) not in (None, folder):
+                    offenders.append(f"{_module(path)} imports {imported}")
     assert offenders == []
 
 
-def test_each_layer_has_a_module_of_its_own_and_topology_no_private_one():
-    modules = [layer.build.__module__ for layer in ORDERED_LAYERS]
-    assert len(set(modules)) == len(modules), modules
-    assert set(PRIVATE.values()) <= {layer.name for layer in ORDERED_LAYERS}
-    assert not _components_imported(REPO / "components" / "topology.py") & set(PRIVATE)
+def test_each_layer_has_a_folder_of_its_own():
+    assert len(set(FOLDERS)) == len(FOLDERS), FOLDERS
+    for layer in ORDERED_LAYERS:
+        assert layer.build.__module__ == f"components.{FOLDER_OF[layer.name]}.layer", layer.name
 
 
-def test_shared_modules_import_no_layer():
-    """Layers build on the shared modules (the kernel in components/layer.py among them), never
-    the other way round; only the composition imports the layers."""
+def test_the_kernel_imports_no_layer():
+    """Layers build on the kernel (components/config.py, layer.py and the rest), never the other
+    way round; only the composition (topology.py) imports the layers."""
     offenders = []
-    for path in sorted((REPO / "components").rglob("*.py")):
-        module = path.relative_to(REPO / "components").with_suffix("").as_posix().replace("/", ".")
-        if module in LAYER_OF or module == "topology":
-            continue
-        offenders += [f"{module} imports {m}" for m in _components_imported(path) if m in LAYER_OF]
+    for name in sorted(KERNEL):
+        path = REPO / "components" / f"{name}.py"
+        offenders += [f"{name} imports {m}" for m in _components_imported(path) if _layer_of(m)]
     assert offenders == []
 
 
-def test_every_components_module_is_a_layers_or_shared():
-    shared = {"__init__", "cert_manager", "chart_order", "charts", "clusters", "config",
-              "configschema", "crd_stack", "dashboards", "formats", "layer", "naming", "profiles", "sync",
-              "topology"}
+def test_every_components_module_is_the_kernels_the_compositions_or_in_a_layer_folder():
     modules = {path.stem for path in (REPO / "components").glob("*.py")}
-    assert modules == shared | set(LAYER_OF)
+    assert modules == KERNEL | {"topology"}
+    folders = {p.name for p in (REPO / "components").iterdir()
+               if p.is_dir() and p.name != "__pycache__"}
+    assert folders == set(FOLDERS), "a folder in components/ that is no layer of LAYERS"
+
+
+def test_every_layer_folder_has_the_same_parts():
+    """Adding a layer is one folder with these parts, its line in LAYERS and its docs."""
+    missing = []
+    for layer in ORDERED_LAYERS:
+        folder = FOLDER_OF[layer.name]
+        directory = REPO / "components" / folder
+        missing += [f"components/{folder}/{part}" for part in PARTS
+                    if not (directory / part).is_file()]
+        has_settings = (directory / "settings.py").is_file()
+        if has_settings != (layer.settings is not None):
+            missing.append(f"components/{folder}/settings.py and LAYER.settings disagree")
+        if layer.settings is not None:
+            settings = importlib.import_module(f"components.{folder}.settings")
+            assert settings.SETTINGS is layer.settings, folder
+        if (directory / "sizes.py").is_file() == (folder in NO_WORKLOADS):
+            missing.append(f"components/{folder}/sizes.py")
+        page = REPO / "docs" / "layers" / f"{PAGE.get(folder, folder)}.md"
+        tests = REPO / "tests" / f"test_{TESTS.get(folder, folder)}.py"
+        missing += [str(p.relative_to(REPO)) for p in (page, tests) if not p.is_file()]
+    assert missing == []
+
+
+def test_a_layers_share_of_the_size_profiles_is_in_its_sizes_module():
+    """What a layer's workloads request, per profile, is read in one place."""
+    elsewhere = [_module(p) for folder in FOLDERS
+                 for p in sorted((REPO / "components" / folder).glob("*.py"))
+                 if p.name != "sizes.py" and "per_profile(" in p.read_text()]
+    assert elsewhere == []
+
+
+def test_a_layers_modules_stay_small():
+    """A layer is read alone: no module of a layer folder over 500 lines."""
+    long = [f"{_module(p)}: {n}" for folder in FOLDERS
+            for p in sorted((REPO / "components" / folder).glob("*.py"))
+            if (n := len(p.read_text().splitlines())) > 500]
+    assert long == []
+
+
+def test_no_import_cycle():
+    from scripts import import_graph
+
+    assert import_graph.cycles(import_graph.graph()) == []
 
 
 def test_the_vocabulary_imports_nothing_from_the_project():

@@ -9,10 +9,10 @@ import re
 
 import pytest
 
-from components import charts, dashboards, naming, observability
-from components.observability import (AGENT_NAME, ENDPOINTS, GATEWAY_NAME, OTLP_GRPC_PORT,
-                                      OTLP_HTTP_PORT)
-from components.observability_content import PRODUCED_METRICS
+from components import charts, dashboards, naming
+from components.observability.sizes import SIZES
+from components.observability.names import AGENT_NAME, ENDPOINTS, GATEWAY_NAME, OTLP_GRPC_PORT, OTLP_HTTP_PORT
+from components.observability.metrics import PRODUCED_METRICS
 from tests.harness import REPO, Registry, run_program, stack_config
 from tests.test_config_errors import DEV, PROD, edit, expect_config_error
 
@@ -264,7 +264,7 @@ def test_grafana_links_traces_logs_and_metrics(dev):
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_loki_and_tempo_are_single_binaries_sized_by_profile(stack, request):
     registry = request.getfixturevalue(stack)
-    footprint = observability.SIZES[stack]
+    footprint = SIZES[stack]
     loki = _values(registry, "observability-loki")
     assert loki["deploymentMode"] == "Monolithic"
     assert {loki[t]["replicas"] for t in ("read", "write", "backend")} == {0}
@@ -295,12 +295,12 @@ def _mebibytes(memory: str) -> int:
 
 
 def test_dev_footprint_fits_the_layers_budget(dev):
-    workloads = observability.SIZES["dev"].dev_budget_workloads()
+    workloads = SIZES["dev"].dev_budget_workloads()
     assert sum(_millicores(w.cpu_request) for w in workloads) <= 450
     assert sum(_mebibytes(w.memory_request) for w in workloads) <= 900
     assert {w.replicas for w in workloads} == {1}
     # The charts get exactly these footprints.
-    footprint = observability.SIZES["dev"]
+    footprint = SIZES["dev"]
     kps = _values(dev, "observability-kube-prometheus-stack")
     assert kps["prometheus"]["prometheusSpec"]["resources"] == footprint.prometheus.resources()
     assert kps["grafana"]["sidecar"]["resources"] == footprint.grafana_sidecar.resources()

@@ -7,11 +7,12 @@ import json
 import pytest
 import yaml
 
-from components import charts, portal
-from components.catalog import PLATFORM_GROUP, PLATFORM_SYSTEM
-from components.portal import (CATALOG_FILE, GOLDEN_PATHS, READERS_GROUP, SECRETS,
-                               SECRETS_MOUNT)
-from components.config import offered_promises
+from components import charts
+from components.portal import component as portal
+from components.portal.sizes import SIZES as PORTAL_SIZES
+from components.portal.catalog import PLATFORM_GROUP, PLATFORM_SYSTEM
+from components.portal.component import CATALOG_FILE, GOLDEN_PATHS, READERS_GROUP, SECRETS, SECRETS_MOUNT
+from components.promises.settings import offered_promises
 from components.topology import platform_namespaces
 from tests.node_validators import EntityReport
 from tests.harness import (REPO, is_secret, parse_stack_file, reveal, run_program,
@@ -59,14 +60,14 @@ def test_the_portal_is_one_component_on_the_platform_cluster(stack, request):
 
 
 def load_config(stack: str):
-    from components.config import parse_stack_config
+    from components.topology import config_model
     raw = stack_file_config(stack)
-    return parse_stack_config(raw, frozenset({"idp:portalCredentials"}), REPO)
+    return config_model().parse(raw, frozenset({"idp:portalCredentials"}), REPO)
 
 
 def test_dev_fits_its_budget_on_sqlite_and_prod_runs_two_replicas_on_postgres(dev, prod):
     dev_values, prod_values = values(dev)["backstage"], values(prod)["backstage"]
-    assert dev_values["resources"] == portal.SIZES["dev"].portal.resources()
+    assert dev_values["resources"] == PORTAL_SIZES["dev"].portal.resources()
     requests = dev_values["resources"]["requests"]
     assert int(requests["cpu"].rstrip("m")) <= 100 and int(requests["memory"].rstrip("Mi")) <= 384
     assert dev_values["replicas"] == 1 and dev_values["pdb"]["create"] is False

@@ -17,8 +17,10 @@ from typing import Sequence
 import pytest
 import yaml
 
-from components import dora, naming
-from components.observability_content import alert_groups
+from components import naming
+from components.finops import dora_content, dora_names, dora_notifications
+from components.observability.alerts import alert_groups
+from components.observability.settings import SETTINGS as OBSERVABILITY
 from tests.harness import parse_stack_file
 from tests.validator_binaries import run
 
@@ -106,7 +108,7 @@ def _alert_test(alertname: str, eval_time: str, firing: Sequence[dict], series: 
 
 
 def _settings():
-    return parse_stack_file("prod").observability
+    return OBSERVABILITY.of(parse_stack_file("prod"))
 
 
 def alert_tests() -> list[dict]:
@@ -238,7 +240,7 @@ def _health(app: str, team: str, status: str, values: str) -> dict:
 
 def _pushed(metric: str, app: str, team: str, environment: str, value: int) -> dict:
     """A sample the ArgoCD notifications pushed (Pushgateway group labels, honoured)."""
-    return _series(metric, f'job="{dora.PUSH_JOB}", instance="", team="{team}", '
+    return _series(metric, f'job="{dora_names.PUSH_JOB}", instance="", team="{team}", '
                            f'environment="{environment}", application="{app}"', f"{value}x1500")
 
 
@@ -259,16 +261,16 @@ DORA_HISTORY = [
     _health("payments-prod-web", "payments", "Healthy", "1x1530"),
     _health("search-prod-api", "search", "Healthy", "1x1530"),
     _health("search-dev-api", "search", "Degraded", "1x1530"),
-    _pushed(dora.DEPLOY_FINISHED, "payments-prod-api", "payments", ENV, 1_000_600),
-    _pushed(dora.DEPLOY_COMMIT, "payments-prod-api", "payments", ENV, 1_000_000),
-    _pushed(dora.DEPLOY_FINISHED, "payments-prod-web", "payments", ENV, 2_001_800),
-    _pushed(dora.DEPLOY_COMMIT, "payments-prod-web", "payments", ENV, 2_000_000),
-    _pushed(dora.DEPLOY_FINISHED, "search-prod-api", "search", ENV, 3_003_600),
-    _pushed(dora.DEPLOY_COMMIT, "search-prod-api", "search", ENV, 3_000_000),
-    _pushed(dora.DEPLOY_FINISHED, "search-dev-api", "search", "dev", 4_000_060),
-    _pushed(dora.DEPLOY_COMMIT, "search-dev-api", "search", "dev", 4_000_000),
-    _pushed(dora.FIRST_DEPLOY, "payments-prod-web", "payments", ENV, 5_003_000),
-    _pushed(dora.REQUESTED, "payments-prod-web", "payments", ENV, 5_000_000),
+    _pushed(dora_names.DEPLOY_FINISHED, "payments-prod-api", "payments", ENV, 1_000_600),
+    _pushed(dora_names.DEPLOY_COMMIT, "payments-prod-api", "payments", ENV, 1_000_000),
+    _pushed(dora_names.DEPLOY_FINISHED, "payments-prod-web", "payments", ENV, 2_001_800),
+    _pushed(dora_names.DEPLOY_COMMIT, "payments-prod-web", "payments", ENV, 2_000_000),
+    _pushed(dora_names.DEPLOY_FINISHED, "search-prod-api", "search", ENV, 3_003_600),
+    _pushed(dora_names.DEPLOY_COMMIT, "search-prod-api", "search", ENV, 3_000_000),
+    _pushed(dora_names.DEPLOY_FINISHED, "search-dev-api", "search", "dev", 4_000_060),
+    _pushed(dora_names.DEPLOY_COMMIT, "search-dev-api", "search", "dev", 4_000_000),
+    _pushed(dora_names.FIRST_DEPLOY, "payments-prod-web", "payments", ENV, 5_003_000),
+    _pushed(dora_names.REQUESTED, "payments-prod-web", "payments", ENV, 5_000_000),
 ]
 
 TEAMS = {"payments": f'environment="{ENV}", team="payments"',
@@ -286,28 +288,28 @@ def dora_expectations() -> dict[str, dict]:
     payments, search = TEAMS["payments"], TEAMS["search"]
     return {
         # Deployment frequency: successful syncs in the last day.
-        dora.DEPLOYMENTS_1D: _expect(dora.DEPLOYMENTS_1D, {payments: 4, search: 2}),
-        dora.SYNCS_7D: _expect(dora.SYNCS_7D, {payments: 5, search: 2}),
-        dora.FAILED_SYNCS_7D: _expect(dora.FAILED_SYNCS_7D, {payments: 1, search: 0}),
+        dora_names.DEPLOYMENTS_1D: _expect(dora_names.DEPLOYMENTS_1D, {payments: 4, search: 2}),
+        dora_names.SYNCS_7D: _expect(dora_names.SYNCS_7D, {payments: 5, search: 2}),
+        dora_names.FAILED_SYNCS_7D: _expect(dora_names.FAILED_SYNCS_7D, {payments: 1, search: 0}),
         # Change failure rate: a team that never failed has a rate of 0, not no figure.
-        dora.CHANGE_FAILURE_RATE: _expect(dora.CHANGE_FAILURE_RATE,
+        dora_names.CHANGE_FAILURE_RATE: _expect(dora_names.CHANGE_FAILURE_RATE,
                                           {payments: 0.2, search: 0}),
         # Time to restore: the one 30-minute episode (search had none, so no figure).
-        dora.TIME_TO_RESTORE: _expect(dora.TIME_TO_RESTORE, {payments: 1800}),
-        dora.LEAD_TIME_MEDIAN: _expect(dora.LEAD_TIME_MEDIAN, {payments: 1200, search: 3600}),
-        dora.TIME_TO_FIRST_DEPLOY_MEDIAN: _expect(dora.TIME_TO_FIRST_DEPLOY_MEDIAN,
+        dora_names.TIME_TO_RESTORE: _expect(dora_names.TIME_TO_RESTORE, {payments: 1800}),
+        dora_names.LEAD_TIME_MEDIAN: _expect(dora_names.LEAD_TIME_MEDIAN, {payments: 1200, search: 3600}),
+        dora_names.TIME_TO_FIRST_DEPLOY_MEDIAN: _expect(dora_names.TIME_TO_FIRST_DEPLOY_MEDIAN,
                                                   {payments: 3000}),
-        dora.APP_DEGRADED: _expect(dora.APP_DEGRADED, {
+        dora_names.APP_DEGRADED: _expect(dora_names.APP_DEGRADED, {
             f'{payments}, namespace="argocd", name="payments-prod-api"': 1,
             f'{payments}, namespace="argocd", name="payments-prod-web"': 0,
             f'{search}, namespace="argocd", name="search-prod-api"': 0}, eval_time="615m"),
-        dora.LEAD_TIME: _expect(dora.LEAD_TIME, {
+        dora_names.LEAD_TIME: _expect(dora_names.LEAD_TIME, {
             f'{payments}, application="payments-prod-api"': 600,
             f'{payments}, application="payments-prod-web"': 1800,
             f'{search}, application="search-prod-api"': 3600}),
-        dora.TIME_TO_FIRST_DEPLOY: _expect(dora.TIME_TO_FIRST_DEPLOY, {
+        dora_names.TIME_TO_FIRST_DEPLOY: _expect(dora_names.TIME_TO_FIRST_DEPLOY, {
             f'{payments}, application="payments-prod-web"': 3000}),
-        dora.APP_INFO: _expect(dora.APP_INFO, {
+        dora_names.APP_INFO: _expect(dora_names.APP_INFO, {
             f'{payments}, namespace="argocd", name="payments-prod-api"': 1,
             f'{payments}, namespace="argocd", name="payments-prod-web"': 1,
             f'{search}, namespace="argocd", name="search-prod-api"': 1}),
@@ -315,11 +317,11 @@ def dora_expectations() -> dict[str, dict]:
 
 
 def test_every_dora_record_has_an_expected_value():
-    assert set(dora_expectations()) == {r.record for r in dora.recording_rules(ENV).records}
+    assert set(dora_expectations()) == {r.record for r in dora_content.recording_rules(ENV).records}
 
 
 def test_dora_rules_yield_the_known_figures_of_a_known_history(tmp_path):
-    group = dora.recording_rules(ENV).spec("")
+    group = dora_content.recording_rules(ENV).spec("")
     _promtool_test(tmp_path, [group], [{
         "name": "dora", "interval": "1m", "input_series": DORA_HISTORY,
         "promql_expr_test": list(dora_expectations().values())}])
@@ -371,7 +373,7 @@ def _trace_pod_monitor(name: str):
 
 def _trace_self_telemetry(registry) -> bool:
     """Every collector scrapes its own telemetry port into its metrics pipeline."""
-    from components.observability import COLLECTOR_METRICS_PORT
+    from components.observability.names import COLLECTOR_METRICS_PORT
 
     for config in _collector_configs(registry).values():
         scrape = config["receivers"]["prometheus/self"]["config"]["scrape_configs"][0]
@@ -381,7 +383,7 @@ def _trace_self_telemetry(registry) -> bool:
     return True
 
 
-# How to find each declared source (observability_content.PRODUCED_METRICS) in what the stack
+# How to find each declared source (components/observability/metrics.py, PRODUCED_METRICS) in what the stack
 # deploys: a new source needs an entry here.
 TRACES = {
     "otel-gateway spanmetrics connector": _trace_spanmetrics,
@@ -395,7 +397,7 @@ TRACES = {
 
 
 def test_every_declared_metric_source_is_one_the_prod_stack_deploys(prod):
-    from components.observability_content import PRODUCED_METRICS
+    from components.observability.metrics import PRODUCED_METRICS
 
     assert set(TRACES) == set(PRODUCED_METRICS)
     for source, metrics in PRODUCED_METRICS.items():
@@ -413,16 +415,16 @@ def test_dora_sources_are_the_argocd_controller_scrape_and_the_notifications(pro
     assert values["controller"]["metrics"]["enabled"] is True
     templates = values["notifications"]["templates"]
     pushed = {line.split()[0] for text in templates.values()
-              for body in [yaml.safe_load(text)["webhook"][dora.DORA_SERVICE]["body"]]
+              for body in [yaml.safe_load(text)["webhook"][dora_names.DORA_SERVICE]["body"]]
               for line in body.splitlines() if line and not line.startswith("{{")}
-    assert pushed == dora.pushed_metrics() == {dora.DEPLOY_FINISHED, dora.DEPLOY_COMMIT,
-                                               dora.FIRST_DEPLOY, dora.REQUESTED}
+    assert pushed == dora_notifications.pushed_metrics() == {dora_names.DEPLOY_FINISHED, dora_names.DEPLOY_COMMIT,
+                                               dora_names.FIRST_DEPLOY, dora_names.REQUESTED}
 
 
 def test_grafana_links_read_only_produced_metrics(dev):
     from components import dashboards
-    from components.observability import grafana_datasources
-    from components.observability_content import PRODUCED_METRICS
+    from components.observability.backends import grafana_datasources
+    from components.observability.metrics import PRODUCED_METRICS
 
     produced = frozenset().union(*PRODUCED_METRICS.values())
     queries = [q["query"] for source in grafana_datasources()
@@ -458,11 +460,11 @@ def _dashboards(registry) -> dict[str, dict]:
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_promtool_parses_every_dashboard_and_data_source_query(stack, request, tmp_path):
     from components import dashboards
-    from components.observability import grafana_datasources
+    from components.observability.backends import grafana_datasources
 
     registry = request.getfixturevalue(stack)
     models = _dashboards(registry)
-    assert {"idp-red", "idp-platform", dora.DASHBOARD_UID} <= set(models)
+    assert {"idp-red", "idp-platform", dora_names.DASHBOARD_UID} <= set(models)
     queries = [(uid, expr) for uid, model in models.items()
                for expr in dashboards.dashboard_expressions(model)]
     queries += [("grafana data sources", q["query"]) for source in grafana_datasources()

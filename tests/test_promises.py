@@ -11,8 +11,9 @@ import pytest
 import yaml
 from pulumi_policy import ResourceValidationPolicy
 
-from components import charts, promise as promise_layer
-from components.config import promise_destinations
+from components import charts
+from components.promises.sizes import SIZES as PROMISES_SIZES
+from components.promises.settings import promise_destinations
 from components.topology import platform_namespaces
 from policies.kratix import POLICIES
 from policies.lib.promises import PROMISE
@@ -149,7 +150,7 @@ def test_each_operator_is_a_pinned_flux_helm_release_delivered_as_a_dependency(s
             "sourceRef": {"kind": "HelmRepository", "name": f"{definition.name}-operator"}}
         assert by_kind["HelmRepository"]["spec"]["url"] == pin.repository
         assert release["spec"]["values"]["resources"] == \
-            promise_layer.SIZES[name].promise_operator.resources()
+            PROMISES_SIZES[name].promise_operator.resources()
         assert {d["metadata"].get("namespace", d["metadata"]["name"]) for d in dependencies} \
             == {definition.operator.namespace}
         labels = by_kind["Namespace"]["metadata"]["labels"]

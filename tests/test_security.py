@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from components import charts, naming, security_baseline
+from components import charts, naming
+from components.security.sizes import SIZES as SECURITY_SIZES
 from components.profiles import TEAM_QUOTAS
 from tests.harness import Registry, run_program, stack_config
 
@@ -106,7 +107,7 @@ def test_dev_kyverno_cannot_lock_the_cluster_and_keeps_no_admission_reports(dev)
     assert values["features"]["admissionReports"] == {"enabled": False}
     assert values["admissionController"]["replicas"] == 1
     assert values["admissionController"]["container"]["resources"] == \
-        security_baseline.SIZES["dev"].kyverno_controller.resources()
+        SECURITY_SIZES["dev"].kyverno_controller.resources()
 
 
 def test_prod_kyverno_fails_closed_only_with_high_availability(prod):
@@ -172,7 +173,7 @@ def test_prod_verifies_signatures_keyless_for_the_configured_registries(prod):
      "https://github.com/acme/ledger/.github/workflows/image.yaml@refs/heads/fork"),
 ])
 def test_a_keyless_subject_pattern_matches_what_it_says_and_no_more(subject, matches, refuses):
-    from components.security_baseline import keyless_identity
+    from components.security.component import keyless_identity
 
     identity = keyless_identity("https://token.actions.githubusercontent.com", subject)
     assert "subject" not in identity
@@ -181,7 +182,7 @@ def test_a_keyless_subject_pattern_matches_what_it_says_and_no_more(subject, mat
 
 
 def test_an_exact_keyless_subject_stays_exact():
-    from components.security_baseline import keyless_identity
+    from components.security.component import keyless_identity
 
     exact = "https://github.com/acme/ledger/.github/workflows/image.yaml@refs/heads/main"
     assert keyless_identity("issuer", exact) == {"issuer": "issuer", "subject": exact}

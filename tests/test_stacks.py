@@ -8,14 +8,18 @@ import runpy
 import pulumi_kubernetes as k8s
 import pytest
 
-from components import charts, flux, kratix_platform, state_store
+from components import charts
+from components.gitops.sizes import FLUX_SIZES
+from components.kratix.sizes import SIZES as KRATIX_SIZES
+from components.state_stores.sizes import SIZES as STATE_STORES_SIZES
 from components.charts import crd_without_descriptions
-from components.config import crossplane_clusters, offered_promises
+from components.crossplane.settings import crossplane_clusters
+from components.promises.settings import offered_promises
 from components.profiles import PROFILES
-from components.gitops import clusters_syncing_buckets
-from components.security_baseline import environments_by_cluster
-from components.state_store import StateStore as StateStoreComponent
-from components.state_store import StateStoreArgs
+from components.gitops.layer import clusters_syncing_buckets
+from components.security.component import environments_by_cluster
+from components.state_stores.component import StateStore as StateStoreComponent
+from components.state_stores.component import StateStoreArgs
 from tests.harness import (REPO, Registry, is_secret, parse_stack_file, parse_test_config,
                            reveal, run_program, run_program_capturing, stack_config,
                            stack_file_config)
@@ -83,15 +87,15 @@ def test_each_stack_registers_what_its_config_declares(stack, request):
     assert count(STATE_STORE) == len(config.state_stores)
     assert count(DESTINATION) == len(config.destinations) == \
         count("kubernetes:platform.kratix.io/v1alpha1:Destination")
-    assert count(GITOPS) == int(config.gitops.enabled)
-    assert count(FLUX) == (len(clusters_syncing_buckets(config)) if config.gitops.enabled else 0)
-    assert count(SECURITY) == (clusters if config.security.enabled else 0)
-    assert count(OBSERVABILITY) == int(config.observability.enabled)
+    assert count(GITOPS) == int(config.switched_on("gitops"))
+    assert count(FLUX) == (len(clusters_syncing_buckets(config)) if config.switched_on("gitops") else 0)
+    assert count(SECURITY) == (clusters if config.switched_on("security") else 0)
+    assert count(OBSERVABILITY) == int(config.switched_on("observability"))
     assert count(PROMISE) == len(offered_promises(config)) == \
         count("kubernetes:platform.kratix.io/v1alpha1:Promise")
-    assert count(COST) == (clusters if config.finops.enabled else 0)
-    assert count(DELIVERY) == int(config.finops.enabled and config.gitops.enabled)
-    assert count(PORTAL) == int(config.portal.enabled)
+    assert count(COST) == (clusters if config.switched_on("finops") else 0)
+    assert count(DELIVERY) == int(config.switched_on("finops") and config.switched_on("gitops"))
+    assert count(PORTAL) == int(config.switched_on("portal"))
     assert count(CLOUD) == len(crossplane_clusters(config))
     # Every team namespace gets its quota, default limits, role binding and four policies.
     team_namespaces = sum(len(cluster["teamNamespaces"])
@@ -141,7 +145,7 @@ def test_dev_kratix_chart_values(dev):
     assert values["stateStores"] == [] and values["destinations"] == []
     assert values["image"] == charts.IMAGES["kratix-controller"]
     assert "@sha256:" in values["image"]
-    assert values["resources"] == kratix_platform.SIZES["dev"].kratix_controller.resources()
+    assert values["resources"] == KRATIX_SIZES["dev"].kratix_controller.resources()
     assert "serviceAccount" not in values
 
 
@@ -169,9 +173,9 @@ def test_dev_embedded_store_is_versioned_minio_with_generated_secret_credentials
     minio = dev.named("default-minio")
     container = minio.get("spec", "template", "spec", "containers")[0]
     assert container["image"] == charts.IMAGES["minio"]
-    assert container["resources"] == state_store.SIZES["dev"].minio.resources()
+    assert container["resources"] == STATE_STORES_SIZES["dev"].minio.resources()
     assert dev.named("default-minio-data").get("spec", "resources", "requests", "storage") \
-        == state_store.SIZES["dev"].minio_storage
+        == STATE_STORES_SIZES["dev"].minio_storage
     for r in dev.of_type("random:index/randomPassword:RandomPassword"):
         assert r.get("special") is False and r.get("length") >= 20
 
@@ -291,7 +295,7 @@ def test_prod_footprint_is_highly_available(prod):
     assert values["webhook"]["replicaCount"] == 3
     assert values["podDisruptionBudget"] == {"enabled": True}
     kratix = prod.named("kratix-controller")
-    assert kratix.get("values", "resources") == kratix_platform.SIZES["prod"].kratix_controller.resources()
+    assert kratix.get("values", "resources") == KRATIX_SIZES["prod"].kratix_controller.resources()
 
 
 def test_prod_outputs_give_each_destination_its_sync_paths(prod):
@@ -553,13 +557,13 @@ def test_dev_keeps_the_chart_single_replica(dev):
 
 
 def test_flux_runs_only_the_controllers_a_bucket_sync_needs(dev, prod):
-    from components.flux import UNUSED_CONTROLLERS
+    from components.gitops.flux import UNUSED_CONTROLLERS
 
     chart = dev.named("flux-platform-controllers")
     assert chart.get("chart") == "flux2" and chart.get("version") == charts.CHARTS["flux2"].version
     assert chart.get("namespace") == "flux-system"
     values = chart.get("values")
-    footprint = flux.SIZES["dev"].flux_controller.resources()
+    footprint = FLUX_SIZES["dev"].flux_controller.resources()
     # helm-controller installs the promises' operators (Flux HelmReleases); the rest stay off.
     assert values["helmController"] == {"create": True, "resources": footprint}
     assert all(values[c] == {"create": False} for c in UNUSED_CONTROLLERS

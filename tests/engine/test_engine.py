@@ -20,7 +20,7 @@ import yaml
 
 from components import charts
 from components.profiles import PROFILES
-from components.security_baseline import TEAM_ROLE_BY_ENVIRONMENT, TEAM_ROLE_DEFAULT
+from components.security.component import TEAM_ROLE_BY_ENVIRONMENT, TEAM_ROLE_DEFAULT
 from tests.engine.conftest import engine_workspace, local_cluster
 from tests.harness import REPO, run_program, stack_file_config, strings
 

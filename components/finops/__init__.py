@@ -1,0 +1,1 @@
+"""The FinOps layer: see layer.py (what it registers) and component.py."""

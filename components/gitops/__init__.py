@@ -1,0 +1,1 @@
+"""The GitOps layer: see layer.py (what it registers) and component.py."""

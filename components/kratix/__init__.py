@@ -1,0 +1,1 @@
+"""The Kratix layer: see layer.py (what it registers) and component.py."""

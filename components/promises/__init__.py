@@ -1,0 +1,1 @@
+"""The promises layer: see layer.py (what it registers) and component.py."""
