@@ -94,8 +94,9 @@ def main() -> int:
     parser.add_argument("stacks", nargs="*", default=["dev", "prod"])
     parser.add_argument("--out", default=".dumps/dump", help="prefix: writes <out>-<stack>.json")
     args = parser.parse_args()
-    # The shipped stacks name contexts of an ambient kubeconfig; like the tests, read none.
-    os.environ["KUBECONFIG"] = str(REPO / ".dumps" / "no-kubeconfig")
+    # The shipped stacks name contexts of an ambient kubeconfig; like the tests, read none. The
+    # same path from every checkout: the provider's inputs carry it.
+    os.environ["KUBECONFIG"] = "/nonexistent/idp-registrations-dump/kubeconfig"
     os.environ.setdefault("IDP_CHART_MIRROR", str(REPO.parent / "shared" / "charts"))
     for stack in args.stacks:
         path = Path(f"{args.out}-{stack}.json")
