@@ -14,23 +14,24 @@ timed() {
 	log "$what took $(($(date +%s) - start))s"
 }
 
-# about NAME: how long building NAME took on a fresh 2-core machine (empty Go caches, the
-# bootstraps of a first `scripts/preview` one after the other), for the progress lines; a new
+# about NAME: how long building NAME took on a fresh, quiet 2-core machine (empty Go caches, the
+# bootstraps of a first `scripts/preview` one after the other, 2026-12-07; a machine shared with
+# other work takes about twice that), for the progress lines; a new
 # user sees what is building and roughly for how long instead of silence.
 about() {
 	local seconds
 	case $1 in
-	pulumi) seconds=523 ;;
-	pulumi-resource-kubernetes) seconds=669 ;;
-	pulumi-language-python) seconds=15 ;;
+	pulumi) seconds=233 ;;
+	pulumi-resource-kubernetes) seconds=483 ;;
+	pulumi-language-python) seconds=5 ;;
 	random-genschema) seconds=75 ;;
-	pulumi-resource-random) seconds=5 ;;
-	etcd) seconds=115 ;;
-	kwok) seconds=205 ;;
-	kwokctl) seconds=30 ;;
-	kube-scheduler) seconds=345 ;;
-	kube-controller-manager) seconds=263 ;;
-	kube-apiserver) seconds=15 ;;
+	pulumi-resource-random) seconds=3 ;;
+	etcd) seconds=26 ;;
+	kwok) seconds=89 ;;
+	kwokctl) seconds=13 ;;
+	kube-scheduler) seconds=149 ;;
+	kube-controller-manager) seconds=128 ;;
+	kube-apiserver) seconds=8 ;;
 	*) return 0 ;;
 	esac
 	if [ "$seconds" -ge 90 ]; then

@@ -31,7 +31,7 @@ mkdir -p "$BIN"
 
 reuse_or_lock kube-apiserver kube-controller-manager kube-scheduler etcd kwok kwokctl
 log "first run with these pins: building the local control plane from Go modules into $BIN" \
-	"(about 17 min cold on 2 cores; every later run reuses it)"
+	"(about 7 min cold on 2 cores; every later run reuses it)"
 
 # Helper charts read the cluster's version from /version (kubeVersion constraints): stamp it.
 version_flags="-X k8s.io/component-base/version.gitVersion=v$KUBE_VERSION \

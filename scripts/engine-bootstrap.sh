@@ -135,7 +135,7 @@ if command -v flock >/dev/null 2>&1; then
 	fi
 fi
 
-log "first run with these pins: building the engine from Go modules into $OUT (about 22 min" \
+log "first run with these pins: building the engine from Go modules into $OUT (about 14 min" \
 	"cold on 2 cores, downloads included; every later run reuses it)"
 
 # --- 3. Check that the module proxy serves every pinned module ---------------
